@@ -1,0 +1,121 @@
+# portico: plain Makefile; libraries through pkg-config.
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+CC ?= cc
+PKGS := libevent libevent_openssl libevent_pthreads libnghttp2 openssl libsystemd
+LLHTTP_DIR ?= /usr/share/llhttp
+LLHTTP_INC ?= /usr/share/include/llhttp
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -pthread -I. -Iproxy -Iupstream -Iconfig -Itls \
+	-I$(LLHTTP_INC) $(EXTRA_CFLAGS)
+LDFLAGS += -pthread $(EXTRA_LDFLAGS)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+# The daemon's modules, except main.c (so the tests can link them).
+MODULES := config/conf.c proxy/arena.c proxy/headers.c proxy/log.c \
+	proxy/h1.c proxy/h1_server.c proxy/exchange.c proxy/conn.c \
+	proxy/worker.c upstream/backend.c upstream/pool.c upstream/h1_client.c
+LLHTTP_SRC := $(wildcard $(LLHTTP_DIR)/*.c)
+
+O ?= build
+MOD_OBJS := $(MODULES:%.c=$(O)/%.o)
+LLHTTP_OBJS := $(LLHTTP_SRC:$(LLHTTP_DIR)/%.c=$(O)/llhttp/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRC:%.c=$(O)/%.o)
+INTEG_SRC := $(wildcard tests/integration/*.c)
+INTEG_OBJS := $(INTEG_SRC:%.c=$(O)/%.o)
+
+BIN ?= portico
+ORIGIN := $(O)/origin
+
+.PHONY: all check unit integration asan demo deps install uninstall bench clean
+
+all: $(BIN) $(ORIGIN)
+
+$(BIN): $(O)/proxy/main.o $(MOD_OBJS) $(LLHTTP_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(ORIGIN): $(O)/tests/origin/origin.o $(LLHTTP_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+# llhttp is Debian's generated C: compile it without our warning set.
+$(O)/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(filter-out -W%,$(CFLAGS)) -w -c -o $@ $<
+
+$(O)/unit-tests: $(UNIT_OBJS) $(MOD_OBJS) $(LLHTTP_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+$(O)/integration-tests: $(INTEG_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+unit: $(O)/unit-tests
+	$(O)/unit-tests
+
+integration: $(BIN) $(ORIGIN) $(O)/integration-tests
+	PORTICO=./$(BIN) ORIGIN=./$(ORIGIN) $(O)/integration-tests
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+	tests/man_check.sh
+
+# Same suites under AddressSanitizer and UBSan, in a separate build tree.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+asan: deps
+	$(MAKE) O=build-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" \
+		BIN=build-asan/portico unit integration
+
+DEB_PKGS := build-essential pkg-config libevent-dev libssl-dev libnghttp2-dev \
+	node-llhttp libsystemd-dev check curl nghttp2-client nghttp2-proxy \
+	nginx-light python3 groff-base
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$missing; \
+	fi
+
+demo: deps
+	$(MAKE) all
+	tests/origin/demo.sh
+
+bench: deps
+	$(MAKE) all
+	tests/bench/run.sh
+
+install: portico
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSCONFDIR)/portico
+	install -m 755 portico $(DESTDIR)$(PREFIX)/sbin/portico
+	install -m 644 man/portico.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/portico.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/portico/portico.conf ] || \
+		install -m 644 config/portico.conf $(DESTDIR)$(SYSCONFDIR)/portico/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/portico \
+		$(DESTDIR)$(PREFIX)/share/man/man8/portico.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/portico.conf.5
+
+clean:
+	rm -rf build build-asan portico
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,117 @@
+/* config/conf.h: the parsed configuration, one immutable refcounted object. */
+#ifndef PORTICO_CONF_H
+#define PORTICO_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONF_DEFAULT_PATH "/etc/portico/portico.conf"
+
+/* A socket address from "127.0.0.1:80", "[::1]:80" or "unix:/path". */
+struct conf_addr {
+	struct sockaddr_storage ss;     /* AF_INET, AF_INET6 or AF_UNIX */
+	socklen_t len;
+	char text[128];                 /* as written, for logs */
+};
+
+struct conf_listen {
+	struct conf_addr addr;
+	bool is_tls;                    /* "listen ADDR tls" (issue 4) */
+	int line;
+};
+
+struct conf_server {
+	struct conf_addr addr;
+	unsigned weight;                /* weight=N, default 1, 1..1000 */
+};
+
+struct conf_backend {
+	char *name;
+	size_t index;                   /* position in conf.backends */
+	struct conf_server *servers;
+	size_t nservers;
+	int line;
+};
+
+/* route HOST[/PATH] NAME; host "*" catches all, "*.x" wildcards. */
+struct conf_route {
+	char *host;                     /* lower-case; "*" or "*.x" or "x" */
+	char *path;                     /* prefix starting with '/', "/" if none */
+	const struct conf_backend *backend;
+	int line;
+};
+
+enum conf_log_format {
+	CONF_LOG_COMBINED = 0,
+	CONF_LOG_JSON,
+};
+
+struct conf {
+	unsigned workers;               /* 0: one per online CPU ("auto") */
+
+	struct conf_listen *listens;
+	size_t nlistens;
+	struct conf_backend *backends;
+	size_t nbackends;
+	struct conf_route *routes;      /* sorted: most specific first */
+	size_t nroutes;
+
+	char *access_log;               /* NULL: off; "stdout"; or a path */
+	enum conf_log_format access_log_format;
+	char *error_log;                /* "stderr" or a path */
+	int error_log_level;            /* LOG_DEBUG .. LOG_ERR (syslog.h) */
+
+	/* Timeouts, milliseconds. */
+	unsigned client_header_timeout; /* head must arrive within: 60s */
+	unsigned client_body_timeout;   /* between body reads: 60s */
+	unsigned keepalive_timeout;     /* idle client between requests: 75s */
+	unsigned send_timeout;          /* client not reading a response: 60s */
+	unsigned backend_connect_timeout;       /* 5s */
+	unsigned backend_read_timeout;  /* between backend reads: 60s */
+	unsigned backend_write_timeout; /* between backend writes: 60s */
+	unsigned backend_keepalive_timeout;     /* idle pooled conn: 60s */
+	unsigned backend_fail_timeout;  /* skip a failed server for: 10s */
+
+	/* Limits, bytes (0 for client_max_body_size: no limit). */
+	size_t client_max_header_size;  /* whole request head: 32k */
+	size_t client_max_uri_size;     /* request line: 8k */
+	uint64_t client_max_body_size;  /* 1g */
+	size_t backend_max_header_size; /* whole response head: 32k */
+	unsigned backend_keepalive;     /* max idle conns per server: 32 */
+	unsigned keepalive_requests;    /* per client connection: 1000 */
+
+	/* Forwarded headers. */
+	bool x_forwarded_for;           /* append client address: on */
+	bool x_forwarded_proto;         /* set http/https: on */
+	bool forwarded;                 /* RFC 7239 Forwarded: off */
+	bool via;                       /* Via: 1.1 portico: off */
+
+	char *path;                     /* the file loaded */
+	int refs;                       /* atomic; see conf_ref() */
+};
+
+/* Loads and validates PATH. NULL on any error, with *err set to a malloc'd
+ * "FILE:LINE: what is wrong" that the caller frees. */
+struct conf *conf_load(const char *path, char **err);
+/* Same, from a string; NAME stands for the file in messages and is the
+ * base for relative includes. */
+struct conf *conf_parse(const char *name, const char *text, char **err);
+
+struct conf *conf_ref(struct conf *cf);         /* returns cf; thread-safe */
+void conf_unref(struct conf *cf);               /* frees at zero; NULL ok */
+
+/* The route for a request: HOST is the Host without port (any case), PATH
+ * the request path. Longest host match first (exact > wildcard > "*"),
+ * then longest path prefix. NULL only if no route matches. */
+const struct conf_route *conf_route_find(const struct conf *cf,
+    const char *host, size_t hostlen, const char *path, size_t pathlen);
+
+/* "unix:/x", "1.2.3.4:80", "[::1]:80" → addr; -1 with *why on error. */
+int conf_addr_parse(struct conf_addr *a, const char *s, const char **why);
+
+/* Every directive name the parser knows, NULL-terminated. */
+extern const char *const conf_directive_names[];
+
+#endif

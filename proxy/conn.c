@@ -1,0 +1,121 @@
+/* proxy/conn.c: a client connection's life: accept, hand the socket to
+ * the protocol, and the single way out (conn_close). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "h1_server.h"
+#include "log.h"
+#include "worker.h"
+
+static void
+name_peer(struct conn *c, const struct sockaddr *sa)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+	} else {
+		snprintf(host, sizeof(host), "unix");
+	}
+	snprintf(c->addr, sizeof(c->addr), "%s", host);
+	snprintf(c->tag, sizeof(c->tag), "w%u c%llu %s%s%s:%u",
+	    worker_id(c->w), (unsigned long long)c->id,
+	    sa->sa_family == AF_INET6 ? "[" : "", host,
+	    sa->sa_family == AF_INET6 ? "]" : "", port);
+}
+
+static void
+on_close(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_conn(LOG_DEBUG, c, "closed: %s", c->close_why);
+	conn_free(c);
+}
+
+struct conn *
+conn_new(struct worker *w, struct conf *cf, const struct conf_listen *l,
+    int fd, const struct sockaddr *sa, int salen)
+{
+	struct conn *c;
+	int one = 1;
+
+	(void)salen;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto fail_fd;
+	c->w = w;
+	c->id = worker_next_conn_id(w);
+	c->listen = l;
+	name_peer(c, sa);
+	if (sa->sa_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->bev = bufferevent_socket_new(worker_base(w), fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		goto fail_c;
+	c->cf = conf_ref(cf);
+	event_assign(&c->close_ev, worker_base(w), -1, 0, on_close, c);
+	worker_add_conn(w, c);
+	c->state = CONN_H1;
+	if ((c->h1 = h1_server_new(c, c->bev)) == NULL) {
+		conn_free(c);
+		return NULL;
+	}
+	return c;
+
+fail_c:
+	free(c);
+fail_fd:
+	close(fd);
+	return NULL;
+}
+
+void
+conn_close(struct conn *c, const char *why)
+{
+	if (c->state == CONN_CLOSING)
+		return;
+	c->state = CONN_CLOSING;
+	c->close_why = why;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	event_active(&c->close_ev, EV_TIMEOUT, 1);
+}
+
+void
+conn_free(struct conn *c)
+{
+	event_del(&c->close_ev);
+	h1_server_free(c->h1);
+	bufferevent_free(c->bev);
+	worker_remove_conn(c->w, c);
+	conf_unref(c->cf);
+	free(c);
+}
+
+const char *
+conn_tag(const struct conn *c)
+{
+	return c->tag;
+}

@@ -1,0 +1,52 @@
+/* proxy/conn.h: one client connection: its socket, its identity for
+ * logs, the config it started with, and the protocol that reads it. */
+#ifndef PORTICO_CONN_H
+#define PORTICO_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/event_struct.h>
+
+struct bufferevent;
+struct conf;
+struct conf_listen;
+struct h1_server;
+struct worker;
+
+enum conn_state {
+	CONN_H1 = 0,            /* h1_server owns the input */
+	CONN_CLOSING,           /* freed from the loop, once callbacks return */
+};
+
+struct conn {
+	uint64_t id;
+	struct worker *w;
+	struct conf *cf;                /* a reference, for the conn's life */
+	const struct conf_listen *listen;
+	struct bufferevent *bev;
+	enum conn_state state;
+	bool is_tls;
+	struct h1_server *h1;
+	struct event close_ev;          /* runs the deferred free */
+	const char *close_why;
+	char addr[64];                  /* client address, for X-Forwarded-For */
+	char tag[112];                  /* "w0 c12 127.0.0.1:5555" for logs */
+	TAILQ_ENTRY(conn) link;         /* in the worker's list */
+};
+
+/* Takes FD (accepted on L) and starts serving it with CF (referenced).
+ * NULL if out of memory (FD is then closed). */
+struct conn *conn_new(struct worker *w, struct conf *cf,
+    const struct conf_listen *l, int fd, const struct sockaddr *sa,
+    int salen);
+/* Ends C for WHY (a log line at debug level): I/O stops now, the free
+ * happens from the loop after the current callback returns. */
+void conn_close(struct conn *c, const char *why);
+/* Frees C at once; only for a stopping worker. */
+void conn_free(struct conn *c);
+const char *conn_tag(const struct conn *c);
+
+#endif

@@ -1,0 +1,447 @@
+/* proxy/exchange.c: where a request goes.
+ *
+ *   exchange_new: route the request (conf_route_find), pick a server of
+ *   the route's backend (weighted round robin, failed servers skipped),
+ *   take an idle pooled connection or open one (next server on failure),
+ *   write the head, then stream the body as the frontend hands it over.
+ *   The response flows back through h1_client's callbacks to the
+ *   frontend's exchange_ops. Every failure goes through exchange_fail,
+ *   which picks the status (502, 504, or abort) and logs one line.
+ *
+ * A pooled connection the backend had closed meanwhile is retried once on
+ * a fresh one, but only if nothing of the response arrived and no body
+ * byte was sent (so nothing can have been half-processed).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "backend.h"
+#include "conf.h"
+#include "exchange.h"
+#include "h1_client.h"
+#include "log.h"
+#include "pool.h"
+#include "worker.h"
+
+#define EXCH_BODY_HIGH (256 * 1024)     /* body queued before pausing */
+
+enum exch_state {
+	EXCH_CONNECTING = 0,    /* waiting for pool_connect() */
+	EXCH_SENDING,           /* request going out, no final head yet */
+	EXCH_RESPONDING,        /* final head delivered, body streaming */
+	EXCH_DONE,              /* on_end delivered */
+	EXCH_FAILED,            /* on_fail delivered */
+};
+
+struct exchange {
+	struct worker *w;
+	const struct conf *cf;
+	const struct req_head *h;
+	struct arena *arena;
+	struct fwd_info fwd;
+	const struct exchange_ops *ops;
+	void *fe;
+	enum exch_state state;
+	struct backend *be;
+	struct server *srv;
+	struct pool_req *preq;
+	struct h1_client *hc;
+	struct evbuffer *pending;       /* body bytes before hc exists */
+	enum headers_framing framing;
+	bool is_req_ended;
+	const struct hfield *trailers;
+	size_t ntrailers;
+	bool has_sent_body;             /* a body byte went to a backend */
+	bool has_retried;               /* the stale-connection retry */
+	bool is_resp_paused;
+	bool is_stale_candidate;        /* hc's connection came from the pool */
+	bool is_starting;               /* inside exchange_new() */
+	int failed_status;              /* for a failure inside exchange_new */
+	const char *failed_why;
+	struct event fail_ev;           /* delivers that one from the loop */
+	unsigned tries;                 /* servers tried */
+	int64_t upstream_start_us;
+	int64_t upstream_us;
+};
+
+static void start_attempt(struct exchange *x);
+
+static void
+exchange_fail(struct exchange *x, int status, const char *why)
+{
+	const char *srv = x->srv != NULL ? server_name(x->srv) : "-";
+
+	log_msg(LOG_WARNING, "backend %s server %s: %s%s",
+	    backend_name(x->be), srv, why,
+	    status == 0 ? " (response aborted)" : "");
+	if (x->upstream_start_us != 0)
+		x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+	x->state = EXCH_FAILED;
+	if (x->is_starting) {
+		/* the frontend does not hold x yet: tell it from the loop */
+		x->failed_status = status;
+		x->failed_why = why;
+		event_active(&x->fail_ev, EV_TIMEOUT, 1);
+		return;
+	}
+	x->ops->on_fail(x->fe, status, why);
+}
+
+static void
+on_failed_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct exchange *x = arg;
+
+	(void)fd;
+	(void)what;
+	x->ops->on_fail(x->fe, x->failed_status, x->failed_why);
+}
+
+static void
+on_head(void *arg, const struct resp_head *r)
+{
+	struct exchange *x = arg;
+
+	if (r->status >= 200)
+		x->state = EXCH_RESPONDING;
+	x->ops->on_head(x->fe, r);
+}
+
+static void
+on_body(void *arg, struct evbuffer *data)
+{
+	struct exchange *x = arg;
+
+	x->ops->on_body(x->fe, data);
+}
+
+static void
+on_end(void *arg, const struct hfield *trailers, size_t n)
+{
+	struct exchange *x = arg;
+
+	x->state = EXCH_DONE;
+	x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+	x->ops->on_end(x->fe, trailers, n);
+}
+
+static bool
+can_retry_stale(const struct exchange *x)
+{
+	return !x->has_retried && !x->has_sent_body &&
+	    x->state == EXCH_SENDING && x->hc != NULL &&
+	    !h1_client_has_response(x->hc);
+}
+
+static void
+on_error(void *arg, enum h1_client_error e, const char *why)
+{
+	struct exchange *x = arg;
+
+	if (e == H1C_CLOSED_EARLY && x->is_stale_candidate &&
+	    can_retry_stale(x)) {
+		log_msg(LOG_DEBUG, "backend %s server %s: idle connection "
+		    "was closed, retrying", backend_name(x->be),
+		    server_name(x->srv));
+		x->has_retried = true;
+		h1_client_free(x->hc);
+		x->hc = NULL;
+		x->tries--;
+		start_attempt(x);
+		return;
+	}
+	if (x->state == EXCH_RESPONDING)
+		exchange_fail(x, 0, why);
+	else if (e == H1C_TIMEOUT)
+		exchange_fail(x, 504, why);
+	else
+		exchange_fail(x, 502, why);
+}
+
+static void
+on_drain(void *arg)
+{
+	struct exchange *x = arg;
+
+	if (!exchange_request_is_full(x))
+		x->ops->on_request_drain(x->fe);
+}
+
+static const struct h1_client_ops client_ops = {
+	.on_head = on_head,
+	.on_body = on_body,
+	.on_end = on_end,
+	.on_error = on_error,
+	.on_drain = on_drain,
+};
+
+static uint64_t
+body_length(const struct exchange *x)
+{
+	return x->h->content_length > 0 ? (uint64_t)x->h->content_length : 0;
+}
+
+/* UC is connected: the request goes out on it. */
+static void
+attach(struct exchange *x, struct upconn *uc)
+{
+	const char *why;
+	bool is_head = x->h->methodlen == 4 &&
+	    memcmp(x->h->method, "HEAD", 4) == 0;
+
+	x->is_stale_candidate = upconn_is_reused(uc);
+	x->state = EXCH_SENDING;
+	x->hc = h1_client_new(uc, x->cf, x->arena, is_head, &client_ops, x);
+	if (x->hc == NULL) {
+		pool_put(uc, false);
+		exchange_fail(x, 502, "out of memory");
+		return;
+	}
+	if (h1_client_send_head(x->hc, x->h, &x->fwd, x->framing,
+	    body_length(x), &why) == -1) {
+		exchange_fail(x, 400, why);
+		return;
+	}
+	if (evbuffer_get_length(x->pending) > 0) {
+		x->has_sent_body = true;
+		h1_client_send_body(x->hc, x->pending);
+	}
+	if (x->is_req_ended)
+		h1_client_send_end(x->hc, x->trailers, x->ntrailers);
+	if (x->is_resp_paused)
+		h1_client_pause(x->hc);
+}
+
+static void
+on_ready(struct upconn *uc, const char *why, void *arg)
+{
+	struct exchange *x = arg;
+
+	x->preq = NULL;
+	if (uc != NULL) {
+		backend_mark_ok(x->srv);
+		attach(x, uc);
+		return;
+	}
+	log_msg(LOG_WARNING, "backend %s server %s: %s", backend_name(x->be),
+	    server_name(x->srv), why);
+	backend_mark_failed(x->srv, worker_now_ms(x->w));
+	if (x->tries < backend_nservers(x->be)) {
+		start_attempt(x);
+		return;
+	}
+	exchange_fail(x, strstr(why, "timed out") != NULL ? 504 : 502, why);
+}
+
+static void
+start_attempt(struct exchange *x)
+{
+	struct upconn *uc;
+	const char *why;
+
+	for (;;) {
+		x->srv = backend_pick(x->be, worker_now_ms(x->w),
+		    x->tries == 0);
+		if (x->srv == NULL) {
+			exchange_fail(x, 502, "no server left to try");
+			return;
+		}
+		x->tries++;
+		if (x->upstream_start_us == 0)
+			x->upstream_start_us = worker_now_us(x->w);
+		if (!x->has_retried &&
+		    (uc = pool_take(server_pool(x->srv))) != NULL) {
+			attach(x, uc);
+			return;
+		}
+		x->state = EXCH_CONNECTING;
+		x->preq = pool_connect(server_pool(x->srv), on_ready, x, &why);
+		if (x->preq != NULL)
+			return;
+		log_msg(LOG_WARNING, "backend %s server %s: %s",
+		    backend_name(x->be), server_name(x->srv), why);
+		backend_mark_failed(x->srv, worker_now_ms(x->w));
+		if (x->tries >= backend_nservers(x->be)) {
+			exchange_fail(x, 502, why);
+			return;
+		}
+	}
+}
+
+/* Host without port (and without the brackets of an IPv6 literal). */
+static void
+route_host(const struct req_head *h, const char **host, size_t *len)
+{
+	const char *a = h->authority, *end;
+	size_t n = h->authoritylen;
+
+	*host = "";
+	*len = 0;
+	if (a == NULL)
+		return;
+	if (n > 0 && a[0] == '[') {
+		end = memchr(a, ']', n);
+		*host = a + 1;
+		*len = end != NULL ? (size_t)(end - a - 1) : n - 1;
+		return;
+	}
+	end = memchr(a, ':', n);
+	*host = a;
+	*len = end != NULL ? (size_t)(end - a) : n;
+}
+
+/* The path of an origin-form or absolute-form target. */
+static void
+route_path(const struct req_head *h, const char **path, size_t *len)
+{
+	const char *t = h->target, *p;
+	size_t n = h->targetlen;
+
+	*path = t;
+	*len = n;
+	if (n == 0 || t[0] == '/')
+		return;
+	p = memmem(t, n, "://", 3);
+	if (p == NULL)
+		return;
+	p += 3;
+	p = memchr(p, '/', n - (size_t)(p - t));
+	*path = p != NULL ? p : "/";
+	*len = p != NULL ? n - (size_t)(p - t) : 1;
+}
+
+static enum headers_framing
+pick_framing(const struct req_head *h)
+{
+	if (h->content_length >= 0)
+		return HEADERS_LENGTH;
+	return h->has_body ? HEADERS_CHUNKED : HEADERS_NO_BODY;
+}
+
+struct exchange *
+exchange_new(struct worker *w, const struct conf *cf,
+    const struct req_head *h, struct arena *arena,
+    const struct fwd_info *fwd, const struct exchange_ops *ops, void *fe,
+    int *status, const char **why)
+{
+	const struct conf_route *rt;
+	struct exchange *x;
+	const char *host, *path;
+	size_t hostlen, pathlen;
+
+	route_host(h, &host, &hostlen);
+	route_path(h, &path, &pathlen);
+	if ((rt = conf_route_find(cf, host, hostlen, path, pathlen)) == NULL) {
+		*status = 404;
+		*why = "no route";
+		return NULL;
+	}
+	*status = 500;
+	*why = "out of memory";
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	if ((x->pending = evbuffer_new()) == NULL) {
+		free(x);
+		return NULL;
+	}
+	x->w = w;
+	x->cf = cf;
+	x->h = h;
+	x->arena = arena;
+	x->fwd = *fwd;
+	x->ops = ops;
+	x->fe = fe;
+	x->be = worker_backend(w, rt->backend);
+	x->framing = pick_framing(h);
+	x->upstream_us = -1;
+	event_assign(&x->fail_ev, worker_base(w), -1, 0, on_failed_start, x);
+	x->is_starting = true;
+	start_attempt(x);
+	x->is_starting = false;
+	return x;
+}
+
+void
+exchange_free(struct exchange *x)
+{
+	if (x == NULL)
+		return;
+	event_del(&x->fail_ev);
+	if (x->preq != NULL)
+		pool_cancel(x->preq);
+	if (x->hc != NULL) {
+		if (x->state != EXCH_DONE)
+			h1_client_discard(x->hc);
+		h1_client_free(x->hc);
+	}
+	evbuffer_free(x->pending);
+	free(x);
+}
+
+void
+exchange_request_body(struct exchange *x, struct evbuffer *data)
+{
+	if (evbuffer_get_length(data) == 0)
+		return;
+	if (x->hc == NULL || (x->state != EXCH_SENDING &&
+	    x->state != EXCH_RESPONDING)) {
+		evbuffer_add_buffer(x->pending, data);
+		return;
+	}
+	x->has_sent_body = true;
+	h1_client_send_body(x->hc, data);
+}
+
+void
+exchange_request_end(struct exchange *x, const struct hfield *trailers,
+    size_t n)
+{
+	x->is_req_ended = true;
+	x->trailers = trailers;
+	x->ntrailers = n;
+	if (x->hc != NULL && (x->state == EXCH_SENDING ||
+	    x->state == EXCH_RESPONDING))
+		h1_client_send_end(x->hc, trailers, n);
+}
+
+bool
+exchange_request_is_full(const struct exchange *x)
+{
+	size_t n = evbuffer_get_length(x->pending);
+
+	if (x->hc != NULL)
+		n += h1_client_pending(x->hc);
+	return n > EXCH_BODY_HIGH;
+}
+
+void
+exchange_response_pause(struct exchange *x)
+{
+	x->is_resp_paused = true;
+	if (x->hc != NULL)
+		h1_client_pause(x->hc);
+}
+
+void
+exchange_response_resume(struct exchange *x)
+{
+	x->is_resp_paused = false;
+	if (x->hc != NULL)
+		h1_client_resume(x->hc);
+}
+
+const char *
+exchange_upstream(const struct exchange *x)
+{
+	return x->srv != NULL ? server_name(x->srv) : NULL;
+}
+
+int64_t
+exchange_upstream_us(const struct exchange *x)
+{
+	return x->upstream_us;
+}

@@ -1,0 +1,59 @@
+/* proxy/exchange.h: one request in flight between a frontend stream (h1
+ * or h2) and a backend connection. The only object that sees both. */
+#ifndef PORTICO_EXCHANGE_H
+#define PORTICO_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "headers.h"
+
+struct arena;
+struct conf;
+struct evbuffer;
+struct worker;
+struct exchange;
+
+/* What the frontend does with the response. The exchange calls on_head
+ * for 1xx and then the final head, on_body as bytes arrive, then exactly
+ * one of on_end or on_fail. After on_end/on_fail the frontend frees the
+ * exchange (it may do so from inside the callback). */
+struct exchange_ops {
+	void (*on_head)(void *fe, const struct resp_head *r);
+	void (*on_body)(void *fe, struct evbuffer *data);       /* move all */
+	void (*on_end)(void *fe, const struct hfield *trailers, size_t n);
+	/* STATUS: send this error (no head was delivered yet); 0: the
+	 * response was cut short and must be aborted. */
+	void (*on_fail)(void *fe, int status, const char *why);
+	/* The backend took the queued body: client reads may resume. */
+	void (*on_request_drain)(void *fe);
+};
+
+/* Routes H (which, with ARENA, must outlive the exchange) and starts it.
+ * NULL with *status and *why when no exchange could start (no route). */
+struct exchange *exchange_new(struct worker *w, const struct conf *cf,
+    const struct req_head *h, struct arena *arena,
+    const struct fwd_info *fwd, const struct exchange_ops *ops, void *fe,
+    int *status, const char **why);
+/* Cancels whatever is in flight (the backend connection is then closed,
+ * not pooled) or releases a finished one. NULL ok. */
+void exchange_free(struct exchange *x);
+
+/* Moves all of DATA (request body bytes) towards the backend. */
+void exchange_request_body(struct exchange *x, struct evbuffer *data);
+/* The request body is complete (TRAILERS may be empty). */
+void exchange_request_end(struct exchange *x, const struct hfield *trailers,
+    size_t n);
+/* True while the body queued for the backend is above the high-water
+ * mark: the frontend stops reading until on_request_drain. */
+bool exchange_request_is_full(const struct exchange *x);
+/* The client is slow / caught up: stop / resume reading the backend. */
+void exchange_response_pause(struct exchange *x);
+void exchange_response_resume(struct exchange *x);
+
+/* For the access log. */
+const char *exchange_upstream(const struct exchange *x);   /* or NULL */
+int64_t exchange_upstream_us(const struct exchange *x);     /* or -1 */
+
+#endif

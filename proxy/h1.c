@@ -1,0 +1,505 @@
+/* proxy/h1.c: HTTP/1.1 framing over evbuffers.
+ *
+ * A head is found by searching for the blank line, size-checked, then
+ * copied once into the request's arena and parsed there by llhttp in one
+ * call, so every field points into memory that lives as long as the
+ * request and no field is ever split or copied again. A Content-Length
+ * body bypasses llhttp: its bytes move between evbuffers without a copy.
+ * Only chunked bodies run through llhttp, which hands the data out of
+ * each chunk to on_body.
+ */
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "arena.h"
+#include "h1.h"
+
+static int on_message_begin(llhttp_t *p);
+static int on_method(llhttp_t *p, const char *at, size_t n);
+static int on_url(llhttp_t *p, const char *at, size_t n);
+static int on_status(llhttp_t *p, const char *at, size_t n);
+static int on_header_field(llhttp_t *p, const char *at, size_t n);
+static int on_header_field_complete(llhttp_t *p);
+static int on_header_value(llhttp_t *p, const char *at, size_t n);
+static int on_headers_complete(llhttp_t *p);
+static int on_body(llhttp_t *p, const char *at, size_t n);
+static int on_message_complete(llhttp_t *p);
+
+static const llhttp_settings_t settings = {
+	.on_message_begin = on_message_begin,
+	.on_method = on_method,
+	.on_url = on_url,
+	.on_status = on_status,
+	.on_header_field = on_header_field,
+	.on_header_field_complete = on_header_field_complete,
+	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+void
+h1_reader_init(struct h1_reader *r, bool is_response, struct arena *arena)
+{
+	memset(r, 0, sizeof(*r));
+	llhttp_init(&r->parser, is_response ? HTTP_RESPONSE : HTTP_REQUEST,
+	    &settings);
+	r->parser.data = r;
+	r->arena = arena;
+	r->is_response = is_response;
+}
+
+static int
+on_message_begin(llhttp_t *p)
+{
+	(void)p;
+	return 0;
+}
+
+static int
+on_method(llhttp_t *p, const char *at, size_t n)
+{
+	struct h1_reader *r = p->data;
+
+	r->req->method = at;
+	r->req->methodlen = (uint32_t)n;
+	return 0;
+}
+
+static int
+on_url(llhttp_t *p, const char *at, size_t n)
+{
+	struct h1_reader *r = p->data;
+
+	r->req->target = at;
+	r->req->targetlen = (uint32_t)n;
+	return 0;
+}
+
+static int
+on_status(llhttp_t *p, const char *at, size_t n)
+{
+	struct h1_reader *r = p->data;
+
+	r->resp->reason = at;
+	r->resp->reasonlen = (uint32_t)n;
+	return 0;
+}
+
+/* Trailers arrive from evbuffer memory that is drained afterwards, and may
+ * be split across chunks of it: they are copied (and joined) here. */
+static const char *
+keep(struct h1_reader *r, const char *old, uint32_t oldlen, const char *at,
+    size_t n)
+{
+	char *p;
+
+	if (!r->in_trailers && oldlen == 0)
+		return at;
+	if (!r->in_trailers && old + oldlen == at)
+		return old;
+	if ((p = arena_alloc(r->arena, oldlen + n + 1)) == NULL)
+		return NULL;
+	memcpy(p, old, oldlen);
+	memcpy(p + oldlen, at, n);
+	return p;
+}
+
+static int
+add_field(struct h1_reader *r)
+{
+	struct hfield *v;
+	size_t cap;
+
+	if (r->nfields < r->cap)
+		return 0;
+	cap = r->cap == 0 ? 16 : r->cap * 2;
+	if ((v = arena_alloc(r->arena, cap * sizeof(*v))) == NULL)
+		return -1;
+	if (r->nfields > 0)
+		memcpy(v, r->fields, r->nfields * sizeof(*v));
+	r->fields = v;
+	r->cap = cap;
+	return 0;
+}
+
+static int
+on_header_field(llhttp_t *p, const char *at, size_t n)
+{
+	struct h1_reader *r = p->data;
+	struct hfield *f;
+
+	if (r->nfields > 0 && !r->is_name_done) {
+		/* the same name, continued in the next buffer */
+		f = &r->fields[r->nfields - 1];
+		if ((f->name = keep(r, f->name, f->namelen, at, n)) == NULL)
+			return HPE_USER;
+		f->namelen += (uint32_t)n;
+		return 0;
+	}
+	if (add_field(r) == -1)
+		return HPE_USER;
+	f = &r->fields[r->nfields++];
+	r->is_name_done = false;
+	f->name = NULL;
+	f->namelen = 0;
+	if ((f->name = keep(r, NULL, 0, at, n)) == NULL)
+		return HPE_USER;
+	f->namelen = (uint32_t)n;
+	f->value = NULL;
+	f->valuelen = 0;
+	return 0;
+}
+
+static int
+on_header_field_complete(llhttp_t *p)
+{
+	struct h1_reader *r = p->data;
+
+	r->is_name_done = true;
+	return 0;
+}
+
+static int
+on_header_value(llhttp_t *p, const char *at, size_t n)
+{
+	struct h1_reader *r = p->data;
+	struct hfield *f = &r->fields[r->nfields - 1];
+
+	if ((f->value = keep(r, f->value, f->valuelen, at, n)) == NULL)
+		return HPE_USER;
+	f->valuelen += (uint32_t)n;
+	return 0;
+}
+
+/* A field with an empty value never saw on_header_value. */
+static void
+fix_empty_values(struct hfield *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].value == NULL)
+			v[i].value = "";
+}
+
+static int
+request_complete(struct h1_reader *r)
+{
+	struct req_head *h = r->req;
+	const struct hfield *host = NULL;
+	size_t i;
+
+	h->version = r->parser.http_major * 10 + r->parser.http_minor;
+	h->fields = r->fields;
+	h->nfields = r->nfields;
+	h->content_length = -1;
+	for (i = 0; i < r->nfields; i++) {
+		if (!headers_name_is(&r->fields[i], "host"))
+			continue;
+		if (host != NULL) {
+			r->why = "more than one Host field";
+			return -1;
+		}
+		host = &r->fields[i];
+	}
+	if (host != NULL) {
+		h->authority = host->value;
+		h->authoritylen = host->valuelen;
+	} else if (h->version >= 11) {
+		/* RFC 9112 §3.2: a 1.1 request without Host is a 400. */
+		r->why = "missing Host field";
+		return -1;
+	}
+	h->wants_continue = headers_has_token(r->fields, r->nfields,
+	    "expect", "100-continue");
+	h->is_websocket = headers_has_token(r->fields, r->nfields,
+	    "upgrade", "websocket");
+	if (r->parser.flags & F_CHUNKED) {
+		h->is_chunked = h->has_body = true;
+		r->body = H1_BODY_CHUNKED;
+		return 0;
+	}
+	if (r->parser.flags & F_CONTENT_LENGTH) {
+		h->content_length = (int64_t)r->parser.content_length;
+		h->has_body = h->content_length > 0;
+		r->body = h->has_body ? H1_BODY_LENGTH : H1_BODY_NONE;
+		r->remaining = r->parser.content_length;
+	}
+	return 1;
+}
+
+static int
+response_complete(struct h1_reader *r)
+{
+	struct resp_head *h = r->resp;
+	int st = r->parser.status_code;
+
+	h->status = st;
+	h->version = r->parser.http_major * 10 + r->parser.http_minor;
+	h->fields = r->fields;
+	h->nfields = r->nfields;
+	h->content_length = -1;
+	if (r->parser.flags & F_CONTENT_LENGTH)
+		h->content_length = (int64_t)r->parser.content_length;
+	h->wants_close = headers_has_token(r->fields, r->nfields,
+	    "connection", "close") || (h->version < 11 &&
+	    !headers_has_token(r->fields, r->nfields, "connection",
+	    "keep-alive"));
+	if (st < 200 || st == 204 || st == 304 || r->is_head_request)
+		return 1;
+	if (r->parser.flags & F_CHUNKED) {
+		h->is_chunked = true;
+		r->body = H1_BODY_CHUNKED;
+		return 0;
+	}
+	if (r->parser.flags & F_CONTENT_LENGTH) {
+		r->body = h->content_length > 0 ? H1_BODY_LENGTH :
+		    H1_BODY_NONE;
+		r->remaining = r->parser.content_length;
+		return 1;
+	}
+	r->body = H1_BODY_UNTIL_CLOSE;
+	h->wants_close = true;
+	return 1;
+}
+
+static int
+on_headers_complete(llhttp_t *p)
+{
+	struct h1_reader *r = p->data;
+
+	fix_empty_values(r->fields, r->nfields);
+	return r->is_response ? response_complete(r) : request_complete(r);
+}
+
+static int
+on_body(llhttp_t *p, const char *at, size_t n)
+{
+	struct h1_reader *r = p->data;
+
+	evbuffer_add(r->sink, at, n);
+	r->decoded += n;
+	return 0;
+}
+
+static int
+on_message_complete(llhttp_t *p)
+{
+	struct h1_reader *r = p->data;
+
+	if (r->in_trailers) {
+		r->trailers = r->fields + r->trailer_start;
+		r->ntrailers = r->nfields - r->trailer_start;
+		fix_empty_values(r->trailers, r->ntrailers);
+	}
+	r->is_done = true;
+	return HPE_PAUSED;
+}
+
+/* Where the head ends in IN (offset past the blank line), or -1. */
+static ssize_t
+find_head_end(struct h1_reader *r, struct evbuffer *in)
+{
+	struct evbuffer_ptr start, found;
+	size_t len = evbuffer_get_length(in);
+
+	evbuffer_ptr_set(in, &start, r->scanned > 3 ? r->scanned - 3 : 0,
+	    EVBUFFER_PTR_SET);
+	found = evbuffer_search(in, "\r\n\r\n", 4, &start);
+	if (found.pos == -1) {
+		r->scanned = len;
+		return -1;
+	}
+	return found.pos + 4;
+}
+
+static size_t
+first_line_length(struct evbuffer *in)
+{
+	struct evbuffer_ptr p = evbuffer_search(in, "\r\n", 2, NULL);
+
+	return p.pos == -1 ? evbuffer_get_length(in) : (size_t)p.pos;
+}
+
+/* RFC 9112 §2.2: ignore empty lines before a request line. */
+static void
+skip_empty_lines(struct evbuffer *in)
+{
+	unsigned char *p;
+
+	while ((p = evbuffer_pullup(in, 2)) != NULL && p[0] == '\r' &&
+	    p[1] == '\n')
+		evbuffer_drain(in, 2);
+}
+
+static int
+fail(struct h1_reader *r, int status, const char *why)
+{
+	r->status = status;
+	r->why = why;
+	return -1;
+}
+
+/* Parses the head at IN's start, LEN bytes long, from an arena copy. */
+static int
+parse_head(struct h1_reader *r, struct evbuffer *in, size_t len, int bad)
+{
+	char *buf;
+	llhttp_errno_t e;
+
+	if ((buf = arena_alloc(r->arena, len)) == NULL)
+		return fail(r, 500, "out of memory");
+	evbuffer_remove(in, buf, len);
+	r->scanned = 0;
+	e = llhttp_execute(&r->parser, buf, len);
+	if (r->why != NULL)
+		return fail(r, bad, r->why);
+	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
+		llhttp_resume(&r->parser);
+		return 1;
+	}
+	if (e == HPE_OK && r->body == H1_BODY_CHUNKED) {
+		/* fields parsed from now on are trailers */
+		r->in_trailers = true;
+		r->trailer_start = r->nfields;
+		return 1;
+	}
+	if (e == HPE_OK)
+		return fail(r, bad, "incomplete head");
+	return fail(r, bad, llhttp_get_error_reason(&r->parser));
+}
+
+int
+h1_read_request_head(struct h1_reader *r, struct evbuffer *in,
+    struct req_head *h, size_t max_head, size_t max_line)
+{
+	ssize_t end;
+
+	skip_empty_lines(in);
+	if ((end = find_head_end(r, in)) == -1) {
+		if (first_line_length(in) > max_line)
+			return fail(r, 414, "request line too long");
+		if (evbuffer_get_length(in) > max_head)
+			return fail(r, 431, "request head too large");
+		return 0;
+	}
+	if (first_line_length(in) > max_line)
+		return fail(r, 414, "request line too long");
+	if ((size_t)end > max_head)
+		return fail(r, 431, "request head too large");
+	memset(h, 0, sizeof(*h));
+	r->req = h;
+	return parse_head(r, in, (size_t)end, 400);
+}
+
+int
+h1_read_response_head(struct h1_reader *r, struct evbuffer *in,
+    struct resp_head *h, size_t max_head)
+{
+	ssize_t end;
+
+	if ((end = find_head_end(r, in)) == -1) {
+		if (evbuffer_get_length(in) > max_head)
+			return fail(r, 502, "response head too large");
+		return 0;
+	}
+	if ((size_t)end > max_head)
+		return fail(r, 502, "response head too large");
+	memset(h, 0, sizeof(*h));
+	r->resp = h;
+	return parse_head(r, in, (size_t)end, 502);
+}
+
+static int
+read_chunked(struct h1_reader *r, struct evbuffer *in, struct evbuffer *out,
+    size_t limit)
+{
+	struct evbuffer_iovec v;
+	llhttp_errno_t e;
+	size_t n;
+
+	r->sink = out;
+	while (limit > 0 && evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+		n = v.iov_len < limit ? v.iov_len : limit;
+		e = llhttp_execute(&r->parser, v.iov_base, n);
+		if (e == HPE_PAUSED) {
+			n = (size_t)(llhttp_get_error_pos(&r->parser) -
+			    (const char *)v.iov_base);
+			evbuffer_drain(in, n);
+			llhttp_resume(&r->parser);
+			return 1;
+		}
+		if (e != HPE_OK)
+			return fail(r, 400, llhttp_get_error_reason(&r->parser));
+		evbuffer_drain(in, n);
+		limit -= n;
+	}
+	return 0;
+}
+
+int
+h1_read_body(struct h1_reader *r, struct evbuffer *in, struct evbuffer *out,
+    size_t limit)
+{
+	size_t n = evbuffer_get_length(in);
+
+	switch (r->body) {
+	case H1_BODY_NONE:
+		return 1;
+	case H1_BODY_LENGTH:
+		if (n > r->remaining)
+			n = (size_t)r->remaining;
+		if (n > limit)
+			n = limit;
+		evbuffer_remove_buffer(in, out, n);
+		r->remaining -= n;
+		return r->remaining == 0;
+	case H1_BODY_CHUNKED:
+		return read_chunked(r, in, out, limit);
+	case H1_BODY_UNTIL_CLOSE:
+		evbuffer_remove_buffer(in, out, n < limit ? n : limit);
+		return 0;
+	}
+	return -1;
+}
+
+void
+h1_write_chunk(struct evbuffer *out, struct evbuffer *data)
+{
+	size_t n = evbuffer_get_length(data);
+
+	if (n == 0)
+		return;
+	evbuffer_add_printf(out, "%zx\r\n", n);
+	evbuffer_add_buffer(out, data);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void
+h1_write_last_chunk(struct evbuffer *out, const struct hfield *trailers,
+    size_t n)
+{
+	size_t i;
+
+	evbuffer_add(out, "0\r\n", 3);
+	for (i = 0; i < n; i++) {
+		evbuffer_add(out, trailers[i].name, trailers[i].namelen);
+		evbuffer_add(out, ": ", 2);
+		evbuffer_add(out, trailers[i].value, trailers[i].valuelen);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	evbuffer_add(out, "\r\n", 2);
+}
+
+bool
+h1_req_keepalive(const struct req_head *h)
+{
+	if (headers_has_token(h->fields, h->nfields, "connection", "close"))
+		return false;
+	if (h->version >= 11)
+		return true;
+	return headers_has_token(h->fields, h->nfields, "connection",
+	    "keep-alive");
+}

@@ -1,0 +1,575 @@
+/* proxy/h1_server.c: HTTP/1.1 for one client connection.
+ *
+ * Requests are served one at a time: while a response is pending, reading
+ * stops, so pipelined requests wait in the socket and responses leave in
+ * request order. Body bytes move from the client's input buffer to the
+ * exchange (evbuffer moves; chunked bodies are decoded by h1.c), and
+ * reading pauses whenever the exchange reports its queue full. The
+ * response goes the other way; the backend is paused while the client's
+ * output buffer is above the high-water mark.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "conn.h"
+#include "exchange.h"
+#include "h1.h"
+#include "h1_server.h"
+#include "headers.h"
+#include "log.h"
+#include "worker.h"
+
+#define H1S_OUT_HIGH (256 * 1024)       /* pause the backend above this */
+#define H1S_OUT_LOW  (64 * 1024)        /* resume it below this */
+#define H1S_IN_HIGH  (256 * 1024)       /* client bytes read ahead */
+
+enum h1s_state {
+	H1S_IDLE = 0,           /* between requests (keepalive_timeout) */
+	H1S_HEAD,               /* a head is arriving (client_header_timeout) */
+	H1S_BODY,               /* the request body is being forwarded */
+	H1S_WAIT,               /* request read; the response is pending */
+	H1S_LINGER,             /* last response flushing, then close */
+};
+
+struct h1_server {
+	struct conn *c;
+	struct bufferevent *bev;
+	const struct conf *cf;
+	enum h1s_state state;
+	struct arena arena;             /* the current request's bytes */
+	struct h1_reader reader;
+	struct req_head req;
+	struct fwd_info fwd;
+	struct exchange *x;
+	struct evbuffer *body;          /* decoded body on its way */
+	struct event header_timer;      /* the whole head must arrive by then */
+	struct event next_ev;           /* starts a pipelined request */
+	enum headers_framing framing;   /* of the response to the client */
+	bool is_resp_started;           /* a final head went out */
+	bool is_req_done;               /* the whole request was read */
+	bool is_keepalive;              /* keep the connection after this */
+	bool is_reading_paused;         /* the exchange's queue is full */
+	bool is_resp_paused;            /* our output is full */
+	unsigned nrequests;
+	/* for the access log */
+	int status;
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+	int64_t start_us;
+	const char *note;
+};
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+static void process(struct h1_server *s);
+
+static struct timeval
+tv_ms(unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
+
+static const char *
+set_state(struct h1_server *s, enum h1s_state st)
+{
+	static const char *const names[] = {
+		"idle", "head", "body", "wait", "linger",
+	};
+
+	s->state = st;
+	return names[st];
+}
+
+/* Between requests: only keepalive_timeout runs. */
+static void
+enter_idle(struct h1_server *s)
+{
+	struct timeval rt = tv_ms(s->cf->keepalive_timeout);
+	struct timeval wt = tv_ms(s->cf->send_timeout);
+
+	set_state(s, H1S_IDLE);
+	arena_reset(&s->arena);
+	h1_reader_init(&s->reader, false, &s->arena);
+	memset(&s->req, 0, sizeof(s->req));
+	s->is_resp_started = s->is_req_done = false;
+	s->is_reading_paused = s->is_resp_paused = false;
+	s->status = 0;
+	s->bytes_sent = s->bytes_received = 0;
+	s->note = NULL;
+	bufferevent_set_timeouts(s->bev, &rt, &wt);
+	bufferevent_enable(s->bev, EV_READ);
+}
+
+static void
+log_access(struct h1_server *s)
+{
+	struct access_log *al = worker_access_log(s->c->w);
+	const struct hfield *ref, *ua;
+	struct access_entry e = { 0 };
+
+	if (al == NULL)
+		return;
+	ref = headers_find(s->req.fields, s->req.nfields, "referer");
+	ua = headers_find(s->req.fields, s->req.nfields, "user-agent");
+	e.client = s->c->addr;
+	e.method = s->req.method != NULL ? s->req.method : "-";
+	e.methodlen = s->req.method != NULL ? s->req.methodlen : 1;
+	e.target = s->req.target != NULL ? s->req.target : "-";
+	e.targetlen = s->req.target != NULL ? s->req.targetlen : 1;
+	e.protocol = s->req.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+	e.host = s->req.authority;
+	e.hostlen = s->req.authoritylen;
+	e.referer = ref != NULL ? ref->value : NULL;
+	e.refererlen = ref != NULL ? ref->valuelen : 0;
+	e.user_agent = ua != NULL ? ua->value : NULL;
+	e.user_agentlen = ua != NULL ? ua->valuelen : 0;
+	e.status = s->status;
+	e.bytes_sent = s->bytes_sent;
+	e.bytes_received = s->bytes_received;
+	e.start_us = s->start_us;
+	e.duration_us = worker_now_us(s->c->w) - s->start_us;
+	e.upstream = s->x != NULL ? exchange_upstream(s->x) : NULL;
+	e.upstream_us = s->x != NULL ? exchange_upstream_us(s->x) : -1;
+	e.note = s->note;
+	access_log_add(al, &e);
+}
+
+/* Flush what is queued, then close. */
+static void
+linger(struct h1_server *s)
+{
+	set_state(s, H1S_LINGER);
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		conn_close(s->c, "done");
+}
+
+/* The response is complete (or failed): log it, then next request. */
+static void
+request_done(struct h1_server *s)
+{
+	event_del(&s->header_timer);
+	log_access(s);
+	exchange_free(s->x);
+	s->x = NULL;
+	s->nrequests++;
+	if (!s->is_keepalive || s->c->state == CONN_CLOSING) {
+		linger(s);
+		return;
+	}
+	enter_idle(s);
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+		event_active(&s->next_ev, EV_TIMEOUT, 1);
+}
+
+/* A response portico makes itself; the connection is kept only when the
+ * request was read whole and the client allows it. */
+static void
+respond_error(struct h1_server *s, int status, const char *why)
+{
+	s->is_keepalive = s->is_keepalive && s->is_req_done;
+	s->status = status;
+	s->note = why;
+	headers_write_error(bufferevent_get_output(s->bev), status,
+	    s->is_keepalive);
+	request_done(s);
+}
+
+static void
+abort_response(struct h1_server *s, const char *why)
+{
+	s->note = why;
+	s->is_keepalive = false;
+	log_access(s);
+	exchange_free(s->x);
+	s->x = NULL;
+	conn_close(s->c, why);
+}
+
+/* exchange_ops: the response, as the exchange delivers it. */
+
+static void
+send_interim(struct h1_server *s, const struct resp_head *r)
+{
+	/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; 101 only after an
+	 * Upgrade we forwarded, which HTTP/1.1 tunnels (issue 5) will do. */
+	if (s->req.version < 11 || r->status == 101)
+		return;
+	headers_write_response(bufferevent_get_output(s->bev), r,
+	    s->req.version, HEADERS_NO_BODY, 0, true);
+}
+
+static enum headers_framing
+response_framing(const struct h1_server *s, const struct resp_head *r)
+{
+	bool is_head = s->req.methodlen == 4 &&
+	    memcmp(s->req.method, "HEAD", 4) == 0;
+
+	if (is_head || r->status == 204 || r->status == 304)
+		return r->content_length >= 0 && r->status != 204 ?
+		    HEADERS_LENGTH : HEADERS_NO_BODY;
+	if (r->content_length >= 0)
+		return HEADERS_LENGTH;
+	return s->req.version >= 11 ? HEADERS_CHUNKED : HEADERS_UNTIL_CLOSE;
+}
+
+static void
+on_resp_head(void *fe, const struct resp_head *r)
+{
+	struct h1_server *s = fe;
+
+	if (s->c->state == CONN_CLOSING)
+		return;
+	if (r->status < 200) {
+		send_interim(s, r);
+		return;
+	}
+	s->framing = response_framing(s, r);
+	s->is_keepalive = s->is_keepalive && s->is_req_done &&
+	    s->framing != HEADERS_UNTIL_CLOSE &&
+	    s->nrequests + 1 < s->cf->keepalive_requests;
+	s->status = r->status;
+	s->is_resp_started = true;
+	headers_write_response(bufferevent_get_output(s->bev), r,
+	    s->req.version, s->framing,
+	    r->content_length >= 0 ? (uint64_t)r->content_length : 0,
+	    s->is_keepalive);
+}
+
+static void
+on_resp_body(void *fe, struct evbuffer *data)
+{
+	struct h1_server *s = fe;
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	s->bytes_sent += evbuffer_get_length(data);
+	if (s->c->state == CONN_CLOSING) {
+		evbuffer_drain(data, evbuffer_get_length(data));
+		return;
+	}
+	if (s->framing == HEADERS_CHUNKED)
+		h1_write_chunk(out, data);
+	else
+		evbuffer_add_buffer(out, data);
+	if (evbuffer_get_length(out) > H1S_OUT_HIGH && !s->is_resp_paused) {
+		s->is_resp_paused = true;
+		bufferevent_setwatermark(s->bev, EV_WRITE, H1S_OUT_LOW, 0);
+		exchange_response_pause(s->x);
+	}
+}
+
+static void
+on_resp_end(void *fe, const struct hfield *trailers, size_t n)
+{
+	struct h1_server *s = fe;
+
+	if (s->framing == HEADERS_CHUNKED)
+		h1_write_last_chunk(bufferevent_get_output(s->bev), trailers,
+		    n);
+	request_done(s);
+}
+
+static void
+on_resp_fail(void *fe, int status, const char *why)
+{
+	struct h1_server *s = fe;
+
+	if (status == 0 || s->is_resp_started) {
+		/* never present a short body as complete */
+		abort_response(s, why);
+		return;
+	}
+	respond_error(s, status, why);
+}
+
+static void
+on_request_drain(void *fe)
+{
+	struct h1_server *s = fe;
+
+	if (!s->is_reading_paused || s->state != H1S_BODY)
+		return;
+	s->is_reading_paused = false;
+	bufferevent_enable(s->bev, EV_READ);
+	event_active(&s->next_ev, EV_TIMEOUT, 1);
+}
+
+static const struct exchange_ops exchange_ops = {
+	.on_head = on_resp_head,
+	.on_body = on_resp_body,
+	.on_end = on_resp_end,
+	.on_fail = on_resp_fail,
+	.on_request_drain = on_request_drain,
+};
+
+/* The request side. */
+
+/* What must not reach a backend even though llhttp accepted it. */
+static int
+check_request(struct h1_server *s, int *status, const char **why)
+{
+	const struct req_head *h = &s->req;
+	size_t i;
+
+	*status = 400;
+	for (i = 0; i < h->nfields; i++)
+		if (headers_check_field(&h->fields[i], why) == -1)
+			return -1;
+	if (h->methodlen == 7 && memcmp(h->method, "CONNECT", 7) == 0) {
+		*status = 405;
+		*why = "CONNECT is not supported";
+		return -1;
+	}
+	if (h->content_length >= 0 && s->cf->client_max_body_size > 0 &&
+	    (uint64_t)h->content_length > s->cf->client_max_body_size) {
+		*status = 413;
+		*why = "request body too large";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+start_exchange(struct h1_server *s)
+{
+	int status;
+	const char *why;
+
+	s->start_us = worker_now_us(s->c->w);
+	s->is_keepalive = h1_req_keepalive(&s->req);
+	if (check_request(s, &status, &why) == -1) {
+		s->is_keepalive = false;
+		respond_error(s, status, why);
+		return;
+	}
+	s->fwd.client_addr = s->c->addr;
+	s->fwd.is_tls = s->c->is_tls;
+	s->req.scheme = s->c->is_tls ? "https" : "http";
+	s->x = exchange_new(s->c->w, s->cf, &s->req, &s->arena, &s->fwd,
+	    &exchange_ops, s, &status, &why);
+	if (s->x == NULL) {
+		s->is_keepalive = false;
+		respond_error(s, status, why);
+		return;
+	}
+	if (s->req.has_body) {
+		struct timeval rt = tv_ms(s->cf->client_body_timeout);
+		struct timeval wt = tv_ms(s->cf->send_timeout);
+
+		set_state(s, H1S_BODY);
+		bufferevent_set_timeouts(s->bev, &rt, &wt);
+		return;
+	}
+	s->is_req_done = true;
+	exchange_request_end(s->x, NULL, 0);
+	set_state(s, H1S_WAIT);
+	bufferevent_disable(s->bev, EV_READ);
+}
+
+static int
+read_head(struct h1_server *s, struct evbuffer *in)
+{
+	int r;
+
+	if (s->state == H1S_IDLE) {
+		struct timeval ht = tv_ms(s->cf->client_header_timeout);
+
+		if (evbuffer_get_length(in) == 0)
+			return -1;
+		set_state(s, H1S_HEAD);
+		s->start_us = worker_now_us(s->c->w);
+		event_add(&s->header_timer, &ht);
+		bufferevent_set_timeouts(s->bev, &ht, NULL);
+	}
+	r = h1_read_request_head(&s->reader, in, &s->req,
+	    s->cf->client_max_header_size, s->cf->client_max_uri_size);
+	if (r == 0)
+		return -1;
+	event_del(&s->header_timer);
+	if (r == -1) {
+		s->is_keepalive = false;
+		respond_error(s, s->reader.status, s->reader.why);
+		return -1;
+	}
+	start_exchange(s);
+	return 0;
+}
+
+static void
+body_failed(struct h1_server *s, int status, const char *why)
+{
+	s->is_keepalive = false;
+	if (s->is_resp_started)
+		abort_response(s, why);
+	else
+		respond_error(s, status, why);
+}
+
+static int
+read_body(struct h1_server *s, struct evbuffer *in)
+{
+	uint64_t max = s->cf->client_max_body_size;
+	int r = h1_read_body(&s->reader, in, s->body, H1S_IN_HIGH);
+	size_t n = evbuffer_get_length(s->body);
+
+	if (r == -1) {
+		body_failed(s, 400, s->reader.why);
+		return -1;
+	}
+	s->bytes_received += n;
+	if (max > 0 && s->bytes_received > max) {
+		body_failed(s, 413, "request body too large");
+		return -1;
+	}
+	exchange_request_body(s->x, s->body);
+	if (r == 1) {
+		s->is_req_done = true;
+		exchange_request_end(s->x, s->reader.trailers,
+		    s->reader.ntrailers);
+		set_state(s, H1S_WAIT);
+		bufferevent_disable(s->bev, EV_READ);
+		return -1;
+	}
+	if (exchange_request_is_full(s->x)) {
+		s->is_reading_paused = true;
+		bufferevent_disable(s->bev, EV_READ);
+		return -1;
+	}
+	return evbuffer_get_length(in) > 0 ? 0 : -1;
+}
+
+static void
+process(struct h1_server *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+
+	while (s->c->state != CONN_CLOSING) {
+		if (s->state == H1S_IDLE || s->state == H1S_HEAD) {
+			if (read_head(s, in) == -1)
+				return;
+		} else if (s->state == H1S_BODY && !s->is_reading_paused) {
+			if (read_body(s, in) == -1)
+				return;
+		} else {
+			return;
+		}
+	}
+}
+
+/* libevent callbacks */
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process(arg);
+}
+
+static void
+on_next(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	process(arg);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct h1_server *s = arg;
+	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (s->state == H1S_LINGER && left == 0) {
+		conn_close(s->c, "done");
+		return;
+	}
+	if (s->is_resp_paused && left <= H1S_OUT_LOW) {
+		s->is_resp_paused = false;
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		if (s->x != NULL)
+			exchange_response_resume(s->x);
+	}
+}
+
+static void
+on_header_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct h1_server *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->is_keepalive = false;
+	respond_error(s, 408, "client header timeout");
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct h1_server *s = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT && what & BEV_EVENT_READING &&
+	    s->state == H1S_HEAD) {
+		on_header_timeout(-1, 0, s);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT && what & BEV_EVENT_READING &&
+	    s->state == H1S_BODY && !s->is_resp_started) {
+		body_failed(s, 408, "client body timeout");
+		return;
+	}
+	if (s->x != NULL)
+		abort_response(s, what & BEV_EVENT_TIMEOUT ?
+		    "client timed out" : "client went away");
+	else
+		conn_close(s->c, what & BEV_EVENT_TIMEOUT ? "idle timeout" :
+		    "client closed");
+}
+
+struct h1_server *
+h1_server_new(struct conn *c, struct bufferevent *bev)
+{
+	struct h1_server *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->body = evbuffer_new()) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->c = c;
+	s->bev = bev;
+	s->cf = c->cf;
+	arena_init(&s->arena);
+	evtimer_assign(&s->header_timer, worker_base(c->w), on_header_timeout,
+	    s);
+	event_assign(&s->next_ev, worker_base(c->w), -1, 0, on_next, s);
+	bufferevent_setcb(bev, on_read, on_write, on_event, s);
+	bufferevent_setwatermark(bev, EV_READ, 0, H1S_IN_HIGH);
+	enter_idle(s);
+	bufferevent_enable(bev, EV_WRITE);
+	return s;
+}
+
+void
+h1_server_free(struct h1_server *s)
+{
+	if (s == NULL)
+		return;
+	event_del(&s->header_timer);
+	event_del(&s->next_ev);
+	exchange_free(s->x);
+	evbuffer_free(s->body);
+	arena_fini(&s->arena);
+	free(s);
+}

@@ -1,0 +1,15 @@
+/* proxy/h1_server.h: the HTTP/1.1 frontend of one client connection:
+ * keep-alive, pipelining (one request at a time, responses in order),
+ * strict parsing, and the response written back in the client's framing. */
+#ifndef PORTICO_H1_SERVER_H
+#define PORTICO_H1_SERVER_H
+
+struct bufferevent;
+struct conn;
+struct h1_server;
+
+/* Takes over BEV's callbacks and starts reading requests. */
+struct h1_server *h1_server_new(struct conn *c, struct bufferevent *bev);
+void h1_server_free(struct h1_server *s);       /* NULL ok */
+
+#endif

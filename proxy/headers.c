@@ -1,0 +1,782 @@
+/* proxy/headers.c: field checks and the h1/h2 → HTTP/1.1 head translation.
+ *
+ * A head is written in two passes over the same emit function: the first
+ * only counts bytes, the second copies them into one extent reserved in the
+ * output evbuffer, which is then committed whole. So a head costs at most
+ * one buffer chain, no malloc of ours, and never leaves half a head in OUT.
+ *
+ * Everything a request can be refused for (target, host, field bytes) is
+ * checked before anything is written.
+ */
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "conf.h"
+#include "headers.h"
+
+/* Where emit_*() writes: P NULL only counts. */
+struct wr {
+	char *p;
+	size_t n;
+};
+
+typedef void emit_fn(struct wr *w, const void *arg);
+
+/* The request after checks: what emit_request() needs besides its input. */
+struct req_plan {
+	const struct req_head *h;
+	const struct fwd_info *fwd;     /* NULL: add no forwarded field */
+	const struct conf *cf;
+	const char *path;               /* target to write, origin-form */
+	size_t pathlen;
+	bool path_needs_slash;          /* absolute-form with "" or "?q" path */
+	const char *host;
+	size_t hostlen;
+	enum headers_framing framing;
+	uint64_t length;
+	bool upgrade;
+};
+
+struct resp_plan {
+	const struct resp_head *r;
+	unsigned client_version;
+	enum headers_framing framing;
+	uint64_t length;
+	bool keepalive;
+};
+
+struct err_plan {
+	int status;
+	bool keepalive;
+};
+
+static bool
+is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_alnum(unsigned char c)
+{
+	return is_alpha(c) || (c >= '0' && c <= '9');
+}
+
+/* The RFC 9110 §5.6.2 tchar set. */
+static bool
+is_tchar(unsigned char c)
+{
+	return is_alnum(c) ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static bool
+is_token(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!is_tchar((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* RFC 9110 §5.5: field-vchar / SP / HTAB; obs-text (0x80-0xff) passes. */
+static bool
+is_field_text(const char *s, size_t len)
+{
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static unsigned char
+to_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static bool
+eq_nocase(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i;
+
+	if (alen != blen)
+		return false;
+	for (i = 0; i < alen; i++)
+		if (to_lower((unsigned char)a[i]) !=
+		    to_lower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+/* Strips RFC 9110 §5.6.3 OWS from both ends of S[0..*len). */
+static const char *
+trim_ows(const char *s, size_t *len)
+{
+	while (*len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+		s++;
+		(*len)--;
+	}
+	while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+		(*len)--;
+	return s;
+}
+
+/* True if the comma list V[0..len) has an element equal to TOKEN. */
+static bool
+list_has(const char *v, size_t len, const char *token, size_t toklen)
+{
+	const char *end = v + len, *comma, *elem;
+	size_t elemlen;
+
+	while (v < end) {
+		comma = memchr(v, ',', (size_t)(end - v));
+		elemlen = (size_t)((comma != NULL ? comma : end) - v);
+		elem = trim_ows(v, &elemlen);
+		if (eq_nocase(elem, elemlen, token, toklen))
+			return true;
+		if (comma == NULL)
+			break;
+		v = comma + 1;
+	}
+	return false;
+}
+
+static bool
+fields_have_token(const struct hfield *fields, size_t n, const char *name,
+    const char *token, size_t toklen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (headers_name_is(&fields[i], name) && list_has(
+		    fields[i].value, fields[i].valuelen, token, toklen))
+			return true;
+	return false;
+}
+
+bool
+headers_name_is(const struct hfield *f, const char *name)
+{
+	return eq_nocase(f->name, f->namelen, name, strlen(name));
+}
+
+/* RFC 9110 §7.6.1, and RFC 9113 §8.2.2 for the h2-only names. */
+static const char *const hop_by_hop[] = {
+	"connection", "keep-alive", "proxy-connection", "te",
+	"transfer-encoding", "upgrade", "http2-settings",
+};
+
+bool
+headers_is_hop_by_hop(const struct hfield *fields, size_t n,
+    const struct hfield *f)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hop_by_hop) / sizeof(hop_by_hop[0]); i++)
+		if (headers_name_is(f, hop_by_hop[i]))
+			return true;
+	return fields_have_token(fields, n, "connection", f->name, f->namelen);
+}
+
+const struct hfield *
+headers_find(const struct hfield *fields, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (headers_name_is(&fields[i], name))
+			return &fields[i];
+	return NULL;
+}
+
+bool
+headers_has_token(const struct hfield *fields, size_t n, const char *name,
+    const char *token)
+{
+	return fields_have_token(fields, n, name, token, strlen(token));
+}
+
+int
+headers_check_field(const struct hfield *f, const char **why)
+{
+	if (!is_token(f->name, f->namelen)) {
+		*why = "invalid field name";
+		return -1;
+	}
+	if (!is_field_text(f->value, f->valuelen)) {
+		*why = "invalid character in field value";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+put(struct wr *w, const char *s, size_t len)
+{
+	if (w->p != NULL)
+		memcpy(w->p + w->n, s, len);
+	w->n += len;
+}
+
+static void
+put_str(struct wr *w, const char *s)
+{
+	put(w, s, strlen(s));
+}
+
+static void
+put_u64(struct wr *w, uint64_t v)
+{
+	char buf[20];
+	size_t i = sizeof(buf);
+
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(w, buf + i, sizeof(buf) - i);
+}
+
+static void
+put_field(struct wr *w, const struct hfield *f)
+{
+	put(w, f->name, f->namelen);
+	put(w, ": ", 2);
+	put(w, f->value, f->valuelen);
+	put(w, "\r\n", 2);
+}
+
+/* Runs EMIT once to measure, once to copy into OUT; OUT gains all or
+ * nothing. */
+static int
+emit_into(struct evbuffer *out, emit_fn *emit, const void *arg)
+{
+	struct wr w = { NULL, 0 };
+	struct evbuffer_iovec v;
+
+	emit(&w, arg);
+	if (evbuffer_reserve_space(out, (ev_ssize_t)w.n, &v, 1) != 1)
+		return -1;
+	w.p = v.iov_base;
+	w.n = 0;
+	emit(&w, arg);
+	v.iov_len = w.n;
+	return evbuffer_commit_space(out, &v, 1);
+}
+
+/* Writes the values of the fields named NAME that are forwarded, trimmed,
+ * empty ones skipped, with SEP between them; *ANY says whether something
+ * precedes, and is set once a value is written. */
+static void
+put_values(struct wr *w, const struct req_head *h, const char *name,
+    const char *sep, bool *any)
+{
+	const struct hfield *f;
+	const char *v;
+	size_t i, len;
+
+	for (i = 0; i < h->nfields; i++) {
+		f = &h->fields[i];
+		if (!headers_name_is(f, name) ||
+		    headers_is_hop_by_hop(h->fields, h->nfields, f))
+			continue;
+		len = f->valuelen;
+		v = trim_ows(f->value, &len);
+		if (len == 0)
+			continue;
+		if (*any)
+			put_str(w, sep);
+		put(w, v, len);
+		*any = true;
+	}
+}
+
+/* "NAME: " + the client's NAME values + ", " + ours, for a list field. */
+static void
+put_appended(struct wr *w, const struct req_head *h, const char *wire,
+    const char *name)
+{
+	bool any = false;
+
+	put_str(w, wire);
+	put(w, ": ", 2);
+	put_values(w, h, name, ", ", &any);
+	if (any)
+		put(w, ", ", 2);
+}
+
+/* RFC 7239 §6: IPv6 is bracketed and quoted; a non-IP peer (a unix
+ * socket) is "unknown". */
+static void
+put_forwarded_node(struct wr *w, const char *addr)
+{
+	size_t len = strlen(addr);
+
+	if (memchr(addr, ':', len) != NULL) {
+		put(w, "\"[", 2);
+		put(w, addr, len);
+		put(w, "]\"", 2);
+	} else if (len > 0 && strspn(addr, "0123456789.") == len) {
+		put(w, addr, len);
+	} else {
+		put_str(w, "unknown");
+	}
+}
+
+/* RFC 9110 §7.6.3: the protocol version this hop received. */
+static const char *
+via_version(unsigned version)
+{
+	switch (version) {
+	case 10:
+		return "1.0";
+	case 20:
+		return "2";
+	default:
+		return "1.1";
+	}
+}
+
+static void
+put_forwarding(struct wr *w, const struct req_plan *p)
+{
+	const struct req_head *h = p->h;
+	const char *addr = p->fwd->client_addr;
+
+	if (addr == NULL)
+		addr = "unknown";
+	if (p->cf->x_forwarded_for) {
+		put_appended(w, h, "X-Forwarded-For", "x-forwarded-for");
+		put_str(w, addr);
+		put(w, "\r\n", 2);
+	}
+	if (p->cf->x_forwarded_proto) {
+		put_str(w, "X-Forwarded-Proto: ");
+		put_str(w, p->fwd->is_tls ? "https\r\n" : "http\r\n");
+	}
+	if (p->cf->forwarded) {
+		put_appended(w, h, "Forwarded", "forwarded");
+		put_str(w, "for=");
+		put_forwarded_node(w, addr);
+		put_str(w, p->fwd->is_tls ? ";proto=https\r\n" :
+		    ";proto=http\r\n");
+	}
+	if (p->cf->via) {
+		put_appended(w, h, "Via", "via");
+		put_str(w, via_version(h->version));
+		put_str(w, " portico\r\n");
+	}
+}
+
+/* RFC 9113 §8.2.3: h2 cookie crumbs become one field for h1. */
+static void
+put_cookie(struct wr *w, const struct req_head *h)
+{
+	bool any = false;
+
+	put_str(w, "Cookie: ");
+	put_values(w, h, "cookie", "; ", &any);
+	put(w, "\r\n", 2);
+}
+
+/* True if F is one portico writes itself, so the client's copy is
+ * dropped (or merged into ours by put_forwarding / put_cookie). */
+static bool
+is_replaced(const struct req_plan *p, const struct hfield *f)
+{
+	const struct conf *cf = p->cf;
+
+	if (headers_name_is(f, "host") || headers_name_is(f, "content-length"))
+		return true;
+	if (p->fwd == NULL)
+		return false;
+	return (cf->x_forwarded_for &&
+	    headers_name_is(f, "x-forwarded-for")) ||
+	    (cf->x_forwarded_proto &&
+	    headers_name_is(f, "x-forwarded-proto")) ||
+	    (cf->forwarded && headers_name_is(f, "forwarded")) ||
+	    (cf->via && headers_name_is(f, "via"));
+}
+
+static void
+put_request_fields(struct wr *w, const struct req_plan *p)
+{
+	const struct req_head *h = p->h;
+	const struct hfield *f;
+	bool has_cookie = false;
+	size_t i;
+
+	for (i = 0; i < h->nfields; i++) {
+		f = &h->fields[i];
+		if (f->namelen > 0 && f->name[0] == ':')
+			continue;               /* h2 pseudo-header */
+		if (headers_is_hop_by_hop(h->fields, h->nfields, f) ||
+		    is_replaced(p, f))
+			continue;
+		if (h->version == 20 && headers_name_is(f, "cookie")) {
+			if (!has_cookie)
+				put_cookie(w, h);
+			has_cookie = true;
+			continue;
+		}
+		put_field(w, f);
+	}
+}
+
+static void
+put_framing(struct wr *w, enum headers_framing framing, uint64_t length)
+{
+	switch (framing) {
+	case HEADERS_LENGTH:
+		put_str(w, "Content-Length: ");
+		put_u64(w, length);
+		put(w, "\r\n", 2);
+		break;
+	case HEADERS_CHUNKED:
+		put_str(w, "Transfer-Encoding: chunked\r\n");
+		break;
+	case HEADERS_NO_BODY:
+	case HEADERS_UNTIL_CLOSE:
+		break;
+	}
+}
+
+static void
+emit_request(struct wr *w, const void *arg)
+{
+	const struct req_plan *p = arg;
+	const struct req_head *h = p->h;
+
+	put(w, h->method, h->methodlen);
+	put(w, " ", 1);
+	if (p->path_needs_slash)
+		put(w, "/", 1);
+	put(w, p->path, p->pathlen);
+	put_str(w, " HTTP/1.1\r\nHost: ");
+	put(w, p->host, p->hostlen);
+	put(w, "\r\n", 2);
+	put_request_fields(w, p);
+	if (p->fwd != NULL)
+		put_forwarding(w, p);
+	put_framing(w, p->framing, p->length);
+	if (p->upgrade)
+		put_str(w, "Connection: upgrade\r\nUpgrade: websocket\r\n");
+	put(w, "\r\n", 2);
+}
+
+/* RFC 3986 §3.2.2-3.2.3: reg-name, IP-literal and port characters only,
+ * so no userinfo, no path and nothing that could end the field. */
+static bool
+is_authority(const char *s, size_t len)
+{
+	size_t i;
+	unsigned char c;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (!is_alnum(c) &&
+		    (c == '\0' || strchr("-._~!$&'()*+,;=:[]%", c) == NULL))
+			return false;
+	}
+	return true;
+}
+
+/* RFC 3986 §3.1 scheme, then "://"; the length up to the authority, or 0. */
+static size_t
+scheme_len(const char *s, size_t len)
+{
+	size_t i;
+	unsigned char c;
+
+	if (len == 0 || !is_alpha((unsigned char)s[0]))
+		return 0;
+	for (i = 1; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c == ':')
+			break;
+		if (!is_alnum(c) && c != '+' && c != '-' && c != '.')
+			return 0;
+	}
+	if (len - i < 3 || memcmp(s + i, "://", 3) != 0)
+		return 0;
+	return i + 3;
+}
+
+/* RFC 9112 §3.2: picks the target to write and, for absolute-form, the
+ * authority that overrides Host. */
+static int
+plan_target(struct req_plan *p, const char **why)
+{
+	const struct req_head *h = p->h;
+	const char *t = h->target;
+	size_t len = h->targetlen, skip, alen;
+
+	*why = "bad request target";
+	if (len == 0 || !is_field_text(t, len) || memchr(t, ' ', len) != NULL ||
+	    memchr(t, '\t', len) != NULL)
+		return -1;
+	p->path = t;
+	p->pathlen = len;
+	if (t[0] == '/')
+		return 0;
+	if (len == 1 && t[0] == '*')    /* RFC 9112 §3.2.4 */
+		return h->methodlen == 7 &&
+		    memcmp(h->method, "OPTIONS", 7) == 0 ? 0 : -1;
+	if ((skip = scheme_len(t, len)) == 0)
+		return -1;
+	for (alen = 0; skip + alen < len; alen++)
+		if (strchr("/?#", t[skip + alen]) != NULL)
+			break;
+	if (!is_authority(t + skip, alen))
+		return -1;
+	p->host = t + skip;
+	p->hostlen = alen;
+	p->path = t + skip + alen;
+	p->pathlen = len - skip - alen;
+	p->path_needs_slash = p->pathlen == 0 || p->path[0] != '/';
+	return 0;
+}
+
+/* RFC 9112 §3.2.2 and §3.2: the absolute-form authority, else the
+ * :authority or Host the frontend set, else the one Host field. */
+static int
+plan_host(struct req_plan *p, const char **why)
+{
+	const struct req_head *h = p->h;
+	const struct hfield *f = NULL;
+	size_t i, len;
+
+	if (p->host != NULL)
+		return 0;
+	if (h->authority != NULL) {
+		p->host = h->authority;
+		p->hostlen = h->authoritylen;
+	} else {
+		for (i = 0; i < h->nfields; i++) {
+			if (!headers_name_is(&h->fields[i], "host"))
+				continue;
+			*why = "multiple host fields";
+			if (f != NULL)
+				return -1;
+			f = &h->fields[i];
+		}
+		*why = "missing host";
+		if (f == NULL)
+			return -1;
+		len = f->valuelen;
+		p->host = trim_ows(f->value, &len);
+		p->hostlen = len;
+	}
+	*why = "invalid host";
+	return is_authority(p->host, p->hostlen) ? 0 : -1;
+}
+
+/* Every check a request can fail, before a byte is written. */
+static int
+plan_request(struct req_plan *p, const char **why)
+{
+	const struct req_head *h = p->h;
+	const struct hfield *f;
+	size_t i;
+
+	*why = "bad method";
+	if (!is_token(h->method, h->methodlen))
+		return -1;
+	if (plan_target(p, why) == -1 || plan_host(p, why) == -1)
+		return -1;
+	for (i = 0; i < h->nfields; i++) {
+		f = &h->fields[i];
+		if (f->namelen > 0 && f->name[0] == ':')
+			continue;
+		if (headers_check_field(f, why) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+headers_write_request(struct evbuffer *out, const struct req_head *h,
+    const struct fwd_info *fwd, const struct conf *cf,
+    enum headers_framing framing, uint64_t length, bool upgrade,
+    const char **why)
+{
+	struct req_plan p;
+
+	memset(&p, 0, sizeof(p));
+	p.h = h;
+	p.fwd = cf != NULL ? fwd : NULL;
+	p.cf = cf;
+	p.framing = framing;
+	p.length = length;
+	p.upgrade = upgrade;
+	if (plan_request(&p, why) == -1)
+		return -1;
+	*why = "out of memory";
+	return emit_into(out, emit_request, &p);
+}
+
+static void
+put_status_line(struct wr *w, int status, const char *reason,
+    size_t reasonlen)
+{
+	put_str(w, "HTTP/1.1 ");
+	put_u64(w, (uint64_t)status);
+	put(w, " ", 1);
+	put(w, reason, reasonlen);
+	put(w, "\r\n", 2);
+}
+
+static void
+put_response_fields(struct wr *w, const struct resp_head *r)
+{
+	const struct hfield *f;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < r->nfields; i++) {
+		f = &r->fields[i];
+		/* Never let a backend split the client's response. */
+		if (headers_check_field(f, &why) == -1)
+			continue;
+		if (r->status == 101 && headers_name_is(f, "upgrade")) {
+			put_field(w, f);
+			continue;
+		}
+		if (headers_is_hop_by_hop(r->fields, r->nfields, f) ||
+		    headers_name_is(f, "content-length"))
+			continue;
+		put_field(w, f);
+	}
+}
+
+static void
+emit_response(struct wr *w, const void *arg)
+{
+	const struct resp_plan *p = arg;
+	const struct resp_head *r = p->r;
+	const char *reason = r->reason;
+	size_t reasonlen = r->reasonlen;
+
+	if (reason == NULL || reasonlen == 0 ||
+	    !is_field_text(reason, reasonlen))
+		reasonlen = strlen(reason = headers_reason(r->status));
+	put_status_line(w, r->status, reason, reasonlen);
+	put_response_fields(w, r);
+	/* RFC 9110 §15.2: a 1xx ends at its blank line and says nothing
+	 * about the connection, except 101 which switches it. */
+	if (r->status < 200) {
+		if (r->status == 101)
+			put_str(w, "Connection: upgrade\r\n");
+		put(w, "\r\n", 2);
+		return;
+	}
+	put_framing(w, p->framing, p->length);
+	if (!p->keepalive)
+		put_str(w, "Connection: close\r\n");
+	else if (p->client_version == 10)
+		put_str(w, "Connection: keep-alive\r\n");
+	put(w, "\r\n", 2);
+}
+
+void
+headers_write_response(struct evbuffer *out, const struct resp_head *r,
+    unsigned client_version, enum headers_framing framing, uint64_t length,
+    bool keepalive)
+{
+	struct resp_plan p = { r, client_version, framing, length, keepalive };
+
+	(void)emit_into(out, emit_response, &p);
+}
+
+static void
+put_error_body(struct wr *w, int status)
+{
+	put_u64(w, (uint64_t)status);
+	put(w, " ", 1);
+	put_str(w, headers_reason(status));
+	put(w, "\n", 1);
+}
+
+static void
+emit_error(struct wr *w, const void *arg)
+{
+	const struct err_plan *p = arg;
+	const char *reason = headers_reason(p->status);
+	struct wr body = { NULL, 0 };
+
+	put_error_body(&body, p->status);
+	put_status_line(w, p->status, reason, strlen(reason));
+	put_str(w, "Content-Type: text/plain\r\nContent-Length: ");
+	put_u64(w, body.n);
+	put(w, "\r\n", 2);
+	if (!p->keepalive)
+		put_str(w, "Connection: close\r\n");
+	put(w, "\r\n", 2);
+	put_error_body(w, p->status);
+}
+
+void
+headers_write_error(struct evbuffer *out, int status, bool keepalive)
+{
+	struct err_plan p = { status, keepalive };
+
+	if (status < 100 || status > 999)
+		p.status = 500;
+	(void)emit_into(out, emit_error, &p);
+}
+
+static const struct {
+	int status;
+	const char *reason;
+} reasons[] = {
+	{ 100, "Continue" }, { 101, "Switching Protocols" },
+	{ 103, "Early Hints" }, { 200, "OK" }, { 201, "Created" },
+	{ 202, "Accepted" }, { 203, "Non-Authoritative Information" },
+	{ 204, "No Content" }, { 205, "Reset Content" },
+	{ 206, "Partial Content" }, { 300, "Multiple Choices" },
+	{ 301, "Moved Permanently" }, { 302, "Found" }, { 303, "See Other" },
+	{ 304, "Not Modified" }, { 305, "Use Proxy" },
+	{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" },
+	{ 402, "Payment Required" }, { 403, "Forbidden" },
+	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+	{ 406, "Not Acceptable" }, { 407, "Proxy Authentication Required" },
+	{ 408, "Request Timeout" }, { 409, "Conflict" }, { 410, "Gone" },
+	{ 411, "Length Required" }, { 412, "Precondition Failed" },
+	{ 413, "Content Too Large" }, { 414, "URI Too Long" },
+	{ 415, "Unsupported Media Type" }, { 416, "Range Not Satisfiable" },
+	{ 417, "Expectation Failed" }, { 418, "I'm a teapot" },
+	{ 421, "Misdirected Request" }, { 422, "Unprocessable Content" },
+	{ 425, "Too Early" }, { 426, "Upgrade Required" },
+	{ 428, "Precondition Required" }, { 429, "Too Many Requests" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 451, "Unavailable For Legal Reasons" },
+	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
+	{ 511, "Network Authentication Required" },
+};
+
+const char *
+headers_reason(int status)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return "Unknown";
+}

@@ -1,0 +1,127 @@
+/* proxy/headers.h: the protocol-neutral request/response head and the
+ * translation rules between a client (h1 or h2) and an HTTP/1.1 backend. */
+#ifndef PORTICO_HEADERS_H
+#define PORTICO_HEADERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct conf;
+
+/* One field as received; bytes live in the request's arena (not NUL-ended
+ * unless the producer chose so). */
+struct hfield {
+	const char *name;
+	const char *value;
+	uint32_t namelen;
+	uint32_t valuelen;
+};
+
+/* A request head, as either frontend produced it. */
+struct req_head {
+	const char *method;
+	const char *target;             /* as received: origin/absolute form */
+	const char *authority;          /* Host (h1) or :authority (h2); may be NULL */
+	const char *scheme;             /* "http" or "https" */
+	uint32_t methodlen, targetlen, authoritylen;
+	unsigned version;               /* 10, 11 or 20 */
+	struct hfield *fields;          /* in arrival order */
+	size_t nfields;
+	int64_t content_length;         /* -1: none given */
+	bool is_chunked;                /* h1: Transfer-Encoding: chunked */
+	bool has_body;                  /* a body follows (length>0 or chunked
+	                                 * or h2 without END_STREAM) */
+	bool wants_continue;            /* Expect: 100-continue */
+	bool is_websocket;              /* Upgrade: websocket asked for */
+};
+
+/* A response head from the backend. */
+struct resp_head {
+	int status;
+	const char *reason;
+	uint32_t reasonlen;
+	unsigned version;               /* 10 or 11 */
+	struct hfield *fields;
+	size_t nfields;
+	int64_t content_length;         /* -1: none given */
+	bool is_chunked;
+	bool wants_close;               /* Connection: close, or HTTP/1.0
+	                                 * without keep-alive */
+};
+
+/* What portico adds for the backend. */
+struct fwd_info {
+	const char *client_addr;        /* "192.0.2.1" or "2001:db8::1" or "unix" */
+	bool is_tls;                    /* the client reached us over TLS */
+};
+
+/* How the body sent to the backend (or to an h1 client) is framed. */
+enum headers_framing {
+	HEADERS_NO_BODY = 0,            /* no body: no length field written */
+	HEADERS_LENGTH,                 /* Content-Length: n */
+	HEADERS_CHUNKED,                /* Transfer-Encoding: chunked */
+	HEADERS_UNTIL_CLOSE,            /* neither; ends when the conn closes */
+};
+
+/* Case-insensitive name comparison against a lower-case literal. */
+bool headers_name_is(const struct hfield *f, const char *lower);
+
+/* True if F is hop-by-hop (RFC 9110 §7.6.1): the fixed set (connection,
+ * keep-alive, proxy-connection, te, transfer-encoding, upgrade,
+ * http2-settings) or any token listed in a Connection field of FIELDS.
+ * Trailer is end-to-end and not in the set. */
+bool headers_is_hop_by_hop(const struct hfield *fields, size_t n,
+    const struct hfield *f);
+
+/* Finds the first field named LOWER; NULL if absent. */
+const struct hfield *headers_find(const struct hfield *fields, size_t n,
+    const char *lower);
+
+/* True if the comma-separated list in FIELDS named LOWER contains TOKEN
+ * (case-insensitive), e.g. ("connection", "close"). */
+bool headers_has_token(const struct hfield *fields, size_t n,
+    const char *lower, const char *token);
+
+/* Rejects what must never reach a backend: a value or name with CR, LF,
+ * NUL or another control byte (HTAB allowed in values), an empty or
+ * non-token name. 0, or -1 with *why. */
+int headers_check_field(const struct hfield *f, const char **why);
+
+/* Appends the request head for the backend to OUT: the request line with
+ * an origin-form target (absolute-form is reduced to its path, its
+ * authority becomes Host), Host first, the client's end-to-end fields
+ * (h2 cookies joined), the forwarded fields CF asks for (appended to the
+ * client's X-Forwarded-For, Forwarded and Via; FWD or CF NULL: none),
+ * then the framing field. With UPGRADE set (a WebSocket request),
+ * "Connection: upgrade" and "Upgrade: websocket" are written. Refuses a
+ * bad method or target ("*" only for OPTIONS), a missing, repeated or
+ * malformed Host, and any field headers_check_field() refuses: -1 with
+ * *why and OUT untouched; else 0. */
+int headers_write_request(struct evbuffer *out, const struct req_head *h,
+    const struct fwd_info *fwd, const struct conf *cf,
+    enum headers_framing framing, uint64_t length, bool upgrade,
+    const char **why);
+
+/* Appends an HTTP/1.1 response head for a client (RFC 9110 §2.5: 1.1
+ * even to a 1.0 client): the status line (the backend's reason, or
+ * headers_reason()), the backend's end-to-end fields (hop-by-hop,
+ * Content-Length and fields headers_check_field() refuses dropped), the
+ * framing field, and "Connection: close" when !KEEPALIVE (or
+ * "Connection: keep-alive" to a 1.0 client when KEEPALIVE). A 1xx gets
+ * no framing or Connection field; a 101 keeps the backend's Upgrade and
+ * gets "Connection: upgrade". The caller sends no 1xx to a 1.0 client. */
+void headers_write_response(struct evbuffer *out, const struct resp_head *r,
+    unsigned client_version, enum headers_framing framing, uint64_t length,
+    bool keepalive);
+
+/* A whole small response generated by portico itself (errors):
+ * status line, Content-Type text/plain, Content-Length, optional
+ * Connection: close, and the body "<status> <reason>\n". */
+void headers_write_error(struct evbuffer *out, int status, bool keepalive);
+
+/* The reason phrase for STATUS ("Bad Gateway"); "Unknown" if none. */
+const char *headers_reason(int status);
+
+#endif

@@ -1,0 +1,14 @@
+/* tests/unit/suites.h: one Check suite per module. */
+#ifndef PORTICO_SUITES_H
+#define PORTICO_SUITES_H
+
+#include <check.h>
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+Suite *conf_suite(void);
+Suite *headers_suite(void);
+Suite *backend_suite(void);
+Suite *h1_suite(void);
+
+#endif

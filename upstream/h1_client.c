@@ -1,0 +1,357 @@
+/* upstream/h1_client.c: the backend half of an exchange.
+ *
+ * The response head is parsed into the exchange's arena; its body is
+ * moved (length, until-close) or decoded (chunked) into one evbuffer and
+ * handed upwards, so the client side sees plain body bytes whatever the
+ * backend's framing. Callbacks upwards may free this object; it is then
+ * only marked, and freed once the current libevent callback is done. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "arena.h"
+#include "conf.h"
+#include "h1.h"
+#include "h1_client.h"
+#include "pool.h"
+
+#define H1C_READ_HIGH  (256 * 1024)     /* input kept before pausing */
+#define H1C_WRITE_LOW  (64 * 1024)      /* on_drain below this */
+
+enum h1c_state {
+	H1C_HEAD = 0,           /* waiting for a (1xx or final) head */
+	H1C_BODY,               /* reading the body */
+	H1C_DONE,               /* response complete */
+	H1C_FAILED,             /* an error was reported */
+};
+
+struct h1_client {
+	struct upconn *uc;
+	struct bufferevent *bev;
+	const struct conf *cf;
+	struct arena *arena;
+	const struct h1_client_ops *ops;
+	void *arg;
+	enum h1c_state state;
+	struct h1_reader reader;
+	struct resp_head head;
+	struct evbuffer *body;          /* body bytes for on_body */
+	enum headers_framing framing;   /* of the request body */
+	bool is_head;
+	bool has_response;              /* a response byte arrived */
+	bool is_req_done;               /* the whole request was queued */
+	bool is_discarded;              /* not reusable whatever happens */
+	bool is_paused;
+	bool is_eof;                    /* the backend closed; input remains */
+	short eof_what;                 /* the BEV_EVENT_ flags of that */
+	int depth;                      /* nesting of our own callbacks */
+	bool is_freed;                  /* h1_client_free during a callback */
+};
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+static void end_of_input(struct h1_client *c);
+static void process(struct h1_client *c);
+
+static struct timeval
+tv_ms(unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
+
+struct h1_client *
+h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
+    bool is_head, const struct h1_client_ops *ops, void *arg)
+{
+	struct h1_client *c;
+	struct timeval wt = tv_ms(cf->backend_write_timeout);
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->body = evbuffer_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->uc = uc;
+	c->bev = upconn_bev(uc);
+	c->cf = cf;
+	c->arena = arena;
+	c->is_head = is_head;
+	c->ops = ops;
+	c->arg = arg;
+	h1_reader_init(&c->reader, true, arena);
+	c->reader.is_head_request = is_head;
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, H1C_READ_HIGH);
+	bufferevent_setwatermark(c->bev, EV_WRITE, H1C_WRITE_LOW, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return c;
+}
+
+static void
+destroy(struct h1_client *c)
+{
+	bool reusable = c->state == H1C_DONE && !c->is_discarded &&
+	    c->is_req_done && !c->head.wants_close;
+
+	evbuffer_free(c->body);
+	pool_put(c->uc, reusable);
+	free(c);
+}
+
+void
+h1_client_free(struct h1_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->depth > 0) {
+		c->is_freed = true;
+		return;
+	}
+	destroy(c);
+}
+
+int
+h1_client_send_head(struct h1_client *c, const struct req_head *h,
+    const struct fwd_info *fwd, enum headers_framing framing,
+    uint64_t length, const char **why)
+{
+	c->framing = framing;
+	c->is_req_done = framing == HEADERS_NO_BODY;
+	return headers_write_request(bufferevent_get_output(c->bev), h, fwd,
+	    c->cf, framing, length, false, why);
+}
+
+void
+h1_client_send_body(struct h1_client *c, struct evbuffer *data)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->framing == HEADERS_CHUNKED)
+		h1_write_chunk(out, data);
+	else
+		evbuffer_add_buffer(out, data);
+}
+
+/* The whole request is queued: from now on a silent backend times out. */
+void
+h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
+    size_t n)
+{
+	struct timeval rt = tv_ms(c->cf->backend_read_timeout);
+	struct timeval wt = tv_ms(c->cf->backend_write_timeout);
+
+	if (c->framing == HEADERS_CHUNKED)
+		h1_write_last_chunk(bufferevent_get_output(c->bev), trailers,
+		    n);
+	c->is_req_done = true;
+	bufferevent_set_timeouts(c->bev, &rt, &wt);
+}
+
+size_t
+h1_client_pending(const struct h1_client *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void
+h1_client_pause(struct h1_client *c)
+{
+	c->is_paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+h1_client_resume(struct h1_client *c)
+{
+	if (!c->is_paused)
+		return;
+	c->is_paused = false;
+	if (!c->is_eof && (c->state == H1C_HEAD || c->state == H1C_BODY))
+		bufferevent_enable(c->bev, EV_READ);
+	/* bytes may already wait in the input buffer */
+	c->depth++;
+	process(c);
+	if (c->is_eof && !c->is_paused && !c->is_freed)
+		end_of_input(c);
+	c->depth--;
+	if (c->is_freed && c->depth == 0)
+		destroy(c);
+}
+
+bool
+h1_client_has_response(const struct h1_client *c)
+{
+	return c->has_response;
+}
+
+void
+h1_client_discard(struct h1_client *c)
+{
+	c->is_discarded = true;
+}
+
+static void
+fail(struct h1_client *c, enum h1_client_error e, const char *why)
+{
+	if (c->state == H1C_FAILED || c->state == H1C_DONE)
+		return;
+	c->state = H1C_FAILED;
+	c->is_discarded = true;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	c->ops->on_error(c->arg, e, why);
+}
+
+static void
+finish(struct h1_client *c)
+{
+	c->state = H1C_DONE;
+	bufferevent_disable(c->bev, EV_READ);
+	c->ops->on_end(c->arg, c->reader.trailers, c->reader.ntrailers);
+}
+
+/* One head: 1xx heads are passed on and the next head awaited. */
+static int
+read_head(struct h1_client *c, struct evbuffer *in)
+{
+	int r;
+
+	if (evbuffer_get_length(in) > 0)
+		c->has_response = true;
+	r = h1_read_response_head(&c->reader, in, &c->head,
+	    c->cf->backend_max_header_size);
+	if (r <= 0) {
+		if (r == -1)
+			fail(c, H1C_BAD_RESPONSE, c->reader.why);
+		return -1;
+	}
+	c->ops->on_head(c->arg, &c->head);
+	if (c->head.status < 200) {
+		h1_reader_init(&c->reader, true, c->arena);
+		c->reader.is_head_request = c->is_head;
+		return 0;
+	}
+	if (c->reader.body == H1_BODY_NONE) {
+		finish(c);
+		return -1;
+	}
+	c->state = H1C_BODY;
+	return 0;
+}
+
+static int
+read_body(struct h1_client *c, struct evbuffer *in)
+{
+	int r = h1_read_body(&c->reader, in, c->body, SIZE_MAX);
+
+	if (r == -1) {
+		fail(c, H1C_BAD_RESPONSE, "bad chunked framing");
+		return -1;
+	}
+	if (evbuffer_get_length(c->body) > 0)
+		c->ops->on_body(c->arg, c->body);
+	if (c->is_freed || c->state != H1C_BODY)
+		return -1;
+	if (r == 1) {
+		finish(c);
+		return -1;
+	}
+	return -1;      /* all input used; wait for more */
+}
+
+static void
+process(struct h1_client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	while (!c->is_freed && !c->is_paused) {
+		if (c->state == H1C_HEAD) {
+			if (read_head(c, in) == -1)
+				break;
+		} else if (c->state == H1C_BODY) {
+			if (read_body(c, in) == -1)
+				break;
+		} else {
+			break;
+		}
+	}
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct h1_client *c = arg;
+
+	(void)bev;
+	c->depth++;
+	process(c);
+	c->depth--;
+	if (c->is_freed && c->depth == 0)
+		destroy(c);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct h1_client *c = arg;
+
+	(void)bev;
+	c->depth++;
+	if (c->state != H1C_FAILED)
+		c->ops->on_drain(c->arg);
+	c->depth--;
+	if (c->is_freed && c->depth == 0)
+		destroy(c);
+}
+
+/* The backend closed: what is already buffered is still the response's,
+ * so it is read first (later, if the client is slow and we are paused). */
+static void
+end_of_input(struct h1_client *c)
+{
+	const char *why = c->eof_what & BEV_EVENT_ERROR ?
+	    "backend connection reset" : "backend closed the connection";
+
+	process(c);
+	if (c->is_freed || c->is_paused || c->state == H1C_DONE ||
+	    c->state == H1C_FAILED)
+		return;
+	c->is_discarded = true;
+	if (c->state == H1C_HEAD && !c->has_response)
+		fail(c, H1C_CLOSED_EARLY, why);
+	else if (c->state == H1C_HEAD)
+		fail(c, H1C_BAD_RESPONSE, "backend closed inside the head");
+	else if (c->reader.body == H1_BODY_UNTIL_CLOSE)
+		finish(c);
+	else
+		fail(c, H1C_CLOSED_MIDBODY, "backend closed mid-body");
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct h1_client *c = arg;
+
+	(void)bev;
+	c->depth++;
+	if (what & BEV_EVENT_TIMEOUT)
+		fail(c, what & BEV_EVENT_READING ? H1C_TIMEOUT :
+		    H1C_WRITE_FAILED, what & BEV_EVENT_READING ?
+		    "backend read timed out" : "backend write timed out");
+	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		c->is_eof = true;
+		c->eof_what = what;
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		end_of_input(c);
+	}
+	c->depth--;
+	if (c->is_freed && c->depth == 0)
+		destroy(c);
+}

@@ -1,0 +1,66 @@
+/* upstream/h1_client.h: one request on a backend connection: writes the
+ * HTTP/1.1 request, parses the response, and reports it upwards. */
+#ifndef PORTICO_H1_CLIENT_H
+#define PORTICO_H1_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "headers.h"
+
+struct arena;
+struct conf;
+struct evbuffer;
+struct upconn;
+struct h1_client;
+
+enum h1_client_error {
+	H1C_CLOSED_EARLY = 1,   /* closed before any response byte */
+	H1C_TIMEOUT,            /* no byte within backend_read_timeout */
+	H1C_BAD_RESPONSE,       /* malformed or oversized head, bad chunks */
+	H1C_CLOSED_MIDBODY,     /* closed before the body was complete */
+	H1C_WRITE_FAILED,       /* error or timeout writing the request */
+};
+
+struct h1_client_ops {
+	/* A response head; 1xx heads come first, then one final head. */
+	void (*on_head)(void *arg, const struct resp_head *r);
+	/* Body bytes: the callee moves what it wants out of DATA. */
+	void (*on_body)(void *arg, struct evbuffer *data);
+	/* The response is complete; TRAILERS from a chunked body. */
+	void (*on_end)(void *arg, const struct hfield *trailers, size_t n);
+	void (*on_error)(void *arg, enum h1_client_error e, const char *why);
+	/* The request output fell below the low-water mark. */
+	void (*on_drain)(void *arg);
+};
+
+/* Takes over UC's callbacks for one exchange. The response head goes in
+ * ARENA; IS_HEAD: the request is a HEAD, the response has no body. */
+struct h1_client *h1_client_new(struct upconn *uc, const struct conf *cf,
+    struct arena *arena, bool is_head, const struct h1_client_ops *ops,
+    void *arg);
+/* Gives UC back to its pool (kept only if the response ended cleanly and
+ * the backend allows keep-alive). NULL ok. */
+void h1_client_free(struct h1_client *c);
+
+/* Writes the head; the body (if any) follows with FRAMING. */
+int h1_client_send_head(struct h1_client *c, const struct req_head *h,
+    const struct fwd_info *fwd, enum headers_framing framing,
+    uint64_t length, const char **why);
+/* Moves all of DATA to the backend (chunk-framed when the head said so). */
+void h1_client_send_body(struct h1_client *c, struct evbuffer *data);
+/* Ends a chunked body (with TRAILERS); nothing for a length body. */
+void h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
+    size_t n);
+/* Bytes queued for the backend, not yet written. */
+size_t h1_client_pending(const struct h1_client *c);
+/* Stop/resume reading the response (the client is slow). */
+void h1_client_pause(struct h1_client *c);
+void h1_client_resume(struct h1_client *c);
+/* Whether any byte of a response arrived. */
+bool h1_client_has_response(const struct h1_client *c);
+/* The connection is not reusable (the request was cut short). */
+void h1_client_discard(struct h1_client *c);
+
+#endif

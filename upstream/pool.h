@@ -1,0 +1,37 @@
+/* upstream/pool.h: per-worker keep-alive connections to one server. */
+#ifndef PORTICO_POOL_H
+#define PORTICO_POOL_H
+
+#include <stdbool.h>
+
+struct bufferevent;
+struct conf;
+struct conf_addr;
+struct event_base;
+struct pool;
+struct upconn;                  /* a backend connection, owned by pool.c */
+struct pool_req;                /* a pending pool_connect() */
+
+/* UC is connected, or NULL with WHY ("connection refused", "timeout"). */
+typedef void pool_ready_fn(struct upconn *uc, const char *why, void *arg);
+
+/* A pool for the server at ADDR; CF gives its limits and timeouts. */
+struct pool *pool_new(struct event_base *base, const struct conf_addr *addr,
+    const struct conf *cf);
+void pool_free(struct pool *p);         /* closes idle conns; NULL ok */
+/* The most recently used idle connection, now the caller's; or NULL. */
+struct upconn *pool_take(struct pool *p);
+/* Opens a fresh connection; calls READY later (never from inside this
+ * call). NULL with *why when the connect fails at once. */
+struct pool_req *pool_connect(struct pool *p, pool_ready_fn *ready,
+    void *arg, const char **why);
+void pool_cancel(struct pool_req *r);   /* READY is then never called */
+/* Takes UC back: kept idle if REUSABLE and there is room, else closed. */
+void pool_put(struct upconn *uc, bool reusable);
+
+struct bufferevent *upconn_bev(struct upconn *uc);
+bool upconn_is_reused(const struct upconn *uc); /* came from pool_take */
+const char *upconn_name(const struct upconn *uc);       /* "127.0.0.1:80" */
+unsigned pool_idle_count(const struct pool *p);
+
+#endif
