@@ -51,7 +51,7 @@ $(O)/%.o: %.c
 # llhttp is Debian's generated C: compile it without our warning set.
 $(O)/llhttp/%.o: $(LLHTTP_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 $(filter-out -W%,$(CFLAGS)) -w -c -o $@ $<
+	$(CC) -std=gnu11 $(filter-out -W%,$(CFLAGS)) -DLLHTTP_STRICT_MODE=1 -w -c -o $@ $<
 
 $(O)/unit-tests: $(UNIT_OBJS) $(MOD_OBJS) $(LLHTTP_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)

@@ -12,7 +12,7 @@
  * stops everything; the parser and the half-built conf are then freed.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE             /* asprintf */
+#define _GNU_SOURCE             /* asprintf, vasprintf */
 #endif
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +65,7 @@ static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
 #define M       IN_MAIN
 #define MB      (IN_MAIN | IN_BACKEND)
 #define T(n)    set_timeout, 1, 1, M, OFF(n), 0, 0
+#define F(n)    set_flag, 1, 1, M, OFF(n), 0, 0
 /* directives: begin (tests/man_check.sh reads the names between markers) */
 #define CONF_DIRECTIVES(X) \
 	X("workers", run_workers, 1, 1, M, 0, 0, 0) \
@@ -96,10 +97,10 @@ static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
 	    OFF(backend_keepalive), 0, 10000) \
 	X("keepalive_requests", set_count, 1, 1, M, \
 	    OFF(keepalive_requests), 1, 1000000) \
-	X("x_forwarded_for", set_flag, 1, 1, M, OFF(x_forwarded_for), 0, 0) \
-	X("x_forwarded_proto", set_flag, 1, 1, M, OFF(x_forwarded_proto), 0, 0) \
-	X("forwarded", set_flag, 1, 1, M, OFF(forwarded), 0, 0) \
-	X("via", set_flag, 1, 1, M, OFF(via), 0, 0)
+	X("x_forwarded_for", F(x_forwarded_for)) \
+	X("x_forwarded_proto", F(x_forwarded_proto)) \
+	X("forwarded", F(forwarded)) \
+	X("via", F(via))
 /* directives: end */
 
 #define AS_ROW(name, ...)       { name, __VA_ARGS__ },
@@ -172,16 +173,20 @@ static int fail_at(struct parser *p, const char *file, int line,
 static int
 fail_at(struct parser *p, const char *file, int line, const char *fmt, ...)
 {
-	char msg[512];
+	char *msg;
 	va_list ap;
+	int rc;
 
 	if (p->err != NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (rc == -1)
+		return -1;      /* parse_main then reports "out of memory" */
 	if (asprintf(&p->err, "%s:%d: %s", file, line, msg) == -1)
 		p->err = NULL;
+	free(msg);
 	return -1;
 }
 
@@ -736,7 +741,7 @@ route_host_ok(char *h)
 	for (c = h; *c != '\0'; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
-	if (len > 1 && h[len - 1] == '.')
+	if (len > 1 && h[len - 1] == '.' && strcmp(h, "*.") != 0)
 		h[--len] = '\0';
 	if (strcmp(h, "*") == 0)
 		return true;

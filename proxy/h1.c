@@ -221,6 +221,12 @@ request_complete(struct h1_reader *r)
 		r->body = H1_BODY_CHUNKED;
 		return 0;
 	}
+	/* RFC 9112 §6.3: a request coding that does not end in chunked
+	 * leaves the body length unknown: 400. */
+	if (headers_find(r->fields, r->nfields, "transfer-encoding") != NULL) {
+		r->why = "transfer coding without chunked";
+		return -1;
+	}
 	if (r->parser.flags & F_CONTENT_LENGTH) {
 		h->content_length = (int64_t)r->parser.content_length;
 		h->has_body = h->content_length > 0;
@@ -353,6 +359,11 @@ parse_head(struct h1_reader *r, struct evbuffer *in, size_t len, int bad)
 		return fail(r, 500, "out of memory");
 	evbuffer_remove(in, buf, len);
 	r->scanned = 0;
+	/* RFC 9112 §5.2: obs-fold is refused (a proxy may not pass it on,
+	 * and unfolding it would hide what the client really sent). */
+	if (memmem(buf, len, "\r\n ", 3) != NULL ||
+	    memmem(buf, len, "\r\n\t", 3) != NULL)
+		return fail(r, bad, "obsolete line folding");
 	e = llhttp_execute(&r->parser, buf, len);
 	if (r->why != NULL)
 		return fail(r, bad, r->why);

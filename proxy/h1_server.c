@@ -9,6 +9,7 @@
  * output buffer is above the high-water mark.
  */
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -339,6 +340,22 @@ check_request(struct h1_server *s, int *status, const char **why)
 	return 0;
 }
 
+/* An HTTP/1.0 request may come without Host: the backend still needs one,
+ * so it gets the address the client connected to. */
+static void
+default_host(struct h1_server *s)
+{
+	const struct conf_listen *l = s->c->listen;
+
+	if (l->addr.ss.ss_family == AF_UNIX) {
+		s->req.authority = "localhost";
+		s->req.authoritylen = 9;
+		return;
+	}
+	s->req.authority = l->addr.text;
+	s->req.authoritylen = (uint32_t)strlen(l->addr.text);
+}
+
 static void
 start_exchange(struct h1_server *s)
 {
@@ -355,6 +372,8 @@ start_exchange(struct h1_server *s)
 	s->fwd.client_addr = s->c->addr;
 	s->fwd.is_tls = s->c->is_tls;
 	s->req.scheme = s->c->is_tls ? "https" : "http";
+	if (s->req.authority == NULL)
+		default_host(s);
 	s->x = exchange_new(s->c->w, s->cf, &s->req, &s->arena, &s->fwd,
 	    &exchange_ops, s, &status, &why);
 	if (s->x == NULL) {

