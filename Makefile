@@ -75,7 +75,7 @@ check: deps
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 asan: deps
-	$(MAKE) O=build-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+	PORTICO_ASAN=1 $(MAKE) O=build-asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" \
 		BIN=build-asan/portico unit integration
 

@@ -61,6 +61,7 @@ struct directive {
 static directive_fn run_workers, run_listen, run_backend, run_server;
 static directive_fn run_route, run_access_log, run_error_log, run_include;
 static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
+static directive_fn set_age;
 
 #define M       IN_MAIN
 #define MB      (IN_MAIN | IN_BACKEND)
@@ -100,7 +101,19 @@ static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
 	X("x_forwarded_for", F(x_forwarded_for)) \
 	X("x_forwarded_proto", F(x_forwarded_proto)) \
 	X("forwarded", F(forwarded)) \
-	X("via", F(via))
+	X("via", F(via)) \
+	X("http2_max_concurrent_streams", set_count, 1, 1, M, \
+	    OFF(http2_max_concurrent_streams), 1, 100000) \
+	X("http2_initial_window_size", set_size, 1, 1, M, \
+	    OFF(http2_initial_window_size), 0, 2147483647) \
+	X("http2_max_frame_size", set_size, 1, 1, M, \
+	    OFF(http2_max_frame_size), 16384, 16777215) \
+	X("http2_max_header_list_size", set_size, 1, 1, M, \
+	    OFF(http2_max_header_list_size), KIB, 16 * MIB) \
+	X("http2_max_glitches", set_count, 1, 1, M, \
+	    OFF(http2_max_glitches), 1, 1000000) \
+	X("max_connection_age", set_age, 1, 1, M, OFF(max_connection_age), \
+	    0, 0)
 /* directives: end */
 
 #define AS_ROW(name, ...)       { name, __VA_ARGS__ },
@@ -886,6 +899,19 @@ set_timeout(struct parser *p, const struct directive *d, struct stmt *st)
 	return 0;
 }
 
+/* A duration where 0 or "off" means no limit. */
+static int
+set_age(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	unsigned ms = 0;
+
+	if (strcmp(st->argv[1], "off") != 0 &&
+	    parse_duration(st->argv[1], &ms) == -1)
+		return fail(p, st, "invalid duration \"%s\"", st->argv[1]);
+	*(unsigned *)((char *)p->cf + d->off) = ms;
+	return 0;
+}
+
 static int
 size_arg(struct parser *p, const struct directive *d, struct stmt *st,
     uint64_t *v)
@@ -1327,7 +1353,12 @@ conf_new(const char *path)
 	cf->client_max_body_size = 1024 * MIB;
 	cf->backend_max_header_size = 32 * KIB;
 	cf->backend_keepalive = 32;
-	cf->keepalive_requests = 1000;
+	cf->keepalive_requests = 10000;
+	cf->http2_max_concurrent_streams = 100;
+	cf->http2_initial_window_size = 65535;
+	cf->http2_max_frame_size = 16384;
+	cf->http2_max_header_list_size = 64 * KIB;
+	cf->http2_max_glitches = 1000;
 	cf->x_forwarded_for = true;
 	cf->x_forwarded_proto = true;
 	if ((cf->error_log = strdup("stderr")) == NULL ||

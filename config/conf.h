@@ -80,7 +80,15 @@ struct conf {
 	uint64_t client_max_body_size;  /* 1g */
 	size_t backend_max_header_size; /* whole response head: 32k */
 	unsigned backend_keepalive;     /* max idle conns per server: 32 */
-	unsigned keepalive_requests;    /* per client connection: 1000 */
+	unsigned keepalive_requests;    /* per client connection: 10000 */
+	unsigned max_connection_age;    /* ms, then GOAWAY/close; 0: off */
+
+	/* HTTP/2 frontend. */
+	unsigned http2_max_concurrent_streams;  /* 100 */
+	size_t http2_initial_window_size;       /* stream window: 65535 */
+	size_t http2_max_frame_size;            /* 16k */
+	size_t http2_max_header_list_size;      /* 64k */
+	unsigned http2_max_glitches;    /* useless frames before GOAWAY: 1000 */
 
 	/* Forwarded headers. */
 	bool x_forwarded_for;           /* append client address: on */

@@ -216,7 +216,13 @@ START_TEST(test_conf_defaults)
 	ck_assert_uint_eq(cf->client_max_body_size, 1073741824ULL);
 	ck_assert_uint_eq(cf->backend_max_header_size, 32768);
 	ck_assert_uint_eq(cf->backend_keepalive, 32);
-	ck_assert_uint_eq(cf->keepalive_requests, 1000);
+	ck_assert_uint_eq(cf->keepalive_requests, 10000);
+	ck_assert_uint_eq(cf->max_connection_age, 0);
+	ck_assert_uint_eq(cf->http2_max_concurrent_streams, 100);
+	ck_assert_uint_eq(cf->http2_initial_window_size, 65535);
+	ck_assert_uint_eq(cf->http2_max_frame_size, 16384);
+	ck_assert_uint_eq(cf->http2_max_header_list_size, 65536);
+	ck_assert_uint_eq(cf->http2_max_glitches, 1000);
 	ck_assert(cf->x_forwarded_for && cf->x_forwarded_proto);
 	ck_assert(!cf->forwarded && !cf->via);
 	ck_assert_str_eq(cf->path, "t.conf");
