@@ -9,12 +9,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "conf.h"
 #include "conn.h"
 #include "h1_server.h"
+#include "h2_server.h"
 #include "log.h"
 #include "worker.h"
 
@@ -42,6 +44,66 @@ name_peer(struct conn *c, const struct sockaddr *sa)
 	    worker_id(c->w), (unsigned long long)c->id,
 	    sa->sa_family == AF_INET6 ? "[" : "", host,
 	    sa->sa_family == AF_INET6 ? "]" : "", port);
+}
+
+/* RFC 9113 §3.4: a cleartext client with prior knowledge starts with
+ * this; anything else is HTTP/1.1. */
+static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define PREFACE_LEN (sizeof(preface) - 1)
+
+static void
+start_h1(struct conn *c)
+{
+	c->state = CONN_H1;
+	if ((c->h1 = h1_server_new(c, c->bev)) == NULL)
+		conn_close(c, "out of memory");
+}
+
+static void
+start_h2(struct conn *c)
+{
+	const char *why;
+
+	c->state = CONN_H2;
+	if ((c->h2 = h2_server_new(c, c->bev, &why)) == NULL)
+		conn_close(c, why);
+}
+
+static void
+on_sniff_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n = evbuffer_get_length(in);
+	const unsigned char *p;
+
+	if (n > PREFACE_LEN)
+		n = PREFACE_LEN;
+	p = evbuffer_pullup(in, (ssize_t)n);
+	if (memcmp(p, preface, n) != 0)
+		start_h1(c);
+	else if (n == PREFACE_LEN)
+		start_h2(c);
+}
+
+static void
+on_sniff_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	conn_close(arg, what & BEV_EVENT_TIMEOUT ? "idle timeout" :
+	    "client closed");
+}
+
+static void
+start_sniffing(struct conn *c)
+{
+	struct timeval tv = { c->cf->client_header_timeout / 1000,
+	    c->cf->client_header_timeout % 1000 * 1000 };
+
+	c->state = CONN_SNIFF;
+	bufferevent_setcb(c->bev, on_sniff_read, NULL, on_sniff_event, c);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_enable(c->bev, EV_READ);
 }
 
 static void
@@ -78,11 +140,7 @@ conn_new(struct worker *w, struct conf *cf, const struct conf_listen *l,
 	c->cf = conf_ref(cf);
 	event_assign(&c->close_ev, worker_base(w), -1, 0, on_close, c);
 	worker_add_conn(w, c);
-	c->state = CONN_H1;
-	if ((c->h1 = h1_server_new(c, c->bev)) == NULL) {
-		conn_free(c);
-		return NULL;
-	}
+	start_sniffing(c);
 	return c;
 
 fail_c:
@@ -108,6 +166,7 @@ conn_free(struct conn *c)
 {
 	event_del(&c->close_ev);
 	h1_server_free(c->h1);
+	h2_server_free(c->h2);
 	bufferevent_free(c->bev);
 	worker_remove_conn(c->w, c);
 	conf_unref(c->cf);

@@ -14,10 +14,14 @@ struct bufferevent;
 struct conf;
 struct conf_listen;
 struct h1_server;
+struct h2_server;
 struct worker;
 
 enum conn_state {
-	CONN_H1 = 0,            /* h1_server owns the input */
+	CONN_SNIFF = 0,         /* cleartext: h2 preface or HTTP/1.1? */
+	CONN_HANDSHAKE,         /* TLS handshake; no protocol chosen yet */
+	CONN_H1,                /* h1_server owns the input */
+	CONN_H2,                /* h2_server owns the input */
 	CONN_CLOSING,           /* freed from the loop, once callbacks return */
 };
 
@@ -30,6 +34,8 @@ struct conn {
 	enum conn_state state;
 	bool is_tls;
 	struct h1_server *h1;
+	struct h2_server *h2;
+	const char *tls_version;        /* once the handshake is done */
 	struct event close_ev;          /* runs the deferred free */
 	const char *close_why;
 	char addr[64];                  /* client address, for X-Forwarded-For */

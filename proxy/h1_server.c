@@ -577,6 +577,9 @@ h1_server_new(struct conn *c, struct bufferevent *bev)
 	bufferevent_setwatermark(bev, EV_READ, 0, H1S_IN_HIGH);
 	enter_idle(s);
 	bufferevent_enable(bev, EV_WRITE);
+	/* bytes read while the protocol was being chosen */
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		event_active(&s->next_ev, EV_TIMEOUT, 1);
 	return s;
 }
 

@@ -259,6 +259,8 @@ add_combined(struct evbuffer *b, const struct access_entry *e)
 		evbuffer_add_printf(b, "%.3f", e->upstream_us / 1e6);
 	else
 		evbuffer_add(b, "-", 1);
+	if (e->tls_version != NULL)
+		evbuffer_add_printf(b, " tls=%s", e->tls_version);
 	if (e->note != NULL)
 		evbuffer_add_printf(b, " err=\"%s\"", e->note);
 	evbuffer_add(b, "\n", 1);
@@ -300,6 +302,8 @@ add_json(struct evbuffer *b, const struct access_entry *e)
 	add_quoted(b, e->referer, e->refererlen, true);
 	evbuffer_add(b, ",\"user_agent\":", 14);
 	add_quoted(b, e->user_agent, e->user_agentlen, true);
+	if (e->tls_version != NULL)
+		evbuffer_add_printf(b, ",\"tls\":\"%s\"", e->tls_version);
 	if (e->note != NULL) {
 		evbuffer_add(b, ",\"error\":", 9);
 		add_quoted(b, e->note, strlen(e->note), true);

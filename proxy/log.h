@@ -51,6 +51,7 @@ struct access_entry {
 	const char *upstream;           /* server address or NULL */
 	int64_t upstream_us;            /* -1: no upstream */
 	const char *note;               /* why it failed, or NULL */
+	const char *tls_version;        /* "TLSv1.3", or NULL: cleartext */
 };
 
 struct access_log;

@@ -1,0 +1,16 @@
+/* proxy/h2_server.h: the HTTP/2 frontend of one client connection: one
+ * nghttp2 server session; each stream becomes one exchange. */
+#ifndef PORTICO_H2_SERVER_H
+#define PORTICO_H2_SERVER_H
+
+struct bufferevent;
+struct conn;
+struct h2_server;
+
+/* Takes over BEV's callbacks, sends SETTINGS and reads the preface and
+ * frames (some may already wait in BEV's input). NULL with *why. */
+struct h2_server *h2_server_new(struct conn *c, struct bufferevent *bev,
+    const char **why);
+void h2_server_free(struct h2_server *h);       /* NULL ok */
+
+#endif
