@@ -159,7 +159,8 @@ linger(struct h1_server *s)
 static void
 request_done(struct h1_server *s)
 {
-	event_del(&s->header_timer);
+	if (s->state == H1S_HEAD)
+		event_del(&s->header_timer);
 	log_access(s);
 	exchange_free(s->x);
 	s->x = NULL;
@@ -356,6 +357,18 @@ default_host(struct h1_server *s)
 	s->req.authoritylen = (uint32_t)strlen(l->addr.text);
 }
 
+/* Reading stays enabled (switching it costs an epoll_ctl per request):
+ * pipelined bytes wait in the input buffer, bounded by its watermark,
+ * and a client that goes away is noticed. No read timeout applies. */
+static void
+wait_response(struct h1_server *s)
+{
+	struct timeval wt = tv_ms(s->cf->send_timeout);
+
+	set_state(s, H1S_WAIT);
+	bufferevent_set_timeouts(s->bev, NULL, &wt);
+}
+
 static void
 start_exchange(struct h1_server *s)
 {
@@ -391,30 +404,33 @@ start_exchange(struct h1_server *s)
 	}
 	s->is_req_done = true;
 	exchange_request_end(s->x, NULL, 0);
-	set_state(s, H1S_WAIT);
-	bufferevent_disable(s->bev, EV_READ);
+	wait_response(s);
 }
 
+/* The head usually arrives whole in one read; the header timer is only
+ * armed when it does not. */
 static int
 read_head(struct h1_server *s, struct evbuffer *in)
 {
+	struct timeval ht = tv_ms(s->cf->client_header_timeout);
 	int r;
 
-	if (s->state == H1S_IDLE) {
-		struct timeval ht = tv_ms(s->cf->client_header_timeout);
-
-		if (evbuffer_get_length(in) == 0)
-			return -1;
-		set_state(s, H1S_HEAD);
+	if (evbuffer_get_length(in) == 0)
+		return -1;
+	if (s->state == H1S_IDLE)
 		s->start_us = worker_now_us(s->c->w);
-		event_add(&s->header_timer, &ht);
-		bufferevent_set_timeouts(s->bev, &ht, NULL);
-	}
 	r = h1_read_request_head(&s->reader, in, &s->req,
 	    s->cf->client_max_header_size, s->cf->client_max_uri_size);
-	if (r == 0)
+	if (r == 0) {
+		if (s->state == H1S_IDLE) {
+			set_state(s, H1S_HEAD);
+			event_add(&s->header_timer, &ht);
+			bufferevent_set_timeouts(s->bev, &ht, NULL);
+		}
 		return -1;
-	event_del(&s->header_timer);
+	}
+	if (s->state == H1S_HEAD)
+		event_del(&s->header_timer);
 	if (r == -1) {
 		s->is_keepalive = false;
 		respond_error(s, s->reader.status, s->reader.why);
@@ -455,8 +471,7 @@ read_body(struct h1_server *s, struct evbuffer *in)
 		s->is_req_done = true;
 		exchange_request_end(s->x, s->reader.trailers,
 		    s->reader.ntrailers);
-		set_state(s, H1S_WAIT);
-		bufferevent_disable(s->bev, EV_READ);
+		wait_response(s);
 		return -1;
 	}
 	if (exchange_request_is_full(s->x)) {
@@ -576,7 +591,6 @@ h1_server_new(struct conn *c, struct bufferevent *bev)
 	bufferevent_setcb(bev, on_read, on_write, on_event, s);
 	bufferevent_setwatermark(bev, EV_READ, 0, H1S_IN_HIGH);
 	enter_idle(s);
-	bufferevent_enable(bev, EV_WRITE);
 	/* bytes read while the protocol was being chosen */
 	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		event_active(&s->next_ev, EV_TIMEOUT, 1);

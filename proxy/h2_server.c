@@ -1036,7 +1036,7 @@ h2_server_new(struct conn *c, struct bufferevent *bev, const char **why)
 	bufferevent_setcb(bev, on_read, on_write, on_event, h);
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 	bufferevent_set_timeouts(bev, NULL, NULL);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	bufferevent_enable(bev, EV_READ);
 	on_read(bev, h);
 	return h;
 }

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 
 #include "conf.h"
 #include "log.h"
@@ -115,7 +114,6 @@ main(int argc, char **argv)
 		conf_unref(cf);
 		return 1;
 	}
-	evthread_use_pthreads();
 	rc = run(cf);
 	conf_unref(cf);
 	log_close();

@@ -34,6 +34,8 @@ struct worker {
 	int *fds;                       /* their sockets */
 	uint64_t next_conn_id;
 	TAILQ_HEAD(, conn) conns;
+	int wake[2];                    /* main thread -> worker messages */
+	struct event *wake_ev;
 };
 
 static struct worker *workers;
@@ -134,6 +136,34 @@ on_accept_error(struct evconnlistener *l, void *arg)
 	log_errno(LOG_WARNING, "accept");
 }
 
+/* The main thread writes a byte to stop the worker. Event bases run
+ * without libevent's locks: nothing else crosses threads. */
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char b;
+
+	(void)what;
+	if (read(fd, &b, 1) == 1 && b == 'q')
+		event_base_loopbreak(w->base);
+}
+
+static struct event_base *
+new_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK |
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 static int
 worker_init(struct worker *w, struct conf *cf, const char **why)
 {
@@ -142,7 +172,15 @@ worker_init(struct worker *w, struct conf *cf, const char **why)
 	*why = "out of memory";
 	w->cf = conf_ref(cf);
 	TAILQ_INIT(&w->conns);
-	if ((w->base = event_base_new()) == NULL)
+	if ((w->base = new_base()) == NULL)
+		return -1;
+	if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
+		*why = "cannot create a pipe";
+		return -1;
+	}
+	w->wake_ev = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST,
+	    on_wake, w);
+	if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) == -1)
 		return -1;
 	w->backends = calloc(cf->nbackends, sizeof(*w->backends));
 	w->listeners = calloc(cf->nlistens, sizeof(*w->listeners));
@@ -197,6 +235,12 @@ worker_fini(struct worker *w)
 	for (j = 0; w->backends != NULL && j < w->cf->nbackends; j++)
 		backend_free(w->backends[j]);
 	access_log_free(w->alog);
+	if (w->wake_ev != NULL)
+		event_free(w->wake_ev);
+	if (w->wake[0] != w->wake[1]) {
+		close(w->wake[0]);
+		close(w->wake[1]);
+	}
 	if (w->base != NULL)
 		event_base_free(w->base);
 	free(w->listeners);
@@ -270,8 +314,9 @@ workers_stop(void)
 	if (workers == NULL)
 		return;
 	for (i = 0; i < nworkers; i++)
-		if (workers[i].base != NULL && workers[i].thread != 0)
-			event_base_loopbreak(workers[i].base);
+		if (workers[i].thread != 0 &&
+		    write(workers[i].wake[1], "q", 1) != 1)
+			log_errno(LOG_ERR, "cannot stop worker %u", i);
 	for (i = 0; i < nworkers; i++)
 		if (workers[i].thread != 0)
 			pthread_join(workers[i].thread, NULL);

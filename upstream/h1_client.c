@@ -91,7 +91,7 @@ h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
 	bufferevent_setwatermark(c->bev, EV_READ, 0, H1C_READ_HIGH);
 	bufferevent_setwatermark(c->bev, EV_WRITE, H1C_WRITE_LOW, 0);
 	bufferevent_set_timeouts(c->bev, NULL, &wt);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
 	return c;
 }
 
@@ -213,7 +213,6 @@ static void
 finish(struct h1_client *c)
 {
 	c->state = H1C_DONE;
-	bufferevent_disable(c->bev, EV_READ);
 	c->ops->on_end(c->arg, c->reader.trailers, c->reader.ntrailers);
 }
 

@@ -95,9 +95,8 @@ pool_take(struct pool *p)
 	if (uc == NULL)
 		return NULL;
 	unlink_idle(uc);
-	bufferevent_disable(uc->bev, EV_READ);
+	/* reading stays enabled: the new owner sets its callbacks now */
 	bufferevent_setcb(uc->bev, NULL, NULL, NULL, NULL);
-	bufferevent_set_timeouts(uc->bev, NULL, NULL);
 	uc->is_reused = true;
 	return uc;
 }
