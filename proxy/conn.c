@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include "sock.h"
 #include <event2/event.h>
 
 #include "conf.h"
@@ -55,7 +55,7 @@ static void
 start_h1(struct conn *c)
 {
 	c->state = CONN_H1;
-	if ((c->h1 = h1_server_new(c, c->bev)) == NULL)
+	if ((c->h1 = h1_server_new(c, c->sk)) == NULL)
 		conn_close(c, "out of memory");
 }
 
@@ -65,15 +65,15 @@ start_h2(struct conn *c)
 	const char *why;
 
 	c->state = CONN_H2;
-	if ((c->h2 = h2_server_new(c, c->bev, &why)) == NULL)
+	if ((c->h2 = h2_server_new(c, c->sk, &why)) == NULL)
 		conn_close(c, why);
 }
 
 static void
-on_sniff_read(struct bufferevent *bev, void *arg)
+on_sniff_read(struct sock *sk, void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = sock_input(sk);
 	size_t n = evbuffer_get_length(in);
 	const unsigned char *p;
 
@@ -87,10 +87,10 @@ on_sniff_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-on_sniff_event(struct bufferevent *bev, short what, void *arg)
+on_sniff_event(struct sock *sk, short what, void *arg)
 {
-	(void)bev;
-	conn_close(arg, what & BEV_EVENT_TIMEOUT ? "idle timeout" :
+	(void)sk;
+	conn_close(arg, what & SOCK_TIMEOUT ? "idle timeout" :
 	    "client closed");
 }
 
@@ -101,9 +101,9 @@ start_sniffing(struct conn *c)
 	    c->cf->client_header_timeout % 1000 * 1000 };
 
 	c->state = CONN_SNIFF;
-	bufferevent_setcb(c->bev, on_sniff_read, NULL, on_sniff_event, c);
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
-	bufferevent_enable(c->bev, EV_READ);
+	sock_setcb(c->sk, on_sniff_read, NULL, on_sniff_event, c);
+	sock_set_timeouts(c->sk, &tv, NULL);
+	sock_read_enable(c->sk, true);
 }
 
 static void
@@ -133,18 +133,16 @@ conn_new(struct worker *w, struct conf *cf, const struct conf_listen *l,
 	name_peer(c, sa);
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->bev = bufferevent_socket_new(worker_base(w), fd,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		goto fail_c;
+	if ((c->sk = sock_new(worker_base(w), fd, NULL)) == NULL) {
+		free(c);
+		return NULL;
+	}
 	c->cf = conf_ref(cf);
 	event_assign(&c->close_ev, worker_base(w), -1, 0, on_close, c);
 	worker_add_conn(w, c);
 	start_sniffing(c);
 	return c;
 
-fail_c:
-	free(c);
 fail_fd:
 	close(fd);
 	return NULL;
@@ -157,7 +155,7 @@ conn_close(struct conn *c, const char *why)
 		return;
 	c->state = CONN_CLOSING;
 	c->close_why = why;
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	sock_read_enable(c->sk, false);
 	event_active(&c->close_ev, EV_TIMEOUT, 1);
 }
 
@@ -167,7 +165,7 @@ conn_free(struct conn *c)
 	event_del(&c->close_ev);
 	h1_server_free(c->h1);
 	h2_server_free(c->h2);
-	bufferevent_free(c->bev);
+	sock_free(c->sk);
 	worker_remove_conn(c->w, c);
 	conf_unref(c->cf);
 	free(c);

@@ -10,7 +10,7 @@
 
 #include <event2/event_struct.h>
 
-struct bufferevent;
+struct sock;
 struct conf;
 struct conf_listen;
 struct h1_server;
@@ -30,7 +30,7 @@ struct conn {
 	struct worker *w;
 	struct conf *cf;                /* a reference, for the conn's life */
 	const struct conf_listen *listen;
-	struct bufferevent *bev;
+	struct sock *sk;
 	enum conn_state state;
 	bool is_tls;
 	struct h1_server *h1;

@@ -348,6 +348,19 @@ fail(struct h1_reader *r, int status, const char *why)
 	return -1;
 }
 
+/* A line that starts with SP or HTAB continues the previous one. */
+static bool
+has_obs_fold(const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL &&
+	    ++p < end)
+		if (*p == ' ' || *p == '\t')
+			return true;
+	return false;
+}
+
 /* Parses the head at IN's start, LEN bytes long, from an arena copy. */
 static int
 parse_head(struct h1_reader *r, struct evbuffer *in, size_t len, int bad)
@@ -361,8 +374,7 @@ parse_head(struct h1_reader *r, struct evbuffer *in, size_t len, int bad)
 	r->scanned = 0;
 	/* RFC 9112 §5.2: obs-fold is refused (a proxy may not pass it on,
 	 * and unfolding it would hide what the client really sent). */
-	if (memmem(buf, len, "\r\n ", 3) != NULL ||
-	    memmem(buf, len, "\r\n\t", 3) != NULL)
+	if (has_obs_fold(buf, len))
 		return fail(r, bad, "obsolete line folding");
 	e = llhttp_execute(&r->parser, buf, len);
 	if (r->why != NULL)

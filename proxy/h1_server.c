@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include "sock.h"
 #include <event2/event.h>
 
 #include "arena.h"
@@ -40,7 +40,7 @@ enum h1s_state {
 
 struct h1_server {
 	struct conn *c;
-	struct bufferevent *bev;
+	struct sock *sk;
 	const struct conf *cf;
 	enum h1s_state state;
 	struct arena arena;             /* the current request's bytes */
@@ -66,9 +66,9 @@ struct h1_server {
 	const char *note;
 };
 
-static void on_read(struct bufferevent *bev, void *arg);
-static void on_write(struct bufferevent *bev, void *arg);
-static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_read(struct sock *sk, void *arg);
+static void on_write(struct sock *sk, void *arg);
+static void on_event(struct sock *sk, short what, void *arg);
 static void process(struct h1_server *s);
 
 static struct timeval
@@ -106,8 +106,8 @@ enter_idle(struct h1_server *s)
 	s->status = 0;
 	s->bytes_sent = s->bytes_received = 0;
 	s->note = NULL;
-	bufferevent_set_timeouts(s->bev, &rt, &wt);
-	bufferevent_enable(s->bev, EV_READ);
+	sock_set_timeouts(s->sk, &rt, &wt);
+	sock_read_enable(s->sk, true);
 }
 
 static void
@@ -149,9 +149,9 @@ static void
 linger(struct h1_server *s)
 {
 	set_state(s, H1S_LINGER);
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+	sock_read_enable(s->sk, false);
+	sock_set_write_low(s->sk, 0);
+	if (evbuffer_get_length(sock_output(s->sk)) == 0)
 		conn_close(s->c, "done");
 }
 
@@ -170,7 +170,7 @@ request_done(struct h1_server *s)
 		return;
 	}
 	enter_idle(s);
-	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+	if (evbuffer_get_length(sock_input(s->sk)) > 0)
 		event_active(&s->next_ev, EV_TIMEOUT, 1);
 }
 
@@ -182,7 +182,7 @@ respond_error(struct h1_server *s, int status, const char *why)
 	s->is_keepalive = s->is_keepalive && s->is_req_done;
 	s->status = status;
 	s->note = why;
-	headers_write_error(bufferevent_get_output(s->bev), status,
+	headers_write_error(sock_output(s->sk), status,
 	    s->is_keepalive);
 	request_done(s);
 }
@@ -207,7 +207,7 @@ send_interim(struct h1_server *s, const struct resp_head *r)
 	 * Upgrade we forwarded, which HTTP/1.1 tunnels (issue 5) will do. */
 	if (s->req.version < 11 || r->status == 101)
 		return;
-	headers_write_response(bufferevent_get_output(s->bev), r,
+	headers_write_response(sock_output(s->sk), r,
 	    s->req.version, HEADERS_NO_BODY, 0, true);
 }
 
@@ -242,7 +242,7 @@ on_resp_head(void *fe, const struct resp_head *r)
 	    s->nrequests + 1 < s->cf->keepalive_requests;
 	s->status = r->status;
 	s->is_resp_started = true;
-	headers_write_response(bufferevent_get_output(s->bev), r,
+	headers_write_response(sock_output(s->sk), r,
 	    s->req.version, s->framing,
 	    r->content_length >= 0 ? (uint64_t)r->content_length : 0,
 	    s->is_keepalive);
@@ -252,7 +252,7 @@ static void
 on_resp_body(void *fe, struct evbuffer *data)
 {
 	struct h1_server *s = fe;
-	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct evbuffer *out = sock_output(s->sk);
 
 	s->bytes_sent += evbuffer_get_length(data);
 	if (s->c->state == CONN_CLOSING) {
@@ -265,7 +265,7 @@ on_resp_body(void *fe, struct evbuffer *data)
 		evbuffer_add_buffer(out, data);
 	if (evbuffer_get_length(out) > H1S_OUT_HIGH && !s->is_resp_paused) {
 		s->is_resp_paused = true;
-		bufferevent_setwatermark(s->bev, EV_WRITE, H1S_OUT_LOW, 0);
+		sock_set_write_low(s->sk, H1S_OUT_LOW);
 		exchange_response_pause(s->x);
 	}
 }
@@ -276,7 +276,7 @@ on_resp_end(void *fe, const struct hfield *trailers, size_t n)
 	struct h1_server *s = fe;
 
 	if (s->framing == HEADERS_CHUNKED)
-		h1_write_last_chunk(bufferevent_get_output(s->bev), trailers,
+		h1_write_last_chunk(sock_output(s->sk), trailers,
 		    n);
 	request_done(s);
 }
@@ -302,7 +302,7 @@ on_request_drain(void *fe)
 	if (!s->is_reading_paused || s->state != H1S_BODY)
 		return;
 	s->is_reading_paused = false;
-	bufferevent_enable(s->bev, EV_READ);
+	sock_read_enable(s->sk, true);
 	event_active(&s->next_ev, EV_TIMEOUT, 1);
 }
 
@@ -366,7 +366,7 @@ wait_response(struct h1_server *s)
 	struct timeval wt = tv_ms(s->cf->send_timeout);
 
 	set_state(s, H1S_WAIT);
-	bufferevent_set_timeouts(s->bev, NULL, &wt);
+	sock_set_timeouts(s->sk, NULL, &wt);
 }
 
 static void
@@ -399,7 +399,7 @@ start_exchange(struct h1_server *s)
 		struct timeval wt = tv_ms(s->cf->send_timeout);
 
 		set_state(s, H1S_BODY);
-		bufferevent_set_timeouts(s->bev, &rt, &wt);
+		sock_set_timeouts(s->sk, &rt, &wt);
 		return;
 	}
 	s->is_req_done = true;
@@ -425,7 +425,7 @@ read_head(struct h1_server *s, struct evbuffer *in)
 		if (s->state == H1S_IDLE) {
 			set_state(s, H1S_HEAD);
 			event_add(&s->header_timer, &ht);
-			bufferevent_set_timeouts(s->bev, &ht, NULL);
+			sock_set_timeouts(s->sk, &ht, NULL);
 		}
 		return -1;
 	}
@@ -476,7 +476,7 @@ read_body(struct h1_server *s, struct evbuffer *in)
 	}
 	if (exchange_request_is_full(s->x)) {
 		s->is_reading_paused = true;
-		bufferevent_disable(s->bev, EV_READ);
+		sock_read_enable(s->sk, false);
 		return -1;
 	}
 	return evbuffer_get_length(in) > 0 ? 0 : -1;
@@ -485,7 +485,7 @@ read_body(struct h1_server *s, struct evbuffer *in)
 static void
 process(struct h1_server *s)
 {
-	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer *in = sock_input(s->sk);
 
 	while (s->c->state != CONN_CLOSING) {
 		if (s->state == H1S_IDLE || s->state == H1S_HEAD) {
@@ -503,9 +503,9 @@ process(struct h1_server *s)
 /* libevent callbacks */
 
 static void
-on_read(struct bufferevent *bev, void *arg)
+on_read(struct sock *sk, void *arg)
 {
-	(void)bev;
+	(void)sk;
 	process(arg);
 }
 
@@ -518,10 +518,10 @@ on_next(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-on_write(struct bufferevent *bev, void *arg)
+on_write(struct sock *sk, void *arg)
 {
 	struct h1_server *s = arg;
-	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
+	size_t left = evbuffer_get_length(sock_output(sk));
 
 	if (s->state == H1S_LINGER && left == 0) {
 		conn_close(s->c, "done");
@@ -529,7 +529,7 @@ on_write(struct bufferevent *bev, void *arg)
 	}
 	if (s->is_resp_paused && left <= H1S_OUT_LOW) {
 		s->is_resp_paused = false;
-		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		sock_set_write_low(sk, 0);
 		if (s->x != NULL)
 			exchange_response_resume(s->x);
 	}
@@ -547,31 +547,31 @@ on_header_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-on_event(struct bufferevent *bev, short what, void *arg)
+on_event(struct sock *sk, short what, void *arg)
 {
 	struct h1_server *s = arg;
 
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT && what & BEV_EVENT_READING &&
+	(void)sk;
+	if (what & SOCK_TIMEOUT && what & SOCK_READING &&
 	    s->state == H1S_HEAD) {
 		on_header_timeout(-1, 0, s);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT && what & BEV_EVENT_READING &&
+	if (what & SOCK_TIMEOUT && what & SOCK_READING &&
 	    s->state == H1S_BODY && !s->is_resp_started) {
 		body_failed(s, 408, "client body timeout");
 		return;
 	}
 	if (s->x != NULL)
-		abort_response(s, what & BEV_EVENT_TIMEOUT ?
+		abort_response(s, what & SOCK_TIMEOUT ?
 		    "client timed out" : "client went away");
 	else
-		conn_close(s->c, what & BEV_EVENT_TIMEOUT ? "idle timeout" :
+		conn_close(s->c, what & SOCK_TIMEOUT ? "idle timeout" :
 		    "client closed");
 }
 
 struct h1_server *
-h1_server_new(struct conn *c, struct bufferevent *bev)
+h1_server_new(struct conn *c, struct sock *sk)
 {
 	struct h1_server *s;
 
@@ -582,17 +582,17 @@ h1_server_new(struct conn *c, struct bufferevent *bev)
 		return NULL;
 	}
 	s->c = c;
-	s->bev = bev;
+	s->sk = sk;
 	s->cf = c->cf;
 	arena_init(&s->arena);
 	evtimer_assign(&s->header_timer, worker_base(c->w), on_header_timeout,
 	    s);
 	event_assign(&s->next_ev, worker_base(c->w), -1, 0, on_next, s);
-	bufferevent_setcb(bev, on_read, on_write, on_event, s);
-	bufferevent_setwatermark(bev, EV_READ, 0, H1S_IN_HIGH);
+	sock_setcb(sk, on_read, on_write, on_event, s);
+	sock_set_read_high(sk, H1S_IN_HIGH);
 	enter_idle(s);
 	/* bytes read while the protocol was being chosen */
-	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+	if (evbuffer_get_length(sock_input(sk)) > 0)
 		event_active(&s->next_ev, EV_TIMEOUT, 1);
 	return s;
 }

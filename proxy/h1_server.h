@@ -4,12 +4,12 @@
 #ifndef PORTICO_H1_SERVER_H
 #define PORTICO_H1_SERVER_H
 
-struct bufferevent;
+struct sock;
 struct conn;
 struct h1_server;
 
 /* Takes over BEV's callbacks and starts reading requests. */
-struct h1_server *h1_server_new(struct conn *c, struct bufferevent *bev);
+struct h1_server *h1_server_new(struct conn *c, struct sock *sk);
 void h1_server_free(struct h1_server *s);       /* NULL ok */
 
 #endif

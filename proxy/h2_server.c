@@ -23,7 +23,7 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include "sock.h"
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
@@ -84,7 +84,7 @@ struct h2_stream {
 
 struct h2_server {
 	struct conn *c;
-	struct bufferevent *bev;
+	struct sock *sk;
 	const struct conf *cf;
 	nghttp2_session *session;
 	unsigned nstreams;              /* open stream objects */
@@ -761,7 +761,7 @@ on_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
     void *arg)
 {
 	struct h2_server *h = arg;
-	struct evbuffer *out = bufferevent_get_output(h->bev);
+	struct evbuffer *out = sock_output(h->sk);
 
 	(void)s;
 	(void)flags;
@@ -804,7 +804,7 @@ on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
 {
 	struct h2_server *h = arg;
 	struct h2_stream *st = src->ptr;
-	struct evbuffer *out = bufferevent_get_output(h->bev);
+	struct evbuffer *out = sock_output(h->sk);
 
 	(void)s;
 	(void)f;
@@ -839,7 +839,7 @@ resume_streams(struct h2_server *h)
 static void
 maybe_close(struct h2_server *h)
 {
-	struct evbuffer *out = bufferevent_get_output(h->bev);
+	struct evbuffer *out = sock_output(h->sk);
 
 	if (h->is_closing)
 		return;
@@ -878,10 +878,10 @@ flush(struct h2_server *h)
 /* libevent callbacks. */
 
 static void
-on_read(struct bufferevent *bev, void *arg)
+on_read(struct sock *sk, void *arg)
 {
 	struct h2_server *h = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = sock_input(sk);
 	struct evbuffer_iovec v;
 	ssize_t n;
 
@@ -905,23 +905,23 @@ on_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-on_write(struct bufferevent *bev, void *arg)
+on_write(struct sock *sk, void *arg)
 {
 	struct h2_server *h = arg;
 
-	(void)bev;
+	(void)sk;
 	flush(h);
 }
 
 static void
-on_event(struct bufferevent *bev, short what, void *arg)
+on_event(struct sock *sk, short what, void *arg)
 {
 	struct h2_server *h = arg;
 
-	(void)bev;
+	(void)sk;
 	h->is_closing = true;
-	conn_close(h->c, what & BEV_EVENT_EOF ? "client closed" :
-	    what & BEV_EVENT_TIMEOUT ? "client timed out" : "client error");
+	conn_close(h->c, what & SOCK_EOF ? "client closed" :
+	    what & SOCK_TIMEOUT ? "client timed out" : "client error");
 }
 
 static void
@@ -1007,7 +1007,7 @@ fail_cb:
 }
 
 struct h2_server *
-h2_server_new(struct conn *c, struct bufferevent *bev, const char **why)
+h2_server_new(struct conn *c, struct sock *sk, const char **why)
 {
 	struct h2_server *h;
 	struct timeval tv;
@@ -1016,7 +1016,7 @@ h2_server_new(struct conn *c, struct bufferevent *bev, const char **why)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
 	h->c = c;
-	h->bev = bev;
+	h->sk = sk;
 	h->cf = c->cf;
 	TAILQ_INIT(&h->resumes);
 	TAILQ_INIT(&h->streams);
@@ -1033,11 +1033,11 @@ h2_server_new(struct conn *c, struct bufferevent *bev, const char **why)
 		tv = tv_ms(h->cf->max_connection_age);
 		event_add(&h->age_timer, &tv);
 	}
-	bufferevent_setcb(bev, on_read, on_write, on_event, h);
-	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-	bufferevent_set_timeouts(bev, NULL, NULL);
-	bufferevent_enable(bev, EV_READ);
-	on_read(bev, h);
+	sock_setcb(sk, on_read, on_write, on_event, h);
+	sock_set_write_low(sk, 0);
+	sock_set_timeouts(sk, NULL, NULL);
+	sock_read_enable(sk, true);
+	on_read(sk, h);
 	return h;
 }
 

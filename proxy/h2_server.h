@@ -3,13 +3,13 @@
 #ifndef PORTICO_H2_SERVER_H
 #define PORTICO_H2_SERVER_H
 
-struct bufferevent;
+struct sock;
 struct conn;
 struct h2_server;
 
 /* Takes over BEV's callbacks, sends SETTINGS and reads the preface and
  * frames (some may already wait in BEV's input). NULL with *why. */
-struct h2_server *h2_server_new(struct conn *c, struct bufferevent *bev,
+struct h2_server *h2_server_new(struct conn *c, struct sock *sk,
     const char **why);
 void h2_server_free(struct h2_server *h);       /* NULL ok */
 

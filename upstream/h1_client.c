@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include "sock.h"
 #include <event2/event.h>
 
 #include "arena.h"
@@ -30,7 +30,7 @@ enum h1c_state {
 
 struct h1_client {
 	struct upconn *uc;
-	struct bufferevent *bev;
+	struct sock *sk;
 	const struct conf *cf;
 	struct arena *arena;
 	const struct h1_client_ops *ops;
@@ -46,14 +46,14 @@ struct h1_client {
 	bool is_discarded;              /* not reusable whatever happens */
 	bool is_paused;
 	bool is_eof;                    /* the backend closed; input remains */
-	short eof_what;                 /* the BEV_EVENT_ flags of that */
+	short eof_what;                 /* the SOCK_ flags of that */
 	int depth;                      /* nesting of our own callbacks */
 	bool is_freed;                  /* h1_client_free during a callback */
 };
 
-static void on_read(struct bufferevent *bev, void *arg);
-static void on_write(struct bufferevent *bev, void *arg);
-static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_read(struct sock *sk, void *arg);
+static void on_write(struct sock *sk, void *arg);
+static void on_event(struct sock *sk, short what, void *arg);
 static void end_of_input(struct h1_client *c);
 static void process(struct h1_client *c);
 
@@ -79,7 +79,7 @@ h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
 		return NULL;
 	}
 	c->uc = uc;
-	c->bev = upconn_bev(uc);
+	c->sk = upconn_sock(uc);
 	c->cf = cf;
 	c->arena = arena;
 	c->is_head = is_head;
@@ -87,11 +87,11 @@ h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
 	c->arg = arg;
 	h1_reader_init(&c->reader, true, arena);
 	c->reader.is_head_request = is_head;
-	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, H1C_READ_HIGH);
-	bufferevent_setwatermark(c->bev, EV_WRITE, H1C_WRITE_LOW, 0);
-	bufferevent_set_timeouts(c->bev, NULL, &wt);
-	bufferevent_enable(c->bev, EV_READ);
+	sock_setcb(c->sk, on_read, on_write, on_event, c);
+	sock_set_read_high(c->sk, H1C_READ_HIGH);
+	sock_set_write_low(c->sk, H1C_WRITE_LOW);
+	sock_set_timeouts(c->sk, NULL, &wt);
+	sock_read_enable(c->sk, true);
 	return c;
 }
 
@@ -125,14 +125,14 @@ h1_client_send_head(struct h1_client *c, const struct req_head *h,
 {
 	c->framing = framing;
 	c->is_req_done = framing == HEADERS_NO_BODY;
-	return headers_write_request(bufferevent_get_output(c->bev), h, fwd,
+	return headers_write_request(sock_output(c->sk), h, fwd,
 	    c->cf, framing, length, false, why);
 }
 
 void
 h1_client_send_body(struct h1_client *c, struct evbuffer *data)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = sock_output(c->sk);
 
 	if (c->framing == HEADERS_CHUNKED)
 		h1_write_chunk(out, data);
@@ -149,23 +149,23 @@ h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
 	struct timeval wt = tv_ms(c->cf->backend_write_timeout);
 
 	if (c->framing == HEADERS_CHUNKED)
-		h1_write_last_chunk(bufferevent_get_output(c->bev), trailers,
+		h1_write_last_chunk(sock_output(c->sk), trailers,
 		    n);
 	c->is_req_done = true;
-	bufferevent_set_timeouts(c->bev, &rt, &wt);
+	sock_set_timeouts(c->sk, &rt, &wt);
 }
 
 size_t
 h1_client_pending(const struct h1_client *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return evbuffer_get_length(sock_output(c->sk));
 }
 
 void
 h1_client_pause(struct h1_client *c)
 {
 	c->is_paused = true;
-	bufferevent_disable(c->bev, EV_READ);
+	sock_read_enable(c->sk, false);
 }
 
 void
@@ -175,7 +175,7 @@ h1_client_resume(struct h1_client *c)
 		return;
 	c->is_paused = false;
 	if (!c->is_eof && (c->state == H1C_HEAD || c->state == H1C_BODY))
-		bufferevent_enable(c->bev, EV_READ);
+		sock_read_enable(c->sk, true);
 	/* bytes may already wait in the input buffer */
 	c->depth++;
 	process(c);
@@ -205,7 +205,7 @@ fail(struct h1_client *c, enum h1_client_error e, const char *why)
 		return;
 	c->state = H1C_FAILED;
 	c->is_discarded = true;
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	sock_read_enable(c->sk, false);
 	c->ops->on_error(c->arg, e, why);
 }
 
@@ -268,7 +268,7 @@ read_body(struct h1_client *c, struct evbuffer *in)
 static void
 process(struct h1_client *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = sock_input(c->sk);
 
 	while (!c->is_freed && !c->is_paused) {
 		if (c->state == H1C_HEAD) {
@@ -284,11 +284,11 @@ process(struct h1_client *c)
 }
 
 static void
-on_read(struct bufferevent *bev, void *arg)
+on_read(struct sock *sk, void *arg)
 {
 	struct h1_client *c = arg;
 
-	(void)bev;
+	(void)sk;
 	c->depth++;
 	process(c);
 	c->depth--;
@@ -297,11 +297,11 @@ on_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-on_write(struct bufferevent *bev, void *arg)
+on_write(struct sock *sk, void *arg)
 {
 	struct h1_client *c = arg;
 
-	(void)bev;
+	(void)sk;
 	c->depth++;
 	if (c->state != H1C_FAILED)
 		c->ops->on_drain(c->arg);
@@ -315,7 +315,7 @@ on_write(struct bufferevent *bev, void *arg)
 static void
 end_of_input(struct h1_client *c)
 {
-	const char *why = c->eof_what & BEV_EVENT_ERROR ?
+	const char *why = c->eof_what & SOCK_ERROR ?
 	    "backend connection reset" : "backend closed the connection";
 
 	process(c);
@@ -334,20 +334,20 @@ end_of_input(struct h1_client *c)
 }
 
 static void
-on_event(struct bufferevent *bev, short what, void *arg)
+on_event(struct sock *sk, short what, void *arg)
 {
 	struct h1_client *c = arg;
 
-	(void)bev;
+	(void)sk;
 	c->depth++;
-	if (what & BEV_EVENT_TIMEOUT)
-		fail(c, what & BEV_EVENT_READING ? H1C_TIMEOUT :
-		    H1C_WRITE_FAILED, what & BEV_EVENT_READING ?
+	if (what & SOCK_TIMEOUT)
+		fail(c, what & SOCK_READING ? H1C_TIMEOUT :
+		    H1C_WRITE_FAILED, what & SOCK_READING ?
 		    "backend read timed out" : "backend write timed out");
-	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+	else if (what & (SOCK_EOF | SOCK_ERROR)) {
 		c->is_eof = true;
 		c->eof_what = what;
-		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		sock_read_enable(c->sk, false);
 		end_of_input(c);
 	}
 	c->depth--;

@@ -10,14 +10,14 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include "sock.h"
 #include <event2/event.h>
 
 #include "conf.h"
 #include "pool.h"
 
 struct upconn {
-	struct bufferevent *bev;
+	struct sock *sk;
 	struct pool *pool;
 	bool is_reused;
 	TAILQ_ENTRY(upconn) link;       /* in pool.idle while idle */
@@ -62,7 +62,7 @@ pool_new(struct event_base *base, const struct conf_addr *addr,
 static void
 upconn_free(struct upconn *uc)
 {
-	bufferevent_free(uc->bev);
+	sock_free(uc->sk);
 	free(uc);
 }
 
@@ -96,7 +96,7 @@ pool_take(struct pool *p)
 		return NULL;
 	unlink_idle(uc);
 	/* reading stays enabled: the new owner sets its callbacks now */
-	bufferevent_setcb(uc->bev, NULL, NULL, NULL, NULL);
+	sock_setcb(uc->sk, NULL, NULL, NULL, NULL);
 	uc->is_reused = true;
 	return uc;
 }
@@ -104,20 +104,20 @@ pool_take(struct pool *p)
 /* Whatever an idle connection reports ends it: EOF, error, timeout, or
  * bytes no request asked for. */
 static void
-on_idle_read(struct bufferevent *bev, void *arg)
+on_idle_read(struct sock *sk, void *arg)
 {
 	struct upconn *uc = arg;
 
-	(void)bev;
+	(void)sk;
 	unlink_idle(uc);
 	upconn_free(uc);
 }
 
 static void
-on_idle_event(struct bufferevent *bev, short what, void *arg)
+on_idle_event(struct sock *sk, short what, void *arg)
 {
 	(void)what;
-	on_idle_read(bev, arg);
+	on_idle_read(sk, arg);
 }
 
 void
@@ -126,31 +126,32 @@ pool_put(struct upconn *uc, bool reusable)
 	struct pool *p = uc->pool;
 
 	if (!reusable || p->nidle >= p->max_idle ||
-	    evbuffer_get_length(bufferevent_get_input(uc->bev)) > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(uc->bev)) > 0) {
+	    evbuffer_get_length(sock_input(uc->sk)) > 0 ||
+	    evbuffer_get_length(sock_output(uc->sk)) > 0) {
 		upconn_free(uc);
 		return;
 	}
-	bufferevent_setcb(uc->bev, on_idle_read, NULL, on_idle_event, uc);
-	bufferevent_setwatermark(uc->bev, EV_READ | EV_WRITE, 0, 0);
-	bufferevent_set_timeouts(uc->bev, &p->idle_timeout, NULL);
-	bufferevent_enable(uc->bev, EV_READ);
+	sock_setcb(uc->sk, on_idle_read, NULL, on_idle_event, uc);
+	sock_set_read_high(uc->sk, 0);
+	sock_set_write_low(uc->sk, 0);
+	sock_set_timeouts(uc->sk, &p->idle_timeout, NULL);
+	sock_read_enable(uc->sk, true);
 	TAILQ_INSERT_HEAD(&p->idle, uc, link);
 	p->nidle++;
 }
 
 static void
-set_nodelay(struct bufferevent *bev, int family)
+set_nodelay(struct sock *sk, int family)
 {
 	int one = 1;
 
 	if (family == AF_INET || family == AF_INET6)
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
+		setsockopt(sock_fd(sk), IPPROTO_TCP, TCP_NODELAY,
 		    &one, sizeof(one));
 }
 
 static void
-on_connect_event(struct bufferevent *bev, short what, void *arg)
+on_connect_event(struct sock *sk, short what, void *arg)
 {
 	struct pool_req *r = arg;
 	struct upconn *uc = r->uc;
@@ -159,18 +160,14 @@ on_connect_event(struct bufferevent *bev, short what, void *arg)
 	const char *why;
 
 	free(r);
-	if (what & BEV_EVENT_CONNECTED) {
-		set_nodelay(bev, uc->pool->addr->ss.ss_family);
-		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-		bufferevent_set_timeouts(bev, NULL, NULL);
+	if (what & SOCK_CONNECTED) {
+		set_nodelay(sk, uc->pool->addr->ss.ss_family);
+		sock_setcb(sk, NULL, NULL, NULL, NULL);
+		sock_set_timeouts(sk, NULL, NULL);
 		ready(uc, NULL, rarg);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
-		why = "connect timed out";
-	else
-		why = evutil_socket_error_to_string(
-		    evutil_socket_geterror(bufferevent_getfd(bev)));
+	why = what & SOCK_TIMEOUT ? "connect timed out" : strerror(errno);
 	upconn_free(uc);
 	ready(NULL, why, rarg);
 }
@@ -188,24 +185,16 @@ pool_connect(struct pool *p, pool_ready_fn *ready, void *arg,
 	if ((uc = calloc(1, sizeof(*uc))) == NULL)
 		goto fail_r;
 	uc->pool = p;
-	uc->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (uc->bev == NULL)
+	uc->sk = sock_connect(p->base, (const struct sockaddr *)&p->addr->ss,
+	    p->addr->len, &p->connect_timeout, why);
+	if (uc->sk == NULL)
 		goto fail_uc;
 	r->uc = uc;
 	r->ready = ready;
 	r->arg = arg;
-	bufferevent_setcb(uc->bev, NULL, NULL, on_connect_event, r);
-	bufferevent_set_timeouts(uc->bev, &p->connect_timeout,
-	    &p->connect_timeout);
-	if (bufferevent_socket_connect(uc->bev,
-	    (const struct sockaddr *)&p->addr->ss, (int)p->addr->len) == -1) {
-		*why = strerror(errno != 0 ? errno : ECONNREFUSED);
-		goto fail_bev;
-	}
+	sock_setcb(uc->sk, NULL, NULL, on_connect_event, r);
 	return r;
 
-fail_bev:
-	bufferevent_free(uc->bev);
 fail_uc:
 	free(uc);
 fail_r:
@@ -220,10 +209,10 @@ pool_cancel(struct pool_req *r)
 	free(r);
 }
 
-struct bufferevent *
-upconn_bev(struct upconn *uc)
+struct sock *
+upconn_sock(struct upconn *uc)
 {
-	return uc->bev;
+	return uc->sk;
 }
 
 bool

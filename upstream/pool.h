@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-struct bufferevent;
+struct sock;
 struct conf;
 struct conf_addr;
 struct event_base;
@@ -29,7 +29,7 @@ void pool_cancel(struct pool_req *r);   /* READY is then never called */
 /* Takes UC back: kept idle if REUSABLE and there is room, else closed. */
 void pool_put(struct upconn *uc, bool reusable);
 
-struct bufferevent *upconn_bev(struct upconn *uc);
+struct sock *upconn_sock(struct upconn *uc);
 bool upconn_is_reused(const struct upconn *uc); /* came from pool_take */
 const char *upconn_name(const struct upconn *uc);       /* "127.0.0.1:80" */
 unsigned pool_idle_count(const struct pool *p);

@@ -1,0 +1,523 @@
+/* proxy/sock.c: socket I/O over evbuffers, cleartext or TLS.
+ *
+ * Reading: a persistent read event; each readable event reads into space
+ * reserved in the input buffer (cleartext: one readv; TLS: SSL_read until
+ * OpenSSL has nothing left), then calls on_read. Writing: every add to the
+ * output buffer schedules (event_active, no syscall) one flush that runs
+ * after the current callback; the flush writes what it can with writev or
+ * SSL_write and arms the write event only if the kernel refused some.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "sock.h"
+
+#define SOCK_READ_CHUNK (32 * 1024)
+#define SOCK_TLS_RECORD (16 * 1024)
+
+enum sock_state {
+	SOCK_S_CONNECTING = 0,  /* connect() in progress */
+	SOCK_S_HANDSHAKE,       /* TLS handshake in progress */
+	SOCK_S_OPEN,            /* data flows */
+	SOCK_S_DEAD,            /* an error or EOF was reported */
+};
+
+struct sock {
+	int fd;
+	SSL *ssl;
+	enum sock_state state;
+	struct evbuffer *in, *out;
+	struct event rev, wev, flush_ev;
+	struct timeval rtv, wtv;
+	bool has_rtv, has_wtv;
+	bool is_reading;                /* the owner wants input */
+	bool is_read_armed;             /* rev is added */
+	bool is_write_armed;            /* wev is added */
+	bool is_flush_pending;
+	bool is_eof;                    /* no more input will come */
+	size_t read_high, write_low;
+	sock_data_fn *on_read, *on_drain;
+	sock_event_fn *on_event;
+	void *arg;
+};
+
+static void do_flush(struct sock *s);
+
+static void
+report(struct sock *s, short what)
+{
+	if (what & (SOCK_EOF | SOCK_ERROR))
+		s->state = SOCK_S_DEAD;
+	if (s->on_event != NULL)
+		s->on_event(s, what, s->arg);
+}
+
+/* The read event is armed when the owner reads, input has room, and
+ * input can still come. */
+static void
+update_read(struct sock *s)
+{
+	bool want = s->is_reading && !s->is_eof && s->state != SOCK_S_DEAD &&
+	    (s->read_high == 0 || evbuffer_get_length(s->in) < s->read_high);
+
+	if (s->state == SOCK_S_HANDSHAKE || s->state == SOCK_S_CONNECTING)
+		want = s->state == SOCK_S_HANDSHAKE;
+	if (want == s->is_read_armed && !want)
+		return;
+	if (want)
+		event_add(&s->rev, s->has_rtv ? &s->rtv : NULL);
+	else
+		event_del(&s->rev);
+	s->is_read_armed = want;
+}
+
+static void
+arm_write(struct sock *s, bool on)
+{
+	if (on == s->is_write_armed)
+		return;
+	if (on)
+		event_add(&s->wev, s->has_wtv ? &s->wtv : NULL);
+	else
+		event_del(&s->wev);
+	s->is_write_armed = on;
+}
+
+/* Input. */
+
+static int
+read_plain(struct sock *s)
+{
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	int n = evbuffer_reserve_space(s->in, SOCK_READ_CHUNK, v, 2), i;
+	ssize_t r;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	r = readv(s->fd, iov, n);
+	if (r <= 0) {
+		evbuffer_commit_space(s->in, v, 0);
+		if (r == 0)
+			return SOCK_EOF;
+		return errno == EAGAIN || errno == EINTR ? 0 : SOCK_ERROR;
+	}
+	for (i = 0; i < n && r > 0; i++) {
+		if ((size_t)r < v[i].iov_len)
+			v[i].iov_len = (size_t)r;
+		r -= (ssize_t)v[i].iov_len;
+	}
+	evbuffer_commit_space(s->in, v, i);
+	return 0;
+}
+
+/* OpenSSL may hold whole records already read from the socket, which no
+ * read event would announce: read until it asks for more. */
+static int
+read_tls(struct sock *s)
+{
+	struct evbuffer_iovec v;
+	int r, err;
+
+	for (;;) {
+		if (s->read_high > 0 && evbuffer_get_length(s->in) >=
+		    s->read_high)
+			return 0;
+		if (evbuffer_reserve_space(s->in, SOCK_TLS_RECORD, &v, 1) < 1)
+			return SOCK_ERROR;
+		r = SSL_read(s->ssl, v.iov_base, (int)v.iov_len);
+		if (r > 0) {
+			v.iov_len = (size_t)r;
+			evbuffer_commit_space(s->in, &v, 1);
+			continue;
+		}
+		evbuffer_commit_space(s->in, &v, 0);
+		err = SSL_get_error(s->ssl, r);
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+			return 0;
+		ERR_clear_error();
+		return err == SSL_ERROR_ZERO_RETURN ||
+		    err == SSL_ERROR_SYSCALL ? SOCK_EOF : SOCK_ERROR;
+	}
+}
+
+static void
+do_read(struct sock *s)
+{
+	size_t before = evbuffer_get_length(s->in);
+	int what = s->ssl != NULL ? read_tls(s) : read_plain(s);
+
+	if (evbuffer_get_length(s->in) > before && s->on_read != NULL)
+		s->on_read(s, s->arg);
+	if (what == 0 || s->state == SOCK_S_DEAD)
+		return;
+	s->is_eof = true;
+	update_read(s);
+	report(s, (short)(what | SOCK_READING));
+}
+
+/* TLS handshake. */
+
+static void
+do_handshake(struct sock *s)
+{
+	int r = SSL_do_handshake(s->ssl), err;
+
+	if (r == 1) {
+		s->state = SOCK_S_OPEN;
+		arm_write(s, false);
+		update_read(s);
+		report(s, SOCK_CONNECTED);
+		/* early application data may already be decrypted */
+		if (s->state == SOCK_S_OPEN && s->is_reading)
+			do_read(s);
+		return;
+	}
+	err = SSL_get_error(s->ssl, r);
+	if (err == SSL_ERROR_WANT_READ) {
+		arm_write(s, false);
+		return;
+	}
+	if (err == SSL_ERROR_WANT_WRITE) {
+		arm_write(s, true);
+		return;
+	}
+	report(s, SOCK_ERROR | SOCK_READING);
+}
+
+/* Output. */
+
+static int
+write_plain(struct sock *s)
+{
+	int r = evbuffer_write(s->out, s->fd);
+
+	if (r < 0 && errno != EAGAIN && errno != EINTR)
+		return SOCK_ERROR;
+	return 0;
+}
+
+static int
+write_tls(struct sock *s)
+{
+	size_t n;
+	int r, err;
+
+	while ((n = evbuffer_get_length(s->out)) > 0) {
+		if (n > SOCK_TLS_RECORD)
+			n = SOCK_TLS_RECORD;
+		r = SSL_write(s->ssl, evbuffer_pullup(s->out, (ssize_t)n),
+		    (int)n);
+		if (r > 0) {
+			evbuffer_drain(s->out, (size_t)r);
+			continue;
+		}
+		err = SSL_get_error(s->ssl, r);
+		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
+			return 0;
+		ERR_clear_error();
+		return SOCK_ERROR;
+	}
+	return 0;
+}
+
+static void
+do_flush(struct sock *s)
+{
+	size_t left;
+	int what;
+
+	s->is_flush_pending = false;
+	if (s->state != SOCK_S_OPEN || evbuffer_get_length(s->out) == 0)
+		return;
+	what = s->ssl != NULL ? write_tls(s) : write_plain(s);
+	if (what != 0) {
+		arm_write(s, false);
+		report(s, (short)(what | SOCK_WRITING));
+		return;
+	}
+	left = evbuffer_get_length(s->out);
+	arm_write(s, left > 0);
+	if (left <= s->write_low && s->on_drain != NULL)
+		s->on_drain(s, s->arg);
+}
+
+static void
+on_out_changed(struct evbuffer *b, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct sock *s = arg;
+
+	(void)b;
+	if (info->n_added > 0 && !s->is_flush_pending &&
+	    !s->is_write_armed) {
+		s->is_flush_pending = true;
+		event_active(&s->flush_ev, EV_WRITE, 1);
+	}
+}
+
+/* The owner took input: reading may resume below the mark. */
+static void
+on_in_changed(struct evbuffer *b, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct sock *s = arg;
+
+	(void)b;
+	if (info->n_deleted > 0 && !s->is_read_armed)
+		update_read(s);
+}
+
+/* libevent callbacks. */
+
+static void
+finish_connect(struct sock *s)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	arm_write(s, false);
+	if (err != 0) {
+		errno = err;
+		report(s, SOCK_ERROR | SOCK_WRITING);
+		return;
+	}
+	s->state = SOCK_S_OPEN;
+	update_read(s);
+	report(s, SOCK_CONNECTED);
+	if (s->state == SOCK_S_OPEN && evbuffer_get_length(s->out) > 0)
+		do_flush(s);
+}
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct sock *s = arg;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		report(s, SOCK_TIMEOUT | SOCK_READING);
+		return;
+	}
+	if (s->state == SOCK_S_HANDSHAKE)
+		do_handshake(s);
+	else if (s->state == SOCK_S_OPEN)
+		do_read(s);
+	/* TLS: a write may have waited for this read */
+	if (s->ssl != NULL && s->state == SOCK_S_OPEN && s->is_write_armed)
+		do_flush(s);
+}
+
+static void
+on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct sock *s = arg;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		report(s, SOCK_TIMEOUT | (s->state == SOCK_S_OPEN ?
+		    SOCK_WRITING : SOCK_READING));
+		return;
+	}
+	if (s->state == SOCK_S_CONNECTING)
+		finish_connect(s);
+	else if (s->state == SOCK_S_HANDSHAKE)
+		do_handshake(s);
+	else
+		do_flush(s);
+}
+
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	do_flush(arg);
+}
+
+static struct sock *
+sock_alloc(struct event_base *base, int fd)
+{
+	struct sock *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->in = evbuffer_new()) == NULL ||
+	    (s->out = evbuffer_new()) == NULL) {
+		evbuffer_free(s->in);
+		free(s);
+		return NULL;
+	}
+	s->fd = fd;
+	s->is_reading = true;
+	event_assign(&s->rev, base, fd, EV_READ | EV_PERSIST, on_readable, s);
+	event_assign(&s->wev, base, fd, EV_WRITE | EV_PERSIST, on_writable,
+	    s);
+	event_assign(&s->flush_ev, base, -1, 0, on_flush, s);
+	evbuffer_add_cb(s->out, on_out_changed, s);
+	evbuffer_add_cb(s->in, on_in_changed, s);
+	return s;
+}
+
+struct sock *
+sock_new(struct event_base *base, int fd, SSL *ssl)
+{
+	struct sock *s = sock_alloc(base, fd);
+
+	if (s == NULL) {
+		SSL_free(ssl);
+		close(fd);
+		return NULL;
+	}
+	s->state = SOCK_S_OPEN;
+	if (ssl != NULL) {
+		s->ssl = ssl;
+		s->state = SOCK_S_HANDSHAKE;
+		SSL_set_fd(ssl, fd);
+		SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+		    SSL_MODE_RELEASE_BUFFERS);
+		SSL_set_accept_state(ssl);
+	}
+	update_read(s);
+	return s;
+}
+
+struct sock *
+sock_connect(struct event_base *base, const struct sockaddr *sa,
+    socklen_t len, const struct timeval *timeout, const char **why)
+{
+	struct sock *s;
+	int fd;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if ((s = sock_alloc(base, fd)) == NULL) {
+		*why = "out of memory";
+		close(fd);
+		return NULL;
+	}
+	s->state = SOCK_S_CONNECTING;
+	if (timeout != NULL) {
+		s->wtv = *timeout;
+		s->has_wtv = true;
+	}
+	if (connect(fd, sa, len) == -1 && errno != EINPROGRESS) {
+		*why = strerror(errno);
+		sock_free(s);
+		return NULL;
+	}
+	/* completion (or an immediate success) is reported from the loop */
+	arm_write(s, true);
+	return s;
+}
+
+void
+sock_free(struct sock *s)
+{
+	if (s == NULL)
+		return;
+	event_del(&s->rev);
+	event_del(&s->wev);
+	event_del(&s->flush_ev);
+	evbuffer_free(s->in);
+	evbuffer_free(s->out);
+	if (s->ssl != NULL) {
+		if (s->state == SOCK_S_OPEN)
+			SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+		ERR_clear_error();
+	}
+	close(s->fd);
+	free(s);
+}
+
+struct evbuffer *
+sock_input(struct sock *s)
+{
+	return s->in;
+}
+
+struct evbuffer *
+sock_output(struct sock *s)
+{
+	return s->out;
+}
+
+int
+sock_fd(const struct sock *s)
+{
+	return s->fd;
+}
+
+SSL *
+sock_ssl(const struct sock *s)
+{
+	return s->ssl;
+}
+
+void
+sock_setcb(struct sock *s, sock_data_fn *on_read, sock_data_fn *on_drain,
+    sock_event_fn *on_event, void *arg)
+{
+	s->on_read = on_read;
+	s->on_drain = on_drain;
+	s->on_event = on_event;
+	s->arg = arg;
+}
+
+void
+sock_read_enable(struct sock *s, bool on)
+{
+	s->is_reading = on;
+	update_read(s);
+}
+
+void
+sock_set_timeouts(struct sock *s, const struct timeval *read,
+    const struct timeval *write)
+{
+	bool had = s->has_rtv;
+
+	s->has_rtv = read != NULL;
+	if (read != NULL)
+		s->rtv = *read;
+	s->has_wtv = write != NULL;
+	if (write != NULL)
+		s->wtv = *write;
+	/* re-add an armed event so its new timeout applies */
+	if (s->is_read_armed && (had || s->has_rtv))
+		event_add(&s->rev, s->has_rtv ? &s->rtv : NULL);
+	if (s->is_write_armed)
+		event_add(&s->wev, s->has_wtv ? &s->wtv : NULL);
+}
+
+void
+sock_set_read_high(struct sock *s, size_t n)
+{
+	s->read_high = n;
+	update_read(s);
+}
+
+void
+sock_set_write_low(struct sock *s, size_t n)
+{
+	s->write_low = n;
+}
