@@ -322,6 +322,57 @@ pick_framing(const struct req_head *h)
 	return h->has_body ? HEADERS_CHUNKED : HEADERS_NO_BODY;
 }
 
+/* A worker keeps a few freed exchanges (with their buffer) for the next
+ * requests: no malloc per request in the steady state. */
+#define EXCH_CACHE 64
+static __thread struct exchange *cache[EXCH_CACHE];
+static __thread unsigned ncache;
+
+static struct exchange *
+exchange_alloc(void)
+{
+	struct exchange *x;
+	struct evbuffer *b;
+
+	if (ncache > 0) {
+		x = cache[--ncache];
+		b = x->pending;
+		memset(x, 0, sizeof(*x));
+		x->pending = b;
+		return x;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	if ((x->pending = evbuffer_new()) == NULL) {
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static void
+exchange_release(struct exchange *x)
+{
+	evbuffer_drain(x->pending, evbuffer_get_length(x->pending));
+	if (ncache < EXCH_CACHE) {
+		cache[ncache++] = x;
+		return;
+	}
+	evbuffer_free(x->pending);
+	free(x);
+}
+
+void
+exchange_cache_free(void)
+{
+	while (ncache > 0) {
+		struct exchange *x = cache[--ncache];
+
+		evbuffer_free(x->pending);
+		free(x);
+	}
+}
+
 struct exchange *
 exchange_new(struct worker *w, const struct conf *cf,
     const struct req_head *h, struct arena *arena,
@@ -342,12 +393,8 @@ exchange_new(struct worker *w, const struct conf *cf,
 	}
 	*status = 500;
 	*why = "out of memory";
-	if ((x = calloc(1, sizeof(*x))) == NULL)
+	if ((x = exchange_alloc()) == NULL)
 		return NULL;
-	if ((x->pending = evbuffer_new()) == NULL) {
-		free(x);
-		return NULL;
-	}
 	x->w = w;
 	x->cf = cf;
 	x->h = h;
@@ -378,8 +425,7 @@ exchange_free(struct exchange *x)
 			h1_client_discard(x->hc);
 		h1_client_free(x->hc);
 	}
-	evbuffer_free(x->pending);
-	free(x);
+	exchange_release(x);
 }
 
 void

@@ -52,6 +52,9 @@ bool exchange_request_is_full(const struct exchange *x);
 void exchange_response_pause(struct exchange *x);
 void exchange_response_resume(struct exchange *x);
 
+/* Frees this thread's cache of exchanges; a worker calls it at exit. */
+void exchange_cache_free(void);
+
 /* For the access log. */
 const char *exchange_upstream(const struct exchange *x);   /* or NULL */
 int64_t exchange_upstream_us(const struct exchange *x);     /* or -1 */

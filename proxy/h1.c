@@ -149,6 +149,7 @@ on_header_field(llhttp_t *p, const char *at, size_t n)
 	f->namelen = (uint32_t)n;
 	f->value = NULL;
 	f->valuelen = 0;
+	f->kind = HF_UNKNOWN;
 	return 0;
 }
 
@@ -156,8 +157,10 @@ static int
 on_header_field_complete(llhttp_t *p)
 {
 	struct h1_reader *r = p->data;
+	struct hfield *f = &r->fields[r->nfields - 1];
 
 	r->is_name_done = true;
+	f->kind = headers_classify(f->name, f->namelen);
 	return 0;
 }
 
@@ -196,7 +199,7 @@ request_complete(struct h1_reader *r)
 	h->nfields = r->nfields;
 	h->content_length = -1;
 	for (i = 0; i < r->nfields; i++) {
-		if (!headers_name_is(&r->fields[i], "host"))
+		if (r->fields[i].kind != HF_HOST)
 			continue;
 		if (host != NULL) {
 			r->why = "more than one Host field";

@@ -141,6 +141,7 @@ log_access(struct h1_server *s)
 	e.upstream = s->x != NULL ? exchange_upstream(s->x) : NULL;
 	e.upstream_us = s->x != NULL ? exchange_upstream_us(s->x) : -1;
 	e.note = s->note;
+	e.tls_version = s->c->tls_version;
 	access_log_add(al, &e);
 }
 

@@ -409,8 +409,8 @@ submit_error(struct h2_stream *st, int status)
 {
 	struct resp_head r = { .status = status, .content_length = -1 };
 	struct hfield f[2] = {
-		{ "content-type", "text/plain", 12, 10 },
-		{ "content-length", NULL, 14, 0 },
+		{ "content-type", "text/plain", 12, 10, HF_OTHER },
+		{ "content-length", NULL, 14, 0, HF_CONTENT_LENGTH },
 	};
 	char *len = arena_alloc(&st->arena, 24);
 
@@ -501,6 +501,7 @@ add_field(struct h2_stream *st, const uint8_t *name, size_t namelen,
 		return -1;
 	f->namelen = (uint32_t)namelen;
 	f->valuelen = (uint32_t)valuelen;
+	f->kind = headers_classify(f->name, namelen);
 	st->nfields++;
 	return 0;
 }
@@ -539,7 +540,7 @@ stream_header(struct h2_stream *st, const uint8_t *name, size_t namelen,
 		return set_pseudo(st, name, namelen, value, valuelen);
 	if (add_field(st, name, namelen, value, valuelen) == -1)
 		return -1;
-	if (namelen == 4 && memcmp(name, "host", 4) == 0) {
+	if (st->fields[st->nfields - 1].kind == HF_HOST) {
 		st->host = st->fields[st->nfields - 1].value;
 		st->hostlen = (uint32_t)valuelen;
 	}

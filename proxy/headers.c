@@ -169,14 +169,86 @@ list_has(const char *v, size_t len, const char *token, size_t toklen)
 	return false;
 }
 
+static const struct {
+	const char *name;
+	uint8_t len, kind;
+} known[] = {
+	{ "host", 4, HF_HOST },
+	{ "connection", 10, HF_CONNECTION },
+	{ "keep-alive", 10, HF_KEEP_ALIVE },
+	{ "proxy-connection", 16, HF_PROXY_CONNECTION },
+	{ "te", 2, HF_TE },
+	{ "transfer-encoding", 17, HF_TRANSFER_ENCODING },
+	{ "upgrade", 7, HF_UPGRADE },
+	{ "http2-settings", 14, HF_HTTP2_SETTINGS },
+	{ "content-length", 14, HF_CONTENT_LENGTH },
+	{ "expect", 6, HF_EXPECT },
+	{ "cookie", 6, HF_COOKIE },
+	{ "x-forwarded-for", 15, HF_X_FORWARDED_FOR },
+	{ "x-forwarded-proto", 17, HF_X_FORWARDED_PROTO },
+	{ "forwarded", 9, HF_FORWARDED },
+	{ "via", 3, HF_VIA },
+	{ "referer", 7, HF_REFERER },
+	{ "user-agent", 10, HF_USER_AGENT },
+};
+
+uint8_t
+headers_classify(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].len == len && eq_nocase(name, len, known[i].name,
+		    len))
+			return known[i].kind;
+	return HF_OTHER;
+}
+
+uint8_t
+headers_kind(const struct hfield *f)
+{
+	return f->kind != HF_UNKNOWN ? f->kind :
+	    headers_classify(f->name, f->namelen);
+}
+
+static bool
+is_kind(const struct hfield *f, uint8_t kind)
+{
+	return headers_kind(f) == kind;
+}
+
+/* Whether field F is named NAME, whose kind is KIND (HF_OTHER: compare
+ * the names). */
+static bool
+is_named(const struct hfield *f, const char *name, uint8_t kind)
+{
+	return kind != HF_OTHER ? is_kind(f, kind) :
+	    headers_name_is(f, name);
+}
+
 static bool
 fields_have_token(const struct hfield *fields, size_t n, const char *name,
     const char *token, size_t toklen)
 {
+	uint8_t kind = headers_classify(name, strlen(name));
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (headers_name_is(&fields[i], name) && list_has(
+		if (is_named(&fields[i], name, kind) && list_has(
+		    fields[i].value, fields[i].valuelen, token, toklen))
+			return true;
+	return false;
+}
+
+/* The Connection-listed check, with the kind known: no strlen. */
+static bool
+connection_lists(const struct hfield *fields, size_t n, const char *token,
+    size_t toklen)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (is_kind(&fields[i], HF_CONNECTION) && list_has(
 		    fields[i].value, fields[i].valuelen, token, toklen))
 			return true;
 	return false;
@@ -194,34 +266,27 @@ headers_name_is(const struct hfield *f, const char *name)
 }
 
 /* RFC 9110 §7.6.1, and RFC 9113 §8.2.2 for the h2-only names. */
-static const char *const hop_by_hop[] = {
-	"connection", "keep-alive", "proxy-connection", "te",
-	"transfer-encoding", "upgrade", "http2-settings",
-};
-
 bool
 headers_is_hop_by_hop(const struct hfield *fields, size_t n,
     const struct hfield *f)
 {
-	size_t i;
-
-	switch (f->namelen) {           /* the lengths in hop_by_hop */
-	case 2: case 7: case 10: case 14: case 16: case 17:
-		for (i = 0; i < sizeof(hop_by_hop) / sizeof(hop_by_hop[0]); i++)
-			if (headers_name_is(f, hop_by_hop[i]))
-				return true;
-		break;
+	switch (headers_kind(f)) {
+	case HF_CONNECTION: case HF_KEEP_ALIVE: case HF_PROXY_CONNECTION:
+	case HF_TE: case HF_TRANSFER_ENCODING: case HF_UPGRADE:
+	case HF_HTTP2_SETTINGS:
+		return true;
 	}
-	return fields_have_token(fields, n, "connection", f->name, f->namelen);
+	return connection_lists(fields, n, f->name, f->namelen);
 }
 
 const struct hfield *
 headers_find(const struct hfield *fields, size_t n, const char *name)
 {
+	uint8_t kind = headers_classify(name, strlen(name));
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (headers_name_is(&fields[i], name))
+		if (is_named(&fields[i], name, kind))
 			return &fields[i];
 	return NULL;
 }
@@ -308,13 +373,14 @@ static void
 put_values(struct wr *w, const struct req_head *h, const char *name,
     const char *sep, bool *any)
 {
+	uint8_t kind = headers_classify(name, strlen(name));
 	const struct hfield *f;
 	const char *v;
 	size_t i, len;
 
 	for (i = 0; i < h->nfields; i++) {
 		f = &h->fields[i];
-		if (!headers_name_is(f, name) ||
+		if (!is_named(f, name, kind) ||
 		    headers_is_hop_by_hop(h->fields, h->nfields, f))
 			continue;
 		len = f->valuelen;
@@ -423,16 +489,19 @@ is_replaced(const struct req_plan *p, const struct hfield *f)
 {
 	const struct conf *cf = p->cf;
 
-	if (headers_name_is(f, "host") || headers_name_is(f, "content-length"))
+	switch (headers_kind(f)) {
+	case HF_HOST: case HF_CONTENT_LENGTH:
 		return true;
-	if (p->fwd == NULL)
-		return false;
-	return (cf->x_forwarded_for &&
-	    headers_name_is(f, "x-forwarded-for")) ||
-	    (cf->x_forwarded_proto &&
-	    headers_name_is(f, "x-forwarded-proto")) ||
-	    (cf->forwarded && headers_name_is(f, "forwarded")) ||
-	    (cf->via && headers_name_is(f, "via"));
+	case HF_X_FORWARDED_FOR:
+		return p->fwd != NULL && cf->x_forwarded_for;
+	case HF_X_FORWARDED_PROTO:
+		return p->fwd != NULL && cf->x_forwarded_proto;
+	case HF_FORWARDED:
+		return p->fwd != NULL && cf->forwarded;
+	case HF_VIA:
+		return p->fwd != NULL && cf->via;
+	}
+	return false;
 }
 
 static void
@@ -450,7 +519,7 @@ put_request_fields(struct wr *w, const struct req_plan *p)
 		if (headers_is_hop_by_hop(h->fields, h->nfields, f) ||
 		    is_replaced(p, f))
 			continue;
-		if (h->version == 20 && headers_name_is(f, "cookie")) {
+		if (h->version == 20 && is_kind(f, HF_COOKIE)) {
 			if (!has_cookie)
 				put_cookie(w, h);
 			has_cookie = true;
@@ -592,7 +661,7 @@ plan_host(struct req_plan *p, const char **why)
 		p->hostlen = h->authoritylen;
 	} else {
 		for (i = 0; i < h->nfields; i++) {
-			if (!headers_name_is(&h->fields[i], "host"))
+			if (!is_kind(&h->fields[i], HF_HOST))
 				continue;
 			*why = "multiple host fields";
 			if (f != NULL)
@@ -677,12 +746,12 @@ put_response_fields(struct wr *w, const struct resp_head *r)
 		/* Never let a backend split the client's response. */
 		if (headers_check_field(f, &why) == -1)
 			continue;
-		if (r->status == 101 && headers_name_is(f, "upgrade")) {
+		if (r->status == 101 && is_kind(f, HF_UPGRADE)) {
 			put_field(w, f);
 			continue;
 		}
 		if (headers_is_hop_by_hop(r->fields, r->nfields, f) ||
-		    headers_name_is(f, "content-length"))
+		    is_kind(f, HF_CONTENT_LENGTH))
 			continue;
 		put_field(w, f);
 	}

@@ -17,7 +17,37 @@ struct hfield {
 	const char *value;
 	uint32_t namelen;
 	uint32_t valuelen;
+	uint8_t kind;                   /* enum hfield_kind; 0: not known yet */
 };
+
+/* The names the rules look at, classified once when a field arrives so
+ * that each rule is an integer compare, not a string compare. */
+enum hfield_kind {
+	HF_UNKNOWN = 0,                 /* not classified (computed on use) */
+	HF_OTHER,
+	HF_HOST,
+	HF_CONNECTION,
+	HF_KEEP_ALIVE,
+	HF_PROXY_CONNECTION,
+	HF_TE,
+	HF_TRANSFER_ENCODING,
+	HF_UPGRADE,
+	HF_HTTP2_SETTINGS,
+	HF_CONTENT_LENGTH,
+	HF_EXPECT,
+	HF_COOKIE,
+	HF_X_FORWARDED_FOR,
+	HF_X_FORWARDED_PROTO,
+	HF_FORWARDED,
+	HF_VIA,
+	HF_REFERER,
+	HF_USER_AGENT,
+};
+
+/* The kind of a field name (any case). */
+uint8_t headers_classify(const char *name, size_t len);
+/* F's kind, classifying it now if its producer did not. */
+uint8_t headers_kind(const struct hfield *f);
 
 /* A request head, as either frontend produced it. */
 struct req_head {

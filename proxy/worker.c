@@ -20,6 +20,8 @@
 #include "backend.h"
 #include "conf.h"
 #include "conn.h"
+#include "exchange.h"
+#include "h1_client.h"
 #include "log.h"
 #include "worker.h"
 
@@ -249,12 +251,19 @@ worker_fini(struct worker *w)
 	conf_unref(w->cf);
 }
 
+/* Once the loop is done, on the worker's own thread: the connections,
+ * then the caches their requests filled. */
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct conn *c;
 
 	event_base_dispatch(w->base);
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_free(c);
+	exchange_cache_free();
+	h1_client_cache_free();
 	return NULL;
 }
 

@@ -65,6 +65,56 @@ tv_ms(unsigned ms)
 	return tv;
 }
 
+/* As for exchanges: a worker reuses freed clients and their buffer. */
+#define H1C_CACHE 64
+static __thread struct h1_client *cache[H1C_CACHE];
+static __thread unsigned ncache;
+
+static struct h1_client *
+client_alloc(void)
+{
+	struct h1_client *c;
+	struct evbuffer *b;
+
+	if (ncache > 0) {
+		c = cache[--ncache];
+		b = c->body;
+		memset(c, 0, sizeof(*c));
+		c->body = b;
+		return c;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->body = evbuffer_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+client_release(struct h1_client *c)
+{
+	evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	if (ncache < H1C_CACHE) {
+		cache[ncache++] = c;
+		return;
+	}
+	evbuffer_free(c->body);
+	free(c);
+}
+
+void
+h1_client_cache_free(void)
+{
+	while (ncache > 0) {
+		struct h1_client *c = cache[--ncache];
+
+		evbuffer_free(c->body);
+		free(c);
+	}
+}
+
 struct h1_client *
 h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
     bool is_head, const struct h1_client_ops *ops, void *arg)
@@ -72,12 +122,8 @@ h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
 	struct h1_client *c;
 	struct timeval wt = tv_ms(cf->backend_write_timeout);
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = client_alloc()) == NULL)
 		return NULL;
-	if ((c->body = evbuffer_new()) == NULL) {
-		free(c);
-		return NULL;
-	}
 	c->uc = uc;
 	c->sk = upconn_sock(uc);
 	c->cf = cf;
@@ -101,9 +147,8 @@ destroy(struct h1_client *c)
 	bool reusable = c->state == H1C_DONE && !c->is_discarded &&
 	    c->is_req_done && !c->head.wants_close;
 
-	evbuffer_free(c->body);
 	pool_put(c->uc, reusable);
-	free(c);
+	client_release(c);
 }
 
 void

@@ -40,6 +40,8 @@ struct h1_client_ops {
 struct h1_client *h1_client_new(struct upconn *uc, const struct conf *cf,
     struct arena *arena, bool is_head, const struct h1_client_ops *ops,
     void *arg);
+/* Frees this thread's cache of clients; a worker calls it at exit. */
+void h1_client_cache_free(void);
 /* Gives UC back to its pool (kept only if the response ended cleanly and
  * the backend allows keep-alive). NULL ok. */
 void h1_client_free(struct h1_client *c);

@@ -71,7 +71,7 @@ parse(struct parsed *ps, const char *lines)
 		}
 		ck_assert_uint_lt(ps->nfields, MAX_FIELDS);
 		ps->fields[ps->nfields++] = (struct hfield){ line, colon,
-		    (uint32_t)strlen(line), (uint32_t)strlen(colon) };
+		    (uint32_t)strlen(line), (uint32_t)strlen(colon), 0 };
 	}
 }
 
@@ -371,8 +371,8 @@ END_TEST
 START_TEST(test_headers_request_pseudo_dropped)
 {
 	struct hfield f[] = {
-		{ ":method", "GET", 7, 3 }, { ":path", "/", 5, 1 },
-		{ "accept", "a", 6, 1 },
+		{ ":method", "GET", 7, 3, 0 }, { ":path", "/", 5, 1, 0 },
+		{ "accept", "a", 6, 1, 0 },
 	};
 	struct req_head h = { .method = "GET", .methodlen = 3, .target = "/",
 	    .targetlen = 1, .authority = "x.test", .authoritylen = 6,
@@ -523,7 +523,7 @@ START_TEST(test_headers_reason)
 END_TEST
 
 /* Literal name and value, NULs included. */
-#define F(n, v) { n, v, sizeof(n) - 1, sizeof(v) - 1 }
+#define F(n, v) { n, v, sizeof(n) - 1, sizeof(v) - 1, 0 }
 
 static const struct {
 	struct hfield f;
