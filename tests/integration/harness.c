@@ -1,0 +1,701 @@
+/*
+ * tests/integration/harness.c: processes and files for the integration
+ * suites.
+ *
+ * Check forks every test. The origins start once per TCase in the runner
+ * (an unchecked fixture), so every test of the TCase sees them; portico
+ * starts inside each test, so that the test is its parent and can assert
+ * its exit status, and so that each test has its own config. Everything
+ * a test forks is in its process group, which Check kills when the test
+ * ends; PR_SET_PDEATHSIG covers a runner that dies.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <openssl/evp.h>
+
+#include "client.h"
+#include "harness.h"
+
+#define START_WAIT_MS   10000   /* origin or portico ready (ASan is slow) */
+#define STOP_WAIT_MS    20000   /* exit after SIGTERM (ASan leak check) */
+#define PIECE           65520   /* a multiple of 26: pattern restarts */
+
+struct origin origins[HARNESS_ORIGINS];
+char harness_dir[HARNESS_DIR / 2];
+static int n_made;              /* harness_mkdir, per process */
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+bool
+harness_is_asan(void)
+{
+	const char *v = getenv("PORTICO_ASAN");
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+static const char *
+env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : dflt;
+}
+
+void
+harness_mkdir(char *out, size_t cap, const char *what)
+{
+	snprintf(out, cap, "%s/%s-%d-%d", harness_dir, what, (int)getpid(),
+	    n_made++);
+	ck_assert_msg(mkdir(out, 0700) == 0, "mkdir %s: %s", out,
+	    strerror(errno));
+}
+
+/* ---- processes ---- */
+
+/* Forks ARGV with stdout and stderr going to the files OUT and ERR. */
+static pid_t
+spawn_io(char *const argv[], const char *out, const char *err)
+{
+	pid_t pid = fork();
+	int fd;
+
+	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+	if (pid > 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if ((fd = open("/dev/null", O_RDONLY)) != -1)
+		dup2(fd, STDIN_FILENO);
+	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+		dup2(fd, STDOUT_FILENO);
+	if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+		dup2(fd, STDERR_FILENO);
+	execv(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static int
+exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int
+run_wait(pid_t pid, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return exit_code(status);
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (now_ms() >= end)
+			break;
+		sleep_ms(5);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+pid_t
+run_spawn(char *const argv[])
+{
+	return spawn_io(argv, "/dev/null", "/dev/null");
+}
+
+/* Copies file PATH into OUT (cap bytes with the NUL), then removes it. */
+static void
+slurp(const char *path, char *out, size_t cap)
+{
+	size_t n = 0;
+	char *s;
+
+	s = file_read(path, &n);
+	unlink(path);
+	if (out == NULL || cap == 0) {
+		free(s);
+		return;
+	}
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, s != NULL ? s : "", s != NULL ? n : 0);
+	out[s != NULL ? n : 0] = '\0';
+	free(s);
+}
+
+int
+run_argv(char *const argv[], char *out, size_t cap, char *err,
+    size_t errcap, int timeout_ms)
+{
+	char opath[HARNESS_PATH + 32], epath[HARNESS_PATH + 32];
+	int rc;
+
+	snprintf(opath, sizeof(opath), "%s/run-%d-%d.out", harness_dir,
+	    (int)getpid(), n_made);
+	snprintf(epath, sizeof(epath), "%s/run-%d-%d.err", harness_dir,
+	    (int)getpid(), n_made++);
+	rc = run_wait(spawn_io(argv, opath, epath), timeout_ms);
+	slurp(opath, out, cap);
+	slurp(epath, err, errcap);
+	return rc;
+}
+
+int
+curl(char *out, size_t cap, ...)
+{
+	char *argv[160] = { "/usr/bin/curl", "-s", "--max-time", "60" };
+	size_t n = 4;
+	va_list ap;
+	char *a;
+
+	va_start(ap, cap);
+	while ((a = va_arg(ap, char *)) != NULL && n < NELEMS(argv) - 1)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_argv(argv, out, cap, NULL, 0, 90000);
+}
+
+/* ---- origins ---- */
+
+/* Shows a file on stderr; a portico stderr is then renamed so that
+ * show_leftovers() does not show it again. */
+static void
+print_file(const char *what, const char *path)
+{
+	char shown[HARNESS_PATH + 8];
+	char *s = file_read(path, NULL);
+
+	fprintf(stderr, "---- %s (%s) ----\n%s\n----\n", what, path,
+	    s != NULL ? s : "(missing)");
+	free(s);
+	snprintf(shown, sizeof(shown), "%s.shown", path);
+	if (strstr(path, "/stderr") != NULL)
+		rename(path, shown);
+}
+
+/* nftw: a portico stderr nobody showed. portico logs to its error log,
+ * so bytes there (an ASan report, say) explain a test that failed while
+ * portico was dying: Check ends a failed test with _exit(). */
+static int
+show_leftover(const char *path, const struct stat *st, int flag,
+    struct FTW *f)
+{
+	(void)flag;
+	if (strcmp(path + f->base, "stderr") == 0 && st->st_size > 0 &&
+	    strstr(path, "/proxy-") != NULL)
+		print_file("portico stderr left by a test", path);
+	return 0;
+}
+
+static void
+origin_start(struct origin *o, int i)
+{
+	char portfile[HARNESS_PATH + 16], errfile[HARNESS_PATH + 16];
+	char *ports, *nl;
+	char *argv[] = { (char *)env_or("ORIGIN", "./build/origin"),
+	    "-l", "127.0.0.1:0", "-l", o->unix_addr, "-p", portfile, "-q",
+	    NULL };
+	int64_t end = now_ms() + START_WAIT_MS;
+
+	snprintf(o->unix_addr, sizeof(o->unix_addr), "unix:%s/o%d.sock",
+	    harness_dir, i);
+	snprintf(portfile, sizeof(portfile), "%s/o%d.ports", harness_dir, i);
+	snprintf(errfile, sizeof(errfile), "%s/o%d.err", harness_dir, i);
+	o->pid = spawn_io(argv, "/dev/null", errfile);
+	while ((ports = file_read(portfile, NULL)) == NULL) {
+		if (waitpid(o->pid, NULL, WNOHANG) != 0 || now_ms() >= end) {
+			print_file("origin stderr", errfile);
+			ck_abort_msg("origin %s did not start", argv[0]);
+		}
+		sleep_ms(10);
+	}
+	if ((nl = strchr(ports, '\n')) != NULL)
+		*nl = '\0';
+	ck_assert_msg(strncmp(ports, "127.0.0.1:", 10) == 0,
+	    "origin ports: %s", ports);
+	snprintf(o->tcp, sizeof(o->tcp), "%s", ports);
+	o->port = atoi(ports + 10);
+	free(ports);
+}
+
+static void
+origin_stop(struct origin *o)
+{
+	if (o->pid <= 0)
+		return;
+	kill(o->pid, SIGTERM);
+	run_wait(o->pid, 5000);
+	o->pid = 0;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+void
+harness_setup(void)
+{
+	int i;
+
+	harness_teardown();     /* what a failed setup left, if any */
+	snprintf(harness_dir, sizeof(harness_dir), "/tmp/portico-test-XXXXXX");
+	ck_assert_msg(mkdtemp(harness_dir) != NULL, "mkdtemp: %s",
+	    strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < HARNESS_ORIGINS; i++)
+		origin_start(&origins[i], i);
+}
+
+void
+harness_teardown(void)
+{
+	int i;
+
+	for (i = 0; i < HARNESS_ORIGINS; i++)
+		origin_stop(&origins[i]);
+	memset(origins, 0, sizeof(origins));
+	if (harness_dir[0] == '\0')
+		return;
+	nftw(harness_dir, show_leftover, 16, FTW_PHYS);
+	nftw(harness_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	harness_dir[0] = '\0';
+}
+
+struct stats
+origin_stats(const struct origin *o)
+{
+	struct rawc *c = rawc_connect(o->port);
+	struct stats s;
+	struct resp r;
+
+	rawc_sends(c, "GET /stats HTTP/1.1\r\nHost: origin\r\n"
+	    "Connection: close\r\n\r\n");
+	ck_assert_int_eq(rawc_response(c, &r, false, CLIENT_WAIT_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	s.conns = json_num(r.body, "connections");
+	s.reqs = json_num(r.body, "requests");
+	ck_assert_msg(s.conns >= 0 && s.reqs >= 0, "stats: %s", r.body);
+	resp_free(&r);
+	rawc_close(c);
+	return s;
+}
+
+/* ---- portico ---- */
+
+static bool
+can_connect(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	ok = fd != -1 &&
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	if (fd != -1)
+		close(fd);
+	return ok;
+}
+
+static void
+write_conf(struct proxy *p, const char *fmt, va_list ap)
+{
+	FILE *f = fopen(p->conf, "w");
+
+	ck_assert_msg(f != NULL, "%s: %s", p->conf, strerror(errno));
+	fprintf(f, "workers 2\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
+	    "error_log %s debug\n", p->port, p->access_log,
+	    p->access_format != NULL ? p->access_format : "json",
+	    p->error_log);
+	vfprintf(f, fmt, ap);
+	fclose(f);
+}
+
+/* 0 once portico accepts, 1 if it exited, -1 if it did neither in time. */
+static int
+wait_ready(const struct proxy *p)
+{
+	int64_t end = now_ms() + START_WAIT_MS;
+
+	while (!can_connect(p->port)) {
+		if (waitpid(p->pid, NULL, WNOHANG) != 0)
+			return 1;
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+/* Another process took the port free_port() found. */
+static bool
+lost_port(const struct proxy *p)
+{
+	return file_wait_for(p->stderr_path, "Address already in use", 0) ||
+	    file_wait_for(p->error_log, "Address already in use", 0);
+}
+
+void
+proxy_start(struct proxy *p, const char *fmt, ...)
+{
+
+	char *argv[] = { (char *)env_or("PORTICO", "./portico"), "-c",
+	    p->conf, NULL };
+	char out[HARNESS_PATH + 16];
+	int attempt, rc;
+	va_list ap;
+
+	harness_mkdir(p->dir, sizeof(p->dir), "proxy");
+	snprintf(p->conf, sizeof(p->conf), "%s/portico.conf", p->dir);
+	snprintf(p->access_log, sizeof(p->access_log), "%s/access.log",
+	    p->dir);
+	snprintf(p->error_log, sizeof(p->error_log), "%s/error.log", p->dir);
+	snprintf(p->stderr_path, sizeof(p->stderr_path), "%s/stderr",
+	    p->dir);
+	snprintf(out, sizeof(out), "%s/stdout", p->dir);
+	for (attempt = 1; ; attempt++) {
+		p->port = free_port();
+		va_start(ap, fmt);
+		write_conf(p, fmt, ap);
+		va_end(ap);
+		p->pid = spawn_io(argv, out, p->stderr_path);
+		if ((rc = wait_ready(p)) == 0)
+			return;
+		if (rc == 1 && attempt < 3 && lost_port(p))
+			continue;
+		print_file("portico stderr", p->stderr_path);
+		print_file("portico error log", p->error_log);
+		print_file("config", p->conf);
+		ck_abort_msg("portico did not start on port %d (%s)", p->port,
+		    rc == 1 ? "it exited" : "timeout");
+	}
+}
+
+void
+proxy_stop(struct proxy *p)
+{
+	int rc;
+
+	ck_assert_int_gt(p->pid, 0);
+	kill(p->pid, SIGTERM);
+	rc = run_wait(p->pid, STOP_WAIT_MS);
+	p->pid = 0;
+	if (rc != 0)
+		print_file("portico stderr", p->stderr_path);
+	ck_assert_msg(rc != -1, "portico still running %d ms after SIGTERM",
+	    STOP_WAIT_MS);
+	ck_assert_msg(rc == 0, "portico exit status %d after SIGTERM%s", rc,
+	    rc > 128 ? " (killed by a signal)" : "");
+}
+
+/* ---- fake backends ---- */
+
+static int
+listen_any(int backlog, int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, backlog), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+int
+free_port(void)
+{
+	int port, fd = listen_any(1, &port);
+
+	close(fd);
+	return port;
+}
+
+/* One fake_start connection: head in, REPLY out, then close. */
+static void
+fake_serve(int fd, const char *reply)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[65536];
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(buf) - 1 && poll(&pfd, 1, 5000) == 1) {
+		if ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL)
+			break;
+	}
+	if (reply != NULL && write(fd, reply, strlen(reply)) < 0)
+		return;
+	shutdown(fd, SHUT_WR);
+	while (poll(&pfd, 1, 2000) == 1 && read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int
+fake_start(const char *reply, pid_t *pid)
+{
+	int port, fd = listen_any(16, &port), c;
+
+	*pid = fork();
+	ck_assert_int_ne(*pid, -1);
+	if (*pid > 0) {
+		close(fd);
+		return port;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		if ((c = accept(fd, NULL, NULL)) == -1)
+			continue;
+		fake_serve(c, reply);
+		close(c);
+	}
+}
+
+void
+fake_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Starts a non-blocking connect; true if it completes within ms. */
+static bool
+connects_within(int port, int ms, int *fdp)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	*fdp = fd;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		return true;
+	if (errno != EINPROGRESS || poll(&pfd, 1, ms) != 1)
+		return false;
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return err == 0;
+}
+
+int
+listen_full(int fds[8])
+{
+	int port, i;
+
+	memset(fds, -1, 8 * sizeof(int));
+	fds[0] = listen_any(0, &port);
+	/* Linux queues backlog + 1 connections, then drops SYNs. */
+	for (i = 1; i < 8; i++)
+		if (!connects_within(port, 300, &fds[i]))
+			return port;
+	return -1;
+}
+
+/* ---- files ---- */
+
+char *
+file_read(const char *path, size_t *lenp)
+{
+	FILE *f = fopen(path, "rb");
+	size_t len = 0, cap = 65536, n;
+	char *s;
+
+	if (f == NULL)
+		return NULL;
+	s = malloc(cap + 1);
+	ck_assert_ptr_nonnull(s);
+	while ((n = fread(s + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len == cap) {
+			cap *= 2;
+			s = realloc(s, cap + 1);
+			ck_assert_ptr_nonnull(s);
+		}
+	}
+	fclose(f);
+	s[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return s;
+}
+
+void
+file_write(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+bool
+file_wait_for(const char *path, const char *needle, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	char *s;
+	bool found;
+
+	for (;;) {
+		s = file_read(path, NULL);
+		found = s != NULL && strstr(s, needle) != NULL;
+		free(s);
+		if (found || now_ms() >= end)
+			return found;
+		sleep_ms(20);
+	}
+}
+
+void
+pattern_fill(char *p, uint64_t off, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (char)('a' + (off + i) % 26);
+}
+
+void
+pattern_file(const char *path, uint64_t n)
+{
+	static char piece[PIECE];
+	FILE *f = fopen(path, "wb");
+	size_t k;
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	pattern_fill(piece, 0, sizeof(piece));
+	for (; n > 0; n -= k) {
+		k = n < sizeof(piece) ? (size_t)n : sizeof(piece);
+		ck_assert_uint_eq(fwrite(piece, 1, k, f), k);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* ---- digests and /proc ---- */
+
+static void
+hex(const unsigned char *md, char out[65])
+{
+	int i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void
+sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	ck_assert(EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) == 1);
+	hex(md, out);
+}
+
+void
+sha256_file(const char *path, char out[65])
+{
+	size_t n = 0;
+	char *s = file_read(path, &n);
+
+	ck_assert_msg(s != NULL, "%s: %s", path, strerror(errno));
+	sha256_hex(s, n, out);
+	free(s);
+}
+
+void
+sha256_pattern(uint64_t n, char out[65])
+{
+	static char piece[PIECE];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[32];
+	size_t k;
+
+	ck_assert_ptr_nonnull(ctx);
+	pattern_fill(piece, 0, sizeof(piece));
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (; n > 0; n -= k) {
+		k = n < sizeof(piece) ? (size_t)n : sizeof(piece);
+		EVP_DigestUpdate(ctx, piece, k);
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	hex(md, out);
+}
+
+long
+proc_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}

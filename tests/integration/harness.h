@@ -1,0 +1,100 @@
+/* tests/integration/harness.h: the processes around a test: test origins,
+ * a portico under test, fake backends, commands, files. Every wait is
+ * bounded; servers listen on 127.0.0.1 or unix sockets only. */
+#ifndef PORTICO_TEST_HARNESS_H
+#define PORTICO_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NELEMS(a)       (sizeof(a) / sizeof((a)[0]))
+#define HARNESS_ORIGINS 3       /* origins started per TCase */
+#define HARNESS_PATH    256
+#define HARNESS_DIR     128     /* a directory: room for names under it */
+
+struct origin {
+	pid_t pid;
+	int port;                       /* its 127.0.0.1 listener */
+	char tcp[64];                   /* "127.0.0.1:PORT" */
+	char unix_addr[HARNESS_PATH];   /* "unix:/tmp/.../oN.sock" */
+};
+
+/* What an origin counted; the reader's own connection is included. */
+struct stats {
+	long conns;                     /* connections accepted so far */
+	long reqs;                      /* requests other than /stats */
+};
+
+struct proxy {
+	pid_t pid;
+	int port;                       /* portico listens on 127.0.0.1:port */
+	const char *access_format;      /* set before start; NULL: "json" */
+	char dir[HARNESS_DIR];          /* config, logs and stderr live here */
+	char conf[HARNESS_PATH];
+	char access_log[HARNESS_PATH];
+	char error_log[HARNESS_PATH];
+	char stderr_path[HARNESS_PATH];
+};
+
+extern struct origin origins[HARNESS_ORIGINS];
+extern char harness_dir[HARNESS_DIR / 2];  /* per TCase; removed at teardown */
+
+/* Unchecked fixtures: a temp dir and HARNESS_ORIGINS running origins.
+ * Teardown is idempotent; setup first undoes a setup that failed. */
+void harness_setup(void);
+void harness_teardown(void);
+bool harness_is_asan(void);             /* PORTICO_ASAN=1 in the env */
+/* A fresh directory under harness_dir, unique per test process. */
+void harness_mkdir(char *out, size_t cap, const char *what);
+
+/* Reads /stats over a connection of its own (counted in the next call). */
+struct stats origin_stats(const struct origin *o);
+
+/* Writes a config (workers 2, listen, access and error log) followed by
+ * FMT's text (backends, routes, limits), starts portico on it and waits
+ * until it accepts. Asserts on failure, printing portico's stderr. */
+void proxy_start(struct proxy *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* SIGTERM, waits (bounded, then SIGKILL) and asserts exit status 0,
+ * which under ASan also means no leak report. */
+void proxy_stop(struct proxy *p);
+
+/* A forked server on 127.0.0.1 that, per connection, reads a request
+ * head, writes REPLY (may be NULL: nothing) and closes. Returns its port;
+ * fake_stop() kills it. */
+int fake_start(const char *reply, pid_t *pid);
+void fake_stop(pid_t pid);
+/* A 127.0.0.1 listener whose accept queue is full, so that connecting to
+ * it hangs; returns its port, *fds holds the sockets to close. */
+int listen_full(int fds[8]);
+
+/* Runs ARGV (NULL-terminated), stdout into OUT (NUL-terminated, may be
+ * NULL), stderr into ERR; kills it after timeout_ms. Exit status, 128+sig,
+ * or -1 on timeout. */
+int run_argv(char *const argv[], char *out, size_t cap, char *err,
+    size_t errcap, int timeout_ms);
+/* curl -s --max-time 60 ARGS... (NULL-terminated); its exit status. */
+int curl(char *out, size_t cap, ...) __attribute__((sentinel));
+/* Runs ARGV in the background, stdout to /dev/null; reap with run_wait. */
+pid_t run_spawn(char *const argv[]);
+int run_wait(pid_t pid, int timeout_ms);        /* as run_argv */
+
+char *file_read(const char *path, size_t *len); /* malloc'd, NUL-ended */
+void file_write(const char *path, const void *p, size_t n);
+/* Waits until PATH contains NEEDLE (error logs are written line by line). */
+bool file_wait_for(const char *path, const char *needle, int timeout_ms);
+void pattern_file(const char *path, uint64_t n);    /* /bytes/N content */
+void pattern_fill(char *p, uint64_t off, size_t n); /* byte i: 'a'+i%26 */
+
+void sha256_hex(const void *p, size_t n, char hex[65]);
+void sha256_file(const char *path, char hex[65]);
+void sha256_pattern(uint64_t n, char hex[65]);
+
+long proc_rss_kb(pid_t pid);    /* VmRSS, -1 if gone */
+int free_port(void);            /* a 127.0.0.1 port nobody listens on */
+int64_t now_ms(void);           /* monotonic */
+void sleep_ms(int ms);
+
+#endif

@@ -1,0 +1,259 @@
+/* tests/integration/test_logs.c: portico -t, and the access log in its
+ * two formats, read after portico stops (which flushes it). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "client.h"
+#include "harness.h"
+#include "suites.h"
+
+#define JSONLINES       "tests/integration/jsonlines.py"
+
+static struct proxy px;
+
+/* portico -t -c PATH: its exit status, stderr into ERR. */
+static int
+check_conf(const char *path, char *err, size_t cap)
+{
+	char *argv[] = { getenv("PORTICO") ? getenv("PORTICO") : "./portico",
+	    "-t", "-c", (char *)path, NULL };
+
+	return run_argv(argv, NULL, 0, err, cap, 10000);
+}
+
+START_TEST(test_check_good)
+{
+	char dir[HARNESS_DIR], path[HARNESS_PATH], err[4096], text[512];
+
+	harness_mkdir(dir, sizeof(dir), "conf");
+	snprintf(path, sizeof(path), "%s/good.conf", dir);
+	snprintf(text, sizeof(text), "listen 127.0.0.1:%d\n"
+	    "backend b { server %s }\nroute * b\n", free_port(),
+	    origins[0].tcp);
+	file_write(path, text, strlen(text));
+	ck_assert_msg(check_conf(path, err, sizeof(err)) == 0, "%s", err);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	const char *message;    /* after "FILE:" on stderr */
+} bad_confs[] = {
+	{ "listen 127.0.0.1:8080\nbackend b { server 127.0.0.1:9 }\n"
+	  "no_such_directive 1\nroute * b\n", "3: unknown directive" },
+	{ "listen 127.0.0.1:8080\nbackend b { server 127.0.0.1:9 }\n"
+	  "route * nope\n", "3: route to unknown backend \"nope\"" },
+	{ "listen 127.0.0.1\nbackend b { server 127.0.0.1:9 }\n"
+	  "route * b\n", "1: invalid address \"127.0.0.1\": missing port" },
+};
+
+START_TEST(test_check_bad)
+{
+	char dir[HARNESS_DIR], path[HARNESS_PATH], err[4096], want[512];
+
+	harness_mkdir(dir, sizeof(dir), "conf");
+	snprintf(path, sizeof(path), "%s/bad.conf", dir);
+	file_write(path, bad_confs[_i].text, strlen(bad_confs[_i].text));
+	ck_assert_int_eq(check_conf(path, err, sizeof(err)), 1);
+	snprintf(want, sizeof(want), "%s:%s", path, bad_confs[_i].message);
+	ck_assert_msg(strstr(err, want) != NULL, "wanted \"%s\" on stderr, "
+	    "got \"%s\"", want, err);
+}
+END_TEST
+
+/* Stops portico and checks every access log line with JSONLINES. */
+static void
+stop_and_validate(void)
+{
+	char *argv[] = { "/usr/bin/python3", JSONLINES, px.access_log, NULL };
+	char out[4096];
+
+	proxy_stop(&px);
+	ck_assert_msg(run_argv(argv, out, sizeof(out), NULL, 0, 30000) == 0,
+	    "access log is not JSON lines: %s", out);
+}
+
+/* The JSON line whose "target" unescapes to TARGET, malloc'd, or NULL. */
+static char *
+line_for(const char *target)
+{
+	char *log = file_read(px.access_log, NULL), *line, *next, *found = NULL;
+	char v[1024];
+
+	ck_assert_ptr_nonnull(log);
+	for (line = log; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (json_str(line, "target", v, sizeof(v)) &&
+		    strcmp(v, target) == 0) {
+			found = strdup(line);
+			break;
+		}
+	}
+	free(log);
+	return found;
+}
+
+START_TEST(test_access_json)
+{
+	struct resp r;
+	char *line, v[256];
+
+	memset(&px, 0, sizeof(px));
+	proxy_start(&px, "backend o { server %s }\nroute * o\n",
+	    origins[0].tcp);
+	rawc_fetch(px.port, "GET /echo?j=1 HTTP/1.1\r\nHost: a.test\r\n\r\n",
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	stop_and_validate();
+	line = line_for("/echo?j=1");
+	ck_assert_msg(line != NULL, "no line for /echo?j=1");
+	ck_assert_int_eq(json_num(line, "status"), 200);
+	ck_assert(json_str(line, "client", v, sizeof(v)));
+	ck_assert_str_eq(v, "127.0.0.1");
+	ck_assert(json_str(line, "method", v, sizeof(v)));
+	ck_assert_str_eq(v, "GET");
+	ck_assert(json_str(line, "upstream", v, sizeof(v)));
+	ck_assert_str_eq(v, origins[0].tcp);
+	free(line);
+}
+END_TEST
+
+/* Targets sent raw; each must come back from the log as sent. */
+static const struct {
+	const char *target;
+	bool is_accepted;       /* else any status, but still valid JSON */
+} odd_targets[] = {
+	{ "/echo?a=\"b\\c", true },
+	{ "/echo?a=\"\x01", false },
+	{ "/echo?a=\xff\xfe", false },
+};
+
+START_TEST(test_access_json_escaping)
+{
+	char req[256], *line;
+	struct resp r;
+
+	memset(&px, 0, sizeof(px));
+	proxy_start(&px, "backend o { server %s }\nroute * o\n",
+	    origins[0].tcp);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a.test\r\n\r\n",
+	    odd_targets[_i].target);
+	rawc_fetch(px.port, req, &r);
+	if (odd_targets[_i].is_accepted)
+		ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	stop_and_validate();
+	if (!odd_targets[_i].is_accepted)
+		return;
+	line = line_for(odd_targets[_i].target);
+	ck_assert_msg(line != NULL, "no line gives back target %s",
+	    odd_targets[_i].target);
+	free(line);
+}
+END_TEST
+
+/* Field values go into the log too; obs-text (RFC 9110 §5.5) is legal
+ * in them but is not UTF-8, which JSON requires (RFC 8259 §8.1). */
+static const struct {
+	const char *ua;
+	bool is_exact;          /* the logged user_agent unescapes to ua */
+} odd_agents[] = {
+	{ "a\"b\\c\td", true },
+	{ "caf\xe9 \xff", false },
+};
+
+START_TEST(test_access_json_field_escaping)
+{
+	char req[256], v[256], *line;
+	struct resp r;
+
+	memset(&px, 0, sizeof(px));
+	proxy_start(&px, "backend o { server %s }\nroute * o\n",
+	    origins[0].tcp);
+	snprintf(req, sizeof(req), "GET /echo?ua=%d HTTP/1.1\r\nHost: a.test"
+	    "\r\nUser-Agent: %s\r\n\r\n", _i, odd_agents[_i].ua);
+	rawc_fetch(px.port, req, &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	stop_and_validate();
+	snprintf(req, sizeof(req), "/echo?ua=%d", _i);
+	line = line_for(req);
+	ck_assert_msg(line != NULL, "no line for %s", req);
+	if (odd_agents[_i].is_exact) {
+		ck_assert(json_str(line, "user_agent", v, sizeof(v)));
+		ck_assert_str_eq(v, odd_agents[_i].ua);
+	}
+	free(line);
+}
+END_TEST
+
+START_TEST(test_access_refused_logged)
+{
+	struct resp r;
+	char *line;
+
+	memset(&px, 0, sizeof(px));
+	proxy_start(&px, "backend o { server %s }\nroute * o\n",
+	    origins[0].tcp);
+	rawc_fetch(px.port, "POST /refused HTTP/1.1\r\nHost: a.test\r\n"
+	    "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab", &r);
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	stop_and_validate();
+	line = line_for("/refused");
+	ck_assert_msg(line != NULL, "a refused request left no access log "
+	    "line");
+	ck_assert_int_eq(json_num(line, "status"), 400);
+	free(line);
+}
+END_TEST
+
+START_TEST(test_access_combined)
+{
+	static const char start[] = "127.0.0.1 - - [";
+	static const char middle[] = "] \"GET /echo HTTP/1.1\" 200 ";
+	struct resp r;
+	char *log, *at;
+
+	memset(&px, 0, sizeof(px));
+	px.access_format = "combined";
+	proxy_start(&px, "backend o { server %s }\nroute * o\n",
+	    origins[0].tcp);
+	rawc_fetch(px.port, "GET /echo HTTP/1.1\r\nHost: a.test\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	proxy_stop(&px);
+	log = file_read(px.access_log, NULL);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strncmp(log, start, strlen(start)) == 0 &&
+	    (at = strstr(log, middle)) != NULL && strchr(log, '\n') > at,
+	    "combined line: %s", log);
+	free(log);
+}
+END_TEST
+
+Suite *
+logs_suite(void)
+{
+	Suite *s = suite_create("logs");
+	TCase *tc = tcase_create("logs");
+
+	tcase_add_unchecked_fixture(tc, harness_setup, harness_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_check_good);
+	tcase_add_loop_test(tc, test_check_bad, 0, NELEMS(bad_confs));
+	tcase_add_test(tc, test_access_json);
+	tcase_add_loop_test(tc, test_access_json_escaping, 0,
+	    NELEMS(odd_targets));
+	tcase_add_loop_test(tc, test_access_json_field_escaping, 0,
+	    NELEMS(odd_agents));
+	tcase_add_test(tc, test_access_refused_logged);
+	tcase_add_test(tc, test_access_combined);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,218 @@
+/*
+ * tests/integration/test_memory.c: 1 GiB each way through portico while
+ * its VmRSS is sampled every 100 ms; it must stay under 64 MiB, which it
+ * can only if portico stops reading one side while the other is slow
+ * (the client here reads at 200 MB/s; the origin's /echo?rate= reads
+ * at 200 MB/s). Under ASan (PORTICO_ASAN=1) RSS means little: the
+ * transfers shrink to 64 MiB and only the bytes are checked.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <check.h>
+
+#include "client.h"
+#include "harness.h"
+#include "suites.h"
+
+#define CHUNK           (256 * 1024)
+#define RATE_PER_MS     200000          /* 200 MB/s, both directions */
+#define RSS_MAX_KB      (64 * 1024)
+#define TRANSFER_MS     120000          /* bound on one transfer */
+
+static struct proxy px;
+static char pat[CHUNK + 26];            /* pat + off % 26: bytes at off */
+
+struct sampler {
+	pid_t pid;
+	long max_kb;
+	int64_t next;
+};
+
+static void
+sample(struct sampler *s)
+{
+	long kb;
+
+	if (now_ms() < s->next)
+		return;
+	s->next = now_ms() + 100;
+	if ((kb = proc_rss_kb(s->pid)) > s->max_kb)
+		s->max_kb = kb;
+}
+
+static uint64_t
+transfer_size(void)
+{
+	return harness_is_asan() ? UINT64_C(64) << 20 : UINT64_C(1) << 30;
+}
+
+static void
+setup_memory(void)
+{
+	pattern_fill(pat, 0, sizeof(pat));
+	memset(&px, 0, sizeof(px));
+	proxy_start(&px, "backend o { server %s }\nroute * o\n",
+	    origins[0].tcp);
+}
+
+static void
+check_rss(const char *what, const struct sampler *s, uint64_t n)
+{
+	bool is_asan = harness_is_asan();
+
+	fprintf(stderr, "memory: %s of %llu MiB: portico max VmRSS %ld kB%s\n",
+	    what, (unsigned long long)(n >> 20), s->max_kb, is_asan ?
+	    "; PORTICO_ASAN=1, so the 64 MiB bound is not checked (ASan "
+	    "inflates RSS)" : "");
+	ck_assert_msg(s->max_kb > 0, "no VmRSS sample of pid %d", s->pid);
+	if (is_asan)
+		return;
+	ck_assert_msg(s->max_kb < RSS_MAX_KB, "%s of %llu MiB: portico VmRSS "
+	    "reached %ld kB (bound %d kB)", what,
+	    (unsigned long long)(n >> 20), s->max_kb, RSS_MAX_KB);
+}
+
+/* Checks K received bytes against the pattern at offset *GOT. */
+static void
+verify(const char *p, size_t k, uint64_t *got)
+{
+	ck_assert_msg(memcmp(p, pat + *got % 26, k) == 0, "body differs from "
+	    "the pattern within bytes %llu..%llu",
+	    (unsigned long long)*got, (unsigned long long)(*got + k));
+	*got += k;
+}
+
+/* Reads up to N body bytes at RATE_PER_MS; how many arrived. */
+static uint64_t
+read_paced(struct rawc *c, uint64_t n, struct sampler *sm)
+{
+	static char buf[CHUNK];
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int64_t start = now_ms(), end = start + TRANSFER_MS, ahead;
+	uint64_t got = 0;
+	ssize_t k;
+
+	verify(c->buf, c->len < n ? c->len : n, &got);
+	c->len = 0;
+	while (got < n && now_ms() < end) {
+		sample(sm);
+		ahead = (int64_t)(got / RATE_PER_MS) - (now_ms() - start);
+		if (ahead > 0) {
+			sleep_ms(ahead < 10 ? (int)ahead : 10);
+			continue;
+		}
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		k = read(c->fd, buf, n - got < CHUNK ? (size_t)(n - got) :
+		    CHUNK);
+		if (k <= 0)
+			break;
+		verify(buf, (size_t)k, &got);
+	}
+	return got;
+}
+
+START_TEST(test_download_rss)
+{
+	uint64_t n = transfer_size(), got;
+	struct sampler sm = { 0 };
+	char req[256], v[64];
+	struct rawc *c;
+	struct resp r;
+
+	setup_memory();
+	sm.pid = px.pid;
+	c = rawc_connect(px.port);
+	snprintf(req, sizeof(req), "GET /bytes/%llu HTTP/1.1\r\nHost: a.test"
+	    "\r\n\r\n", (unsigned long long)n);
+	rawc_sends(c, req);
+	ck_assert_int_eq(rawc_head(c, &r, CLIENT_WAIT_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(resp_field(&r, "Content-Length", v, sizeof(v)));
+	ck_assert_uint_eq(strtoull(v, NULL, 10), n);
+	resp_free(&r);
+	got = read_paced(c, n, &sm);
+	ck_assert_msg(got == n, "got %llu of %llu bytes",
+	    (unsigned long long)got, (unsigned long long)n);
+	rawc_close(c);
+	check_rss("download", &sm, n);
+	proxy_stop(&px);
+}
+END_TEST
+
+/* Sends N pattern bytes as fast as portico takes them; how many went.
+ * Stops early if a response arrives before the body is done. */
+static uint64_t
+send_all(struct rawc *c, uint64_t n, struct sampler *sm)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN | POLLOUT };
+	int64_t end = now_ms() + TRANSFER_MS;
+	uint64_t sent = 0;
+	ssize_t k;
+
+	while (sent < n && now_ms() < end) {
+		sample(sm);
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		if (pfd.revents & (POLLIN | POLLERR | POLLHUP))
+			break;
+		k = send(c->fd, pat + sent % 26, n - sent < CHUNK ?
+		    (size_t)(n - sent) : CHUNK, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k < 0 && errno != EAGAIN && errno != EINTR)
+			break;
+		if (k > 0)
+			sent += (uint64_t)k;
+	}
+	return sent;
+}
+
+START_TEST(test_upload_rss)
+{
+	uint64_t n = transfer_size(), sent;
+	struct sampler sm = { 0 };
+	char req[256], got[128], want[65];
+	struct rawc *c;
+	struct resp r;
+
+	setup_memory();
+	sm.pid = px.pid;
+	c = rawc_connect(px.port);
+	snprintf(req, sizeof(req), "POST /echo?rate=%d HTTP/1.1\r\n"
+	    "Host: a.test\r\nContent-Length: %llu\r\n\r\n", RATE_PER_MS * 1000,
+	    (unsigned long long)n);
+	rawc_sends(c, req);
+	sent = send_all(c, n, &sm);
+	ck_assert_int_eq(rawc_response(c, &r, false, TRANSFER_MS), 0);
+	ck_assert_msg(sent == n, "sent %llu of %llu bytes, then: %s",
+	    (unsigned long long)sent, (unsigned long long)n, r.head);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_num(r.body, "body_length"), (long long)n);
+	ck_assert(json_str(r.body, "body_sha256", got, sizeof(got)));
+	sha256_pattern(n, want);
+	ck_assert_str_eq(got, want);
+	resp_free(&r);
+	rawc_close(c);
+	check_rss("upload", &sm, n);
+	proxy_stop(&px);
+}
+END_TEST
+
+Suite *
+memory_suite(void)
+{
+	Suite *s = suite_create("memory");
+	TCase *tc = tcase_create("rss");
+
+	tcase_add_unchecked_fixture(tc, harness_setup, harness_teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_download_rss);
+	tcase_add_test(tc, test_upload_rss);
+	suite_add_tcase(s, tc);
+	return s;
+}
