@@ -272,6 +272,23 @@ start_attempt(struct exchange *x)
 	}
 }
 
+/* RFC 9112 §3.2.2: an absolute-form target's authority wins over Host. */
+static void
+target_authority(const struct req_head *h, const char **a, size_t *n)
+{
+	const char *t = h->target, *p, *end;
+	size_t len = h->targetlen;
+
+	if (len == 0 || t[0] == '/' || (p = memmem(t, len, "://", 3)) == NULL)
+		return;
+	p += 3;
+	end = memchr(p, '/', len - (size_t)(p - t));
+	if (end == NULL)
+		end = memchr(p, '?', len - (size_t)(p - t));
+	*a = p;
+	*n = (size_t)((end != NULL ? end : t + len) - p);
+}
+
 /* Host without port (and without the brackets of an IPv6 literal). */
 static void
 route_host(const struct req_head *h, const char **host, size_t *len)
@@ -279,6 +296,7 @@ route_host(const struct req_head *h, const char **host, size_t *len)
 	const char *a = h->authority, *end;
 	size_t n = h->authoritylen;
 
+	target_authority(h, &a, &n);
 	*host = "";
 	*len = 0;
 	if (a == NULL)

@@ -101,7 +101,8 @@ keep(struct h1_reader *r, const char *old, uint32_t oldlen, const char *at,
 		return old;
 	if ((p = arena_alloc(r->arena, oldlen + n + 1)) == NULL)
 		return NULL;
-	memcpy(p, old, oldlen);
+	if (oldlen > 0)
+		memcpy(p, old, oldlen);
 	memcpy(p + oldlen, at, n);
 	return p;
 }

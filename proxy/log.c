@@ -199,19 +199,50 @@ access_log_free(struct access_log *al)
 	free(al);
 }
 
-/* Appends S[0..n) for a quoted field: JSON escapes when IS_JSON, else
- * the nginx way (\xHH for quotes, backslashes and non-printables). */
+/* Length of the valid UTF-8 sequence at S (N bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* Appends S[0..n) for a quoted field: JSON escapes when IS_JSON (valid
+ * UTF-8 passes, any other byte becomes \u00XX, so the line is always
+ * valid JSON), else the nginx way (\xHH for quotes, backslashes and
+ * non-printables). */
 static void
 add_escaped(struct evbuffer *b, const char *s, size_t n, bool is_json)
 {
-	size_t i, run = 0;
+	size_t i, run = 0, u;
 
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f &&
-		    (is_json || ch < 0x80))
+		if (ch >= 0x20 && ch != '"' && ch != '\\' && ch < 0x7f)
 			continue;
+		if (is_json && ch >= 0x80 &&
+		    (u = utf8_len((const unsigned char *)s + i, n - i)) > 0) {
+			i += u - 1;
+			continue;
+		}
 		evbuffer_add(b, s + run, i - run);
 		run = i + 1;
 		if (is_json && (ch == '"' || ch == '\\'))

@@ -49,9 +49,28 @@ struct sock {
 	sock_data_fn *on_read, *on_drain;
 	sock_event_fn *on_event;
 	void *arg;
+	int depth;                      /* inside our libevent callbacks */
+	bool is_freed;                  /* sock_free came during one */
 };
 
 static void do_flush(struct sock *s);
+
+static void destroy(struct sock *s);
+
+/* Owners may free the sock from any callback: the free then waits until
+ * the outermost libevent callback returns (leave). */
+static void
+enter(struct sock *s)
+{
+	s->depth++;
+}
+
+static void
+leave(struct sock *s)
+{
+	if (--s->depth == 0 && s->is_freed)
+		destroy(s);
+}
 
 static void
 report(struct sock *s, short what)
@@ -67,7 +86,8 @@ report(struct sock *s, short what)
 static void
 update_read(struct sock *s)
 {
-	bool want = s->is_reading && !s->is_eof && s->state != SOCK_S_DEAD &&
+	bool want = !s->is_freed && s->is_reading && !s->is_eof &&
+	    s->state != SOCK_S_DEAD &&
 	    (s->read_high == 0 || evbuffer_get_length(s->in) < s->read_high);
 
 	if (s->state == SOCK_S_HANDSHAKE || s->state == SOCK_S_CONNECTING)
@@ -161,7 +181,7 @@ do_read(struct sock *s)
 
 	if (evbuffer_get_length(s->in) > before && s->on_read != NULL)
 		s->on_read(s, s->arg);
-	if (what == 0 || s->state == SOCK_S_DEAD)
+	if (what == 0 || s->state == SOCK_S_DEAD || s->is_freed)
 		return;
 	s->is_eof = true;
 	update_read(s);
@@ -181,7 +201,7 @@ do_handshake(struct sock *s)
 		update_read(s);
 		report(s, SOCK_CONNECTED);
 		/* early application data may already be decrypted */
-		if (s->state == SOCK_S_OPEN && s->is_reading)
+		if (!s->is_freed && s->state == SOCK_S_OPEN && s->is_reading)
 			do_read(s);
 		return;
 	}
@@ -261,7 +281,7 @@ on_out_changed(struct evbuffer *b, const struct evbuffer_cb_info *info,
 	struct sock *s = arg;
 
 	(void)b;
-	if (info->n_added > 0 && !s->is_flush_pending &&
+	if (info->n_added > 0 && !s->is_flush_pending && !s->is_freed &&
 	    !s->is_write_armed) {
 		s->is_flush_pending = true;
 		event_active(&s->flush_ev, EV_WRITE, 1);
@@ -298,7 +318,8 @@ finish_connect(struct sock *s)
 	s->state = SOCK_S_OPEN;
 	update_read(s);
 	report(s, SOCK_CONNECTED);
-	if (s->state == SOCK_S_OPEN && evbuffer_get_length(s->out) > 0)
+	if (!s->is_freed && s->state == SOCK_S_OPEN &&
+	    evbuffer_get_length(s->out) > 0)
 		do_flush(s);
 }
 
@@ -308,17 +329,18 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	struct sock *s = arg;
 
 	(void)fd;
-	if (what & EV_TIMEOUT) {
+	enter(s);
+	if (what & EV_TIMEOUT)
 		report(s, SOCK_TIMEOUT | SOCK_READING);
-		return;
-	}
-	if (s->state == SOCK_S_HANDSHAKE)
+	else if (s->state == SOCK_S_HANDSHAKE)
 		do_handshake(s);
 	else if (s->state == SOCK_S_OPEN)
 		do_read(s);
 	/* TLS: a write may have waited for this read */
-	if (s->ssl != NULL && s->state == SOCK_S_OPEN && s->is_write_armed)
+	if (!s->is_freed && s->ssl != NULL && s->state == SOCK_S_OPEN &&
+	    s->is_write_armed)
 		do_flush(s);
+	leave(s);
 }
 
 static void
@@ -327,25 +349,29 @@ on_writable(evutil_socket_t fd, short what, void *arg)
 	struct sock *s = arg;
 
 	(void)fd;
-	if (what & EV_TIMEOUT) {
+	enter(s);
+	if (what & EV_TIMEOUT)
 		report(s, SOCK_TIMEOUT | (s->state == SOCK_S_OPEN ?
 		    SOCK_WRITING : SOCK_READING));
-		return;
-	}
-	if (s->state == SOCK_S_CONNECTING)
+	else if (s->state == SOCK_S_CONNECTING)
 		finish_connect(s);
 	else if (s->state == SOCK_S_HANDSHAKE)
 		do_handshake(s);
 	else
 		do_flush(s);
+	leave(s);
 }
 
 static void
 on_flush(evutil_socket_t fd, short what, void *arg)
 {
+	struct sock *s = arg;
+
 	(void)fd;
 	(void)what;
-	do_flush(arg);
+	enter(s);
+	do_flush(s);
+	leave(s);
 }
 
 static struct sock *
@@ -434,6 +460,22 @@ sock_free(struct sock *s)
 {
 	if (s == NULL)
 		return;
+	if (s->depth > 0) {
+		/* stop everything now; free once the callback unwinds */
+		s->is_freed = true;
+		s->on_read = s->on_drain = NULL;
+		s->on_event = NULL;
+		event_del(&s->rev);
+		event_del(&s->wev);
+		event_del(&s->flush_ev);
+		return;
+	}
+	destroy(s);
+}
+
+static void
+destroy(struct sock *s)
+{
 	event_del(&s->rev);
 	event_del(&s->wev);
 	event_del(&s->flush_ev);

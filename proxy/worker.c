@@ -90,6 +90,27 @@ bind_one(const struct conf_listen *l, bool reuseport)
 	return fd;
 }
 
+/* SO_REUSEPORT would let a second portico (same user) share the port
+ * silently: a plain bind first tells whether someone holds it. */
+static int
+check_free(const struct conf_listen *l)
+{
+	int fd, one = 1, rv = 0;
+
+	if (l->addr.ss.ss_family == AF_UNIX)
+		return 0;
+	fd = socket(l->addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->addr.ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->addr.ss, l->addr.len) == -1)
+		rv = -1;
+	close(fd);
+	return rv;
+}
+
 /* Binds every listener for every worker; -1 after logging the error. */
 static int
 bind_all(struct conf *cf)
@@ -102,6 +123,11 @@ bind_all(struct conf *cf)
 		bool is_unix = l->addr.ss.ss_family == AF_UNIX;
 		int shared = -1;
 
+		if (check_free(l) == -1) {
+			log_errno(LOG_ERR, "%s:%d: cannot listen on %s",
+			    cf->path, l->line, l->addr.text);
+			return -1;
+		}
 		for (i = 0; i < nworkers; i++) {
 			int fd = is_unix && i > 0 ? shared : bind_one(l, true);
 
