@@ -8,8 +8,11 @@
  * conf_directive_names, so the man page check sees what the parser knows.
  * "include" parses other files in place, in the current context.  Checks that
  * need the whole file (routes to backends defined later, a listen, a
- * catch-all route, uri vs header size) run after parsing.  The first error
- * stops everything; the parser and the half-built conf are then freed.
+ * catch-all route, a certificate for tls listeners, uri vs header size) run
+ * after parsing.  The first error stops everything; the parser and the
+ * half-built conf are then freed.  The tls block keeps paths and OpenSSL
+ * lists as written, with their file and line (the conf keeps every file
+ * name), so that tls_load can read the files and report FILE:LINE later.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* asprintf, vasprintf */
@@ -31,16 +34,19 @@
 #include "conf.h"
 
 #define CONF_MAX_DEPTH  8       /* include nesting, stops include loops */
-#define STMT_MAX        4       /* words kept; more only count */
+#define STMT_MAX        6       /* words kept; more only count */
 
 #define IN_MAIN         0x01    /* allowed at top level */
 #define IN_BACKEND      0x02    /* allowed inside backend { } */
 #define HAS_BLOCK       0x04    /* needs "{" */
 #define IS_MULTI        0x08    /* may appear more than once */
+#define IN_TLS          0x10    /* allowed inside tls { } */
 
 #define OFF(f)          offsetof(struct conf, f)
+#define NELEMS(a)       (sizeof(a) / sizeof((a)[0]))
 #define KIB             1024ULL
 #define MIB             (1024ULL * 1024)
+#define ALPN_DEFAULT    "\x02h2\x08http/1.1"
 
 struct parser;
 struct stmt;
@@ -62,9 +68,12 @@ static directive_fn run_workers, run_listen, run_backend, run_server;
 static directive_fn run_route, run_access_log, run_error_log, run_include;
 static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
 static directive_fn set_age;
+static directive_fn run_tls, run_certificate, run_protocols, run_alpn;
+static directive_fn set_value;
 
 #define M       IN_MAIN
 #define MB      (IN_MAIN | IN_BACKEND)
+#define TLS_V(n) set_value, 1, 1, IN_TLS, OFF(tls_conf.n), 0, 0
 #define T(n)    set_timeout, 1, 1, M, OFF(n), 0, 0
 #define F(n)    set_flag, 1, 1, M, OFF(n), 0, 0
 /* directives: begin (tests/man_check.sh reads the names between markers) */
@@ -74,7 +83,18 @@ static directive_fn set_age;
 	X("backend", run_backend, 1, 1, M | HAS_BLOCK | IS_MULTI, 0, 0, 0) \
 	X("server", run_server, 1, 2, IN_BACKEND | IS_MULTI, 0, 0, 0) \
 	X("route", run_route, 2, 2, M | IS_MULTI, 0, 0, 0) \
-	X("include", run_include, 1, 1, MB | IS_MULTI, 0, 0, 0) \
+	X("include", run_include, 1, 1, MB | IN_TLS | IS_MULTI, 0, 0, 0) \
+	X("tls", run_tls, 0, 0, M | HAS_BLOCK, 0, 0, 0) \
+	X("certificate", run_certificate, 2, 2, IN_TLS | IS_MULTI, 0, 0, 0) \
+	X("protocols", run_protocols, 1, 4, IN_TLS, 0, 0, 0) \
+	X("ciphers", TLS_V(ciphers)) \
+	X("ciphersuites", TLS_V(ciphersuites)) \
+	X("groups", TLS_V(groups)) \
+	X("alpn", run_alpn, 1, 1, IN_TLS, 0, 0, 0) \
+	X("session_tickets", set_flag, 1, 1, IN_TLS, \
+	    OFF(tls_conf.session_tickets), 0, 0) \
+	X("handshake_timeout", set_timeout, 1, 1, IN_TLS, \
+	    OFF(tls_conf.handshake_timeout), 0, 0) \
 	X("access_log", run_access_log, 1, 2, M, 0, 0, 0) \
 	X("error_log", run_error_log, 1, 2, M, 0, 0, 0) \
 	X("client_header_timeout", T(client_header_timeout)) \
@@ -148,8 +168,8 @@ struct stmt {
 	enum tok term;          /* what ended it */
 };
 
-struct file_name {
-	struct file_name *next;
+struct conf_file {
+	struct conf_file *next;
 	char name[];
 };
 
@@ -164,11 +184,11 @@ struct parser {
 	char *err;
 	struct lex *lx;                 /* the file being read */
 	bool is_backend;                /* inside backend { } */
+	bool is_tls;                    /* inside tls { } */
 	size_t cur;                     /* that backend's index */
 	int depth;                      /* include nesting */
 	int main_last_line;
 	const char *main_file;
-	struct file_name *files;        /* every file name, for messages */
 	const char **listen_file;       /* per listen */
 	const char **backend_file;      /* per backend */
 	struct pending *pending;        /* per route */
@@ -229,17 +249,18 @@ grow(void *arr, size_t n, size_t size)
 	return a;
 }
 
+/* NAME, kept as long as the conf: struct conf_at points to it. */
 static const char *
 keep_name(struct parser *p, const char *name)
 {
 	size_t len = strlen(name);
-	struct file_name *f;
+	struct conf_file *f;
 
 	if ((f = malloc(sizeof(*f) + len + 1)) == NULL)
 		return NULL;
 	memcpy(f->name, name, len + 1);
-	f->next = p->files;
-	p->files = f;
+	f->next = p->cf->files;
+	p->cf->files = f;
 	return f->name;
 }
 
@@ -1077,6 +1098,132 @@ run_include(struct parser *p, const struct directive *d, struct stmt *st)
 	return rc;
 }
 
+/* The tls block: paths and names here; tls_load checks the rest. */
+
+static int
+run_tls(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	(void)d;
+	p->cf->tls_conf.at.file = st->file;
+	p->cf->tls_conf.at.line = st->line;
+	p->is_tls = true;
+	if (parse_body(p, true, st->line) == -1)
+		return -1;
+	p->is_tls = false;
+	return 0;
+}
+
+static int
+run_certificate(struct parser *p, const struct directive *d,
+    struct stmt *st)
+{
+	struct conf_tls *tc = &p->cf->tls_conf;
+	struct conf_cert *c;
+
+	(void)d;
+	if ((c = grow(tc->certs, tc->ncerts, sizeof(*c))) == NULL)
+		return fail(p, st, "out of memory");
+	tc->certs = c;
+	c += tc->ncerts++;
+	c->at.file = st->file;
+	c->at.line = st->line;
+	/* Relative paths start from the file's directory, as for include. */
+	if ((c->cert = include_pattern(st->file, st->argv[1])) == NULL ||
+	    (c->key = include_pattern(st->file, st->argv[2])) == NULL)
+		return fail(p, st, "out of memory");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} tls_versions[] = {
+	{ "TLSv1", CONF_TLS_V1_0 }, { "TLSv1.1", CONF_TLS_V1_1 },
+	{ "TLSv1.2", CONF_TLS_V1_2 }, { "TLSv1.3", CONF_TLS_V1_3 },
+};
+
+static int
+run_protocols(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	struct conf_tls *tc = &p->cf->tls_conf;
+	unsigned set = 0, low;
+	size_t i;
+	int w;
+
+	(void)d;
+	for (w = 1; w < st->nwords; w++) {
+		for (i = 0; i < NELEMS(tls_versions); i++)
+			if (strcmp(st->argv[w], tls_versions[i].name) == 0)
+				break;
+		if (i == NELEMS(tls_versions))
+			return fail(p, st, "unknown protocol \"%s\": use "
+			    "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3",
+			    st->argv[w]);
+		if (set & tls_versions[i].bit)
+			return fail(p, st, "duplicate protocol \"%s\"",
+			    st->argv[w]);
+		set |= tls_versions[i].bit;
+	}
+	/* One range, min to max version, as OpenSSL sets it. */
+	low = set & -set;
+	if (((set + low) & set) != 0)
+		return fail(p, st, "protocols must be consecutive versions");
+	tc->protocols = set;
+	tc->protocols_at.file = st->file;
+	tc->protocols_at.line = st->line;
+	return 0;
+}
+
+/* "h2,http/1.1" into ALPN's wire format, in the order given. */
+static int
+run_alpn(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	static const char *const known[] = { "h2", "http/1.1" };
+	struct conf_tls *tc = &p->cf->tls_conf;
+	const char *s = st->argv[1], *comma;
+	unsigned char wire[sizeof(tc->alpn)];
+	size_t n = 0, len, i;
+	unsigned seen = 0;
+
+	(void)d;
+	for (;; s = comma + 1) {
+		comma = strchr(s, ',');
+		len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		for (i = 0; i < NELEMS(known); i++)
+			if (strlen(known[i]) == len &&
+			    memcmp(known[i], s, len) == 0)
+				break;
+		if (len == 0)
+			return fail(p, st, "empty ALPN protocol in \"%s\"",
+			    st->argv[1]);
+		if (i == NELEMS(known))
+			return fail(p, st, "unknown ALPN protocol \"%.*s\": "
+			    "use h2 or http/1.1", (int)len, s);
+		if (seen & (1u << i))
+			return fail(p, st, "duplicate ALPN protocol \"%s\"",
+			    known[i]);
+		seen |= 1u << i;
+		wire[n++] = (unsigned char)len;
+		memcpy(wire + n, s, len);
+		n += len;
+		if (comma == NULL)
+			break;
+	}
+	memcpy(tc->alpn, wire, n);
+	tc->alpn_len = n;
+	return 0;
+}
+
+static int
+set_value(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	struct conf_value *v = (struct conf_value *)((char *)p->cf + d->off);
+
+	v->at.file = st->file;
+	v->at.line = st->line;
+	return set_string(p, st, &v->value, st->argv[1]);
+}
+
 /* Statements and blocks */
 
 static const struct directive *
@@ -1116,8 +1263,12 @@ check_place(struct parser *p, const struct directive *d, struct stmt *st)
 	if (p->is_backend && !(d->flags & IN_BACKEND))
 		return fail(p, st, "\"%s\" not allowed inside a backend block",
 		    d->name);
-	if (!p->is_backend && !(d->flags & IN_MAIN))
-		return fail(p, st, "\"%s\" outside a backend block", d->name);
+	if (p->is_tls && !(d->flags & IN_TLS))
+		return fail(p, st, "\"%s\" not allowed inside a tls block",
+		    d->name);
+	if (!p->is_backend && !p->is_tls && !(d->flags & IN_MAIN))
+		return fail(p, st, "\"%s\" outside a %s block", d->name,
+		    (d->flags & IN_TLS) ? "tls" : "backend");
 	if (d->flags & IS_MULTI)
 		return 0;
 	if (p->seen_line[i] != 0)
@@ -1193,7 +1344,7 @@ parse_text(struct parser *p, const char *file, const char *text, size_t len)
 	struct lex lx = { .file = file, .s = text, .end = text + len,
 	    .line = 1 };
 	struct lex *outer = p->lx;
-	bool was_backend = p->is_backend;
+	bool was_backend = p->is_backend, was_tls = p->is_tls;
 	const char *nul = memchr(text, '\0', len);
 	int rc;
 
@@ -1204,6 +1355,7 @@ parse_text(struct parser *p, const char *file, const char *text, size_t len)
 	rc = parse_body(p, false, 0);
 	p->lx = outer;
 	p->is_backend = was_backend;
+	p->is_tls = was_tls;
 	free(lx.buf);
 	return rc;
 }
@@ -1281,13 +1433,35 @@ route_cmp(const void *va, const void *vb)
 	return strcmp(a->path, b->path);
 }
 
+/* A tls listener needs a certificate; a tls block needs one too. */
+static int
+check_tls(struct parser *p)
+{
+	const struct conf *cf = p->cf;
+	const struct conf_tls *tc = &cf->tls_conf;
+	size_t i;
+
+	if (tc->ncerts > 0)
+		return 0;
+	for (i = 0; i < cf->nlistens; i++)
+		if (cf->listens[i].is_tls)
+			return fail_at(p, p->listen_file[i],
+			    cf->listens[i].line,
+			    "tls listener needs a certificate in a tls block");
+	if (tc->at.file != NULL)
+		return fail_at(p, tc->at.file, tc->at.line,
+		    "tls block has no certificate");
+	return 0;
+}
+
 static int
 check_whole(struct parser *p)
 {
 	struct conf *cf = p->cf;
 	size_t i;
 
-	if (resolve_routes(p) == -1 || check_limits(p) == -1)
+	if (resolve_routes(p) == -1 || check_limits(p) == -1 ||
+	    check_tls(p) == -1)
 		return -1;
 	if (cf->nlistens == 0)
 		return fail_at(p, p->main_file, p->main_last_line,
@@ -1306,12 +1480,30 @@ check_whole(struct parser *p)
 /* The conf object */
 
 static void
+tls_conf_free(struct conf_tls *tc)
+{
+	size_t i;
+
+	for (i = 0; i < tc->ncerts; i++) {
+		free(tc->certs[i].cert);
+		free(tc->certs[i].key);
+	}
+	free(tc->certs);
+	free(tc->ciphers.value);
+	free(tc->ciphersuites.value);
+	free(tc->groups.value);
+}
+
+static void
 conf_free(struct conf *cf)
 {
+	struct conf_file *f;
 	size_t i;
 
 	if (cf == NULL)
 		return;
+	if (cf->tls_free != NULL)
+		cf->tls_free(cf->tls);
 	for (i = 0; i < cf->nbackends; i++) {
 		free(cf->backends[i].name);
 		free(cf->backends[i].servers);
@@ -1326,6 +1518,11 @@ conf_free(struct conf *cf)
 	free(cf->access_log);
 	free(cf->error_log);
 	free(cf->path);
+	tls_conf_free(&cf->tls_conf);
+	while ((f = cf->files) != NULL) {
+		cf->files = f->next;
+		free(f);
+	}
 	free(cf);
 }
 
@@ -1361,6 +1558,11 @@ conf_new(const char *path)
 	cf->http2_max_glitches = 1000;
 	cf->x_forwarded_for = true;
 	cf->x_forwarded_proto = true;
+	cf->tls_conf.protocols = CONF_TLS_V1_2 | CONF_TLS_V1_3;
+	cf->tls_conf.alpn_len = sizeof(ALPN_DEFAULT) - 1;
+	memcpy(cf->tls_conf.alpn, ALPN_DEFAULT, sizeof(ALPN_DEFAULT) - 1);
+	cf->tls_conf.session_tickets = true;
+	cf->tls_conf.handshake_timeout = 10 * 1000;
 	if ((cf->error_log = strdup("stderr")) == NULL ||
 	    (cf->path = strdup(path)) == NULL) {
 		conf_free(cf);
@@ -1372,7 +1574,6 @@ conf_new(const char *path)
 static void
 parser_fini(struct parser *p)
 {
-	struct file_name *f;
 	size_t i;
 
 	for (i = 0; p->pending != NULL && i < p->cf->nroutes; i++)
@@ -1380,10 +1581,6 @@ parser_fini(struct parser *p)
 	free(p->pending);
 	free(p->backend_file);
 	free(p->listen_file);
-	while ((f = p->files) != NULL) {
-		p->files = f->next;
-		free(f);
-	}
 }
 
 /* The last line of TEXT: a final newline does not start another. */
@@ -1403,14 +1600,12 @@ parse_main(const char *name, const char *text, size_t len, char **err)
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
-	if ((cf = conf_new(name)) == NULL ||
+	if ((p.cf = cf = conf_new(name)) == NULL ||
 	    (p.main_file = keep_name(&p, name)) == NULL) {
-		free(p.files);
 		conf_free(cf);
 		*err = strdup("out of memory");
 		return NULL;
 	}
-	p.cf = cf;
 	p.main_last_line = last_line(text, len);
 	if (parse_text(&p, p.main_file, text, len) == 0)
 		rc = check_whole(&p);

@@ -43,6 +43,49 @@ struct conf_route {
 	int line;
 };
 
+/* Where a directive was written, for messages found after parsing. */
+struct conf_at {
+	const char *file;               /* NULL: not given; in conf.files */
+	int line;
+};
+
+/* "certificate CERT KEY" in the tls block; tls_load reads the files. */
+struct conf_cert {
+	char *cert;                     /* PEM: the certificate, its chain */
+	char *key;                      /* PEM private key */
+	struct conf_at at;
+};
+
+/* A tls setting that OpenSSL checks when tls_load applies it. */
+struct conf_value {
+	char *value;                    /* NULL: not given, tls.c's default */
+	struct conf_at at;
+};
+
+#define CONF_TLS_V1_0   0x01
+#define CONF_TLS_V1_1   0x02
+#define CONF_TLS_V1_2   0x04
+#define CONF_TLS_V1_3   0x08
+
+/* The tls { } block (issue 4). */
+struct conf_tls {
+	struct conf_at at;              /* the "tls {" line; file NULL: none */
+	struct conf_cert *certs;        /* the first is the default */
+	size_t ncerts;
+	unsigned protocols;             /* CONF_TLS_V1_x: 1.2 and 1.3 */
+	struct conf_at protocols_at;
+	struct conf_value ciphers;      /* TLS 1.2 and below */
+	struct conf_value ciphersuites; /* TLS 1.3 */
+	struct conf_value groups;
+	unsigned char alpn[16];         /* wire format, server preference */
+	size_t alpn_len;                /* default h2, http/1.1 */
+	bool session_tickets;           /* on */
+	unsigned handshake_timeout;     /* ms: 10s */
+};
+
+struct tls;
+struct conf_file;
+
 enum conf_log_format {
 	CONF_LOG_COMBINED = 0,
 	CONF_LOG_JSON,
@@ -96,7 +139,12 @@ struct conf {
 	bool forwarded;                 /* RFC 7239 Forwarded: off */
 	bool via;                       /* Via: 1.1 portico: off */
 
+	struct conf_tls tls_conf;       /* the tls { } block */
+	struct tls *tls;                /* tls_load's contexts, or NULL */
+	void (*tls_free)(struct tls *); /* set by tls_load; for conf_free */
+
 	char *path;                     /* the file loaded */
+	struct conf_file *files;        /* names of the files read */
 	int refs;                       /* atomic; see conf_ref() */
 };
 

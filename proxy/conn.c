@@ -18,6 +18,8 @@
 #include "h1_server.h"
 #include "h2_server.h"
 #include "log.h"
+#include "sock.h"
+#include "tls.h"
 #include "worker.h"
 
 static void
@@ -94,6 +96,40 @@ on_sniff_event(struct sock *sk, short what, void *arg)
 	    "client closed");
 }
 
+/* TLS: ALPN decides the protocol once the handshake is done. */
+static void
+on_handshake_event(struct sock *sk, short what, void *arg)
+{
+	struct conn *c = arg;
+	SSL *ssl = sock_ssl(sk);
+
+	if (what & SOCK_CONNECTED) {
+		c->tls_version = tls_version(ssl);
+		if (tls_alpn(ssl) == TLS_ALPN_H2)
+			start_h2(c);
+		else
+			start_h1(c);
+		return;
+	}
+	if (what & SOCK_TIMEOUT)
+		log_conn(LOG_INFO, c, "tls handshake timed out");
+	else
+		tls_handshake_failed(ssl, c->tag);
+	conn_close(c, "tls handshake failed");
+}
+
+static void
+start_handshake(struct conn *c)
+{
+	unsigned ms = c->cf->tls_conf.handshake_timeout;
+	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
+
+	c->state = CONN_HANDSHAKE;
+	c->is_tls = true;
+	sock_setcb(c->sk, NULL, NULL, on_handshake_event, c);
+	sock_set_timeouts(c->sk, &tv, &tv);
+}
+
 static void
 start_sniffing(struct conn *c)
 {
@@ -122,6 +158,7 @@ conn_new(struct worker *w, struct conf *cf, const struct conf_listen *l,
     int fd, const struct sockaddr *sa, int salen)
 {
 	struct conn *c;
+	SSL *ssl = NULL;
 	int one = 1;
 
 	(void)salen;
@@ -133,16 +170,23 @@ conn_new(struct worker *w, struct conf *cf, const struct conf_listen *l,
 	name_peer(c, sa);
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((c->sk = sock_new(worker_base(w), fd, NULL)) == NULL) {
+	if (l->is_tls && (ssl = tls_ssl_new(cf->tls)) == NULL)
+		goto fail_c;
+	if ((c->sk = sock_new(worker_base(w), fd, ssl)) == NULL) {
 		free(c);
 		return NULL;
 	}
 	c->cf = conf_ref(cf);
 	event_assign(&c->close_ev, worker_base(w), -1, 0, on_close, c);
 	worker_add_conn(w, c);
-	start_sniffing(c);
+	if (l->is_tls)
+		start_handshake(c);
+	else
+		start_sniffing(c);
 	return c;
 
+fail_c:
+	free(c);
 fail_fd:
 	close(fd);
 	return NULL;

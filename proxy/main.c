@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "tls.h"
 #include "worker.h"
 
 #define PORTICO_VERSION "0.1.0"
@@ -43,11 +44,25 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	    "this version; restart portico to load a new configuration");
 }
 
+/* Session ticket keys rotate on a schedule; the previous key still
+ * decrypts, so a ticket stays good for two periods. */
+static void
+on_rotate(evutil_socket_t fd, short what, void *arg)
+{
+	struct conf *cf = arg;
+
+	(void)fd;
+	(void)what;
+	if (cf->tls != NULL)
+		tls_rotate_tickets(cf->tls);
+}
+
 static int
 run(struct conf *cf)
 {
+	struct timeval period = { TLS_TICKET_ROTATE_SECONDS, 0 };
 	struct event_base *base;
-	struct event *ev_int, *ev_term, *ev_hup;
+	struct event *ev_int, *ev_term, *ev_hup, *ev_rotate;
 	const char *why;
 	int rc = 0;
 
@@ -60,6 +75,8 @@ run(struct conf *cf)
 	event_add(ev_int, NULL);
 	event_add(ev_term, NULL);
 	event_add(ev_hup, NULL);
+	ev_rotate = event_new(base, -1, EV_PERSIST, on_rotate, cf);
+	event_add(ev_rotate, &period);
 	if (workers_start(cf, &why) == -1) {
 		log_msg(LOG_ERR, "cannot start: %s", why);
 		rc = 1;
@@ -72,6 +89,7 @@ run(struct conf *cf)
 	event_free(ev_int);
 	event_free(ev_term);
 	event_free(ev_hup);
+	event_free(ev_rotate);
 	event_base_free(base);
 	return rc;
 }
@@ -98,9 +116,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if ((cf = conf_load(path, &err)) == NULL) {
+	if ((cf = conf_load(path, &err)) == NULL ||
+	    tls_load(cf, &err) == -1) {
 		fprintf(stderr, "%s\n", err);
 		free(err);
+		conf_unref(cf);
 		return 1;
 	}
 	if (only_test) {

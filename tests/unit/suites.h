@@ -10,5 +10,6 @@ Suite *conf_suite(void);
 Suite *headers_suite(void);
 Suite *backend_suite(void);
 Suite *h1_suite(void);
+Suite *tls_suite(void);
 
 #endif

@@ -168,6 +168,67 @@ static const struct {
 	  "t.conf:6: \"x_forwarded_for\" takes 1 argument" },
 	{ "listen 127.0.0.1:80\r\nbogus\r\n",
 	  "t.conf:2: unknown directive \"bogus\"" },
+	/* The tls block; tls_load checks files and lists (test_tls.c). */
+	{ BASE "listen 127.0.0.1:8443 tls\n",
+	  "t.conf:6: tls listener needs a certificate in a tls block" },
+	{ BASE "tls {\n}\nlisten 127.0.0.1:8443 tls\n",
+	  "t.conf:8: tls listener needs a certificate in a tls block" },
+	{ BASE "tls {\n\tprotocols TLSv1.3\n}\n",
+	  "t.conf:6: tls block has no certificate" },
+	{ BASE "tls\n", "t.conf:6: \"tls\" needs a \"{\" block" },
+	{ BASE "tls x {\n}\n", "t.conf:6: \"tls\" takes 0 arguments" },
+	{ BASE "tls {\n\tcertificate a b\n}\ntls {\n}\n",
+	  "t.conf:9: duplicate \"tls\" (first at line 6)" },
+	{ BASE "tls {\n\tcertificate a b\n",
+	  "t.conf:6: missing \"}\" at end of file" },
+	{ BASE "certificate a b\n",
+	  "t.conf:6: \"certificate\" outside a tls block" },
+	{ BASE "alpn h2\n", "t.conf:6: \"alpn\" outside a tls block" },
+	{ BASE "tls {\n\tworkers 2\n}\n",
+	  "t.conf:7: \"workers\" not allowed inside a tls block" },
+	{ BASE "tls {\n\tserver 127.0.0.1:1\n}\n",
+	  "t.conf:7: \"server\" not allowed inside a tls block" },
+	{ BASE "tls {\n\ttls {\n",
+	  "t.conf:7: \"tls\" not allowed inside a tls block" },
+	{ BASE "backend c {\n\tcertificate a b\n}\n",
+	  "t.conf:7: \"certificate\" not allowed inside a backend block" },
+	{ BASE "backend c {\n\ttls {\n",
+	  "t.conf:7: \"tls\" not allowed inside a backend block" },
+	{ BASE "tls {\n\tcertificate a\n}\n",
+	  "t.conf:7: \"certificate\" takes 2 arguments" },
+	{ BASE "tls {\n\tcertificate a b c\n}\n",
+	  "t.conf:7: \"certificate\" takes 2 arguments" },
+	{ BASE "tls {\n\tprotocols\n}\n",
+	  "t.conf:7: \"protocols\" takes 1 to 4 arguments" },
+	{ BASE "tls {\n\tprotocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3 x\n}\n",
+	  "t.conf:7: \"protocols\" takes 1 to 4 arguments" },
+	{ BASE "tls {\n\tprotocols SSLv3\n}\n", "t.conf:7: unknown protocol "
+	  "\"SSLv3\": use TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3" },
+	{ BASE "tls {\n\tprotocols tlsv1.2\n}\n", "t.conf:7: unknown protocol "
+	  "\"tlsv1.2\": use TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3" },
+	{ BASE "tls {\n\tprotocols TLSv1.2 TLSv1.2\n}\n",
+	  "t.conf:7: duplicate protocol \"TLSv1.2\"" },
+	{ BASE "tls {\n\tprotocols TLSv1.1 TLSv1.3\n}\n",
+	  "t.conf:7: protocols must be consecutive versions" },
+	{ BASE "tls {\n\tprotocols TLSv1.3\n\tprotocols TLSv1.3\n}\n",
+	  "t.conf:8: duplicate \"protocols\" (first at line 7)" },
+	{ BASE "tls {\n\talpn h3\n}\n",
+	  "t.conf:7: unknown ALPN protocol \"h3\": use h2 or http/1.1" },
+	{ BASE "tls {\n\talpn h2,HTTP/1.1\n}\n",
+	  "t.conf:7: unknown ALPN protocol \"HTTP/1.1\": use h2 or http/1.1" },
+	{ BASE "tls {\n\talpn h2,h2\n}\n",
+	  "t.conf:7: duplicate ALPN protocol \"h2\"" },
+	{ BASE "tls {\n\talpn h2,\n}\n",
+	  "t.conf:7: empty ALPN protocol in \"h2,\"" },
+	{ BASE "tls {\n\talpn h2 http/1.1\n}\n",
+	  "t.conf:7: \"alpn\" takes 1 argument" },
+	{ BASE "tls {\n\tsession_tickets yes\n}\n",
+	  "t.conf:7: invalid flag \"yes\": use on or off" },
+	{ BASE "tls {\n\thandshake_timeout 0\n}\n",
+	  "t.conf:7: \"handshake_timeout\" must be positive" },
+	{ BASE "tls {\n\tciphers\n}\n",
+	  "t.conf:7: \"ciphers\" takes 1 argument" },
+	{ BASE "tls {\n\tgroups \"\"\n}\n", "t.conf:7: empty string" },
 };
 
 START_TEST(test_conf_refused)
@@ -227,6 +288,98 @@ START_TEST(test_conf_defaults)
 	ck_assert(!cf->forwarded && !cf->via);
 	ck_assert_str_eq(cf->path, "t.conf");
 	ck_assert_int_eq(cf->refs, 1);
+	ck_assert_ptr_null(cf->tls_conf.at.file);
+	ck_assert_uint_eq(cf->tls_conf.ncerts, 0);
+	ck_assert_uint_eq(cf->tls_conf.protocols,
+	    CONF_TLS_V1_2 | CONF_TLS_V1_3);
+	ck_assert_ptr_null(cf->tls_conf.ciphers.value);
+	ck_assert_ptr_null(cf->tls_conf.ciphersuites.value);
+	ck_assert_ptr_null(cf->tls_conf.groups.value);
+	ck_assert_uint_eq(cf->tls_conf.alpn_len, 12);
+	ck_assert_mem_eq(cf->tls_conf.alpn, "\x02h2\x08http/1.1", 12);
+	ck_assert(cf->tls_conf.session_tickets);
+	ck_assert_uint_eq(cf->tls_conf.handshake_timeout, 10000);
+	ck_assert_ptr_null(cf->tls);
+	conf_unref(cf);
+}
+END_TEST
+
+START_TEST(test_conf_tls)
+{
+	struct conf *cf = parse_ok(BASE
+	    "listen 127.0.0.1:8443 tls\n"
+	    "tls {\n"
+	    "\tcertificate /etc/p/a.pem /etc/p/a.key\n"
+	    "\tcertificate b.pem keys/b.key;  certificate /c.pem c.key\n"
+	    "\tprotocols TLSv1.1 TLSv1.2\n"
+	    "\tciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA\n"
+	    "\tciphersuites TLS_AES_256_GCM_SHA384\n"
+	    "\tgroups P-256:X25519\n"
+	    "\talpn http/1.1,h2\n"
+	    "\tsession_tickets off\n"
+	    "\thandshake_timeout 2500ms\n"
+	    "}\n");
+	const struct conf_tls *tc = &cf->tls_conf;
+
+	ck_assert(cf->listens[1].is_tls);
+	ck_assert_str_eq(tc->at.file, "t.conf");
+	ck_assert_int_eq(tc->at.line, 7);
+	ck_assert_uint_eq(tc->ncerts, 3);
+	ck_assert_str_eq(tc->certs[0].cert, "/etc/p/a.pem");
+	ck_assert_str_eq(tc->certs[0].key, "/etc/p/a.key");
+	ck_assert_int_eq(tc->certs[0].at.line, 8);
+	ck_assert_str_eq(tc->certs[1].cert, "b.pem");
+	ck_assert_str_eq(tc->certs[1].key, "keys/b.key");
+	ck_assert_str_eq(tc->certs[1].at.file, "t.conf");
+	ck_assert_int_eq(tc->certs[2].at.line, 9);
+	ck_assert_uint_eq(tc->protocols, CONF_TLS_V1_1 | CONF_TLS_V1_2);
+	ck_assert_int_eq(tc->protocols_at.line, 10);
+	ck_assert_str_eq(tc->ciphers.value,
+	    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA");
+	ck_assert_int_eq(tc->ciphers.at.line, 11);
+	ck_assert_str_eq(tc->ciphersuites.value, "TLS_AES_256_GCM_SHA384");
+	ck_assert_int_eq(tc->ciphersuites.at.line, 12);
+	ck_assert_str_eq(tc->groups.value, "P-256:X25519");
+	ck_assert_int_eq(tc->groups.at.line, 13);
+	ck_assert_uint_eq(tc->alpn_len, 12);
+	ck_assert_mem_eq(tc->alpn, "\x08http/1.1\x02h2", 12);
+	ck_assert(!tc->session_tickets);
+	ck_assert_uint_eq(tc->handshake_timeout, 2500);
+	conf_unref(cf);
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	unsigned protocols;
+	const char *alpn;
+} tls_lists[] = {
+	{ "protocols TLSv1.3", CONF_TLS_V1_3, NULL },
+	{ "protocols TLSv1.3 TLSv1.2", CONF_TLS_V1_2 | CONF_TLS_V1_3, NULL },
+	{ "protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3", 0x0f, NULL },
+	{ "protocols TLSv1", CONF_TLS_V1_0, NULL },
+	{ "alpn h2", 0, "\x02h2" },
+	{ "alpn http/1.1", 0, "\x08http/1.1" },
+	{ "alpn h2,http/1.1", 0, "\x02h2\x08http/1.1" },
+};
+
+START_TEST(test_conf_tls_lists)
+{
+	char text[512];
+	struct conf *cf;
+
+	snprintf(text, sizeof(text), BASE "tls {\n\tcertificate a b\n"
+	    "\t%s\n}\n", tls_lists[_i].line);
+	cf = parse_ok(text);
+	if (tls_lists[_i].protocols != 0)
+		ck_assert_uint_eq(cf->tls_conf.protocols,
+		    tls_lists[_i].protocols);
+	if (tls_lists[_i].alpn != NULL) {
+		ck_assert_uint_eq(cf->tls_conf.alpn_len,
+		    strlen(tls_lists[_i].alpn));
+		ck_assert_mem_eq(cf->tls_conf.alpn, tls_lists[_i].alpn,
+		    strlen(tls_lists[_i].alpn));
+	}
 	conf_unref(cf);
 }
 END_TEST
@@ -320,7 +473,8 @@ START_TEST(test_conf_addresses)
 	    "\tserver 10.0.0.1:9000 weight=1000\n"
 	    "\tserver [2001:db8::1]:80\n"
 	    "}\n"
-	    "route * app\n");
+	    "route * app\n"
+	    "tls { certificate /x.pem /x.key }\n");
 	const struct sockaddr_in *sin;
 	const struct sockaddr_in6 *sin6;
 	const struct sockaddr_un *sa_un;
@@ -644,6 +798,37 @@ START_TEST(test_conf_include)
 }
 END_TEST
 
+/* A tls block in an included file: messages name that file, which the conf
+ * keeps, and relative paths start from its directory. */
+START_TEST(test_conf_include_tls)
+{
+	char want[256], *err = NULL;
+	struct conf *cf;
+	const struct conf_cert *c;
+
+	make_tmpdir();
+	put_file("tls.conf", BASE "listen 127.0.0.1:443 tls\n"
+	    "include conf.d/tls.inc\n");
+	put_file("conf.d/tls.inc", "\ntls {\n"
+	    "\tcertificate site.pem /abs/site.key\n"
+	    "\tciphers ECDHE-RSA-AES128-GCM-SHA256\n}\n");
+	cf = load("tls.conf", &err);
+	ck_assert_msg(cf != NULL, "refused: %s", err);
+	c = &cf->tls_conf.certs[0];
+	snprintf(want, sizeof(want), "%s/conf.d/site.pem", tmpdir);
+	ck_assert_str_eq(c->cert, want);
+	ck_assert_str_eq(c->key, "/abs/site.key");
+	snprintf(want, sizeof(want), "%s/conf.d/tls.inc", tmpdir);
+	ck_assert_str_eq(c->at.file, want);
+	ck_assert_int_eq(c->at.line, 3);
+	ck_assert_str_eq(cf->tls_conf.ciphers.at.file, want);
+	ck_assert_int_eq(cf->tls_conf.ciphers.at.line, 4);
+	ck_assert_str_eq(cf->tls_conf.at.file, want);
+	conf_unref(cf);
+	remove_tmpdir();
+}
+END_TEST
+
 static const struct {
 	const char *file;
 	const char *err;        /* after "TMPDIR/" */
@@ -714,6 +899,8 @@ conf_suite(void)
 
 	tcase_add_loop_test(tc, test_conf_refused, 0, NELEMS(refused));
 	tcase_add_test(tc, test_conf_defaults);
+	tcase_add_test(tc, test_conf_tls);
+	tcase_add_loop_test(tc, test_conf_tls_lists, 0, NELEMS(tls_lists));
 	tcase_add_test(tc, test_conf_values);
 	tcase_add_loop_test(tc, test_conf_logs, 0, NELEMS(logs));
 	tcase_add_test(tc, test_conf_addresses);
@@ -725,6 +912,7 @@ conf_suite(void)
 
 	tc = tcase_create("include");
 	tcase_add_test(tc, test_conf_include);
+	tcase_add_test(tc, test_conf_include_tls);
 	tcase_add_loop_test(tc, test_conf_include_refused, 0,
 	    NELEMS(include_refused));
 	suite_add_tcase(s, tc);
