@@ -79,7 +79,7 @@ static directive_fn set_value;
 /* directives: begin (tests/man_check.sh reads the names between markers) */
 #define CONF_DIRECTIVES(X) \
 	X("workers", run_workers, 1, 1, M, 0, 0, 0) \
-	X("listen", run_listen, 1, 2, M | IS_MULTI, 0, 0, 0) \
+	X("listen", run_listen, 1, 3, M | IS_MULTI, 0, 0, 0) \
 	X("backend", run_backend, 1, 1, M | HAS_BLOCK | IS_MULTI, 0, 0, 0) \
 	X("server", run_server, 1, 2, IN_BACKEND | IS_MULTI, 0, 0, 0) \
 	X("route", run_route, 2, 2, M | IS_MULTI, 0, 0, 0) \
@@ -106,6 +106,7 @@ static directive_fn set_value;
 	X("backend_write_timeout", T(backend_write_timeout)) \
 	X("backend_keepalive_timeout", T(backend_keepalive_timeout)) \
 	X("backend_fail_timeout", T(backend_fail_timeout)) \
+	X("tunnel_timeout", T(tunnel_timeout)) \
 	X("client_max_header_size", set_size, 1, 1, M, \
 	    OFF(client_max_header_size), KIB, MIB) \
 	X("client_max_uri_size", set_size, 1, 1, M, \
@@ -645,9 +646,15 @@ run_listen(struct parser *p, const struct directive *d, struct stmt *st)
 	memset(&tmp, 0, sizeof(tmp));
 	if (addr_arg(p, st, &tmp.addr, st->argv[1]) == -1)
 		return -1;
-	if (st->nwords == 3 && strcmp(st->argv[2], "tls") != 0)
-		return fail(p, st, "unknown listen option \"%s\"",
-		    st->argv[2]);
+	for (i = 2; i < (size_t)st->nwords; i++) {
+		if (strcmp(st->argv[i], "tls") == 0)
+			tmp.is_tls = true;
+		else if (strcmp(st->argv[i], "h2_websocket=off") == 0)
+			tmp.is_h2_websocket_off = true;
+		else if (strcmp(st->argv[i], "h2_websocket=on") != 0)
+			return fail(p, st, "unknown listen option \"%s\"",
+			    st->argv[i]);
+	}
 	for (i = 0; i < cf->nlistens; i++) {
 		l = &cf->listens[i];
 		if (l->addr.len == tmp.addr.len &&
@@ -665,7 +672,6 @@ run_listen(struct parser *p, const struct directive *d, struct stmt *st)
 	cf->listens = l;
 	l += cf->nlistens++;
 	*l = tmp;
-	l->is_tls = st->nwords == 3;
 	l->line = st->line;
 	return 0;
 }
@@ -1545,6 +1551,7 @@ conf_new(const char *path)
 	cf->backend_write_timeout = 60 * 1000;
 	cf->backend_keepalive_timeout = 60 * 1000;
 	cf->backend_fail_timeout = 10 * 1000;
+	cf->tunnel_timeout = 3600 * 1000;
 	cf->client_max_header_size = 32 * KIB;
 	cf->client_max_uri_size = 8 * KIB;
 	cf->client_max_body_size = 1024 * MIB;

@@ -18,7 +18,8 @@ struct conf_addr {
 
 struct conf_listen {
 	struct conf_addr addr;
-	bool is_tls;                    /* "listen ADDR tls" (issue 4) */
+	bool is_tls;                    /* "listen ADDR tls" */
+	bool is_h2_websocket_off;       /* "h2_websocket=off": no RFC 8441 */
 	int line;
 };
 
@@ -116,6 +117,7 @@ struct conf {
 	unsigned backend_write_timeout; /* between backend writes: 60s */
 	unsigned backend_keepalive_timeout;     /* idle pooled conn: 60s */
 	unsigned backend_fail_timeout;  /* skip a failed server for: 10s */
+	unsigned tunnel_timeout;        /* idle WebSocket tunnel: 1h */
 
 	/* Limits, bytes (0 for client_max_body_size: no limit). */
 	size_t client_max_header_size;  /* whole request head: 32k */

@@ -106,7 +106,7 @@ on_head(void *arg, const struct resp_head *r)
 {
 	struct exchange *x = arg;
 
-	if (r->status >= 200)
+	if (r->status >= 200 || r->status == 101)
 		x->state = EXCH_RESPONDING;
 	x->ops->on_head(x->fe, r);
 }
@@ -202,7 +202,7 @@ attach(struct exchange *x, struct upconn *uc)
 		return;
 	}
 	if (h1_client_send_head(x->hc, x->h, &x->fwd, x->framing,
-	    body_length(x), &why) == -1) {
+	    body_length(x), x->h->is_websocket, &why) == -1) {
 		exchange_fail(x, 400, why);
 		return;
 	}
@@ -335,6 +335,9 @@ route_path(const struct req_head *h, const char **path, size_t *len)
 static enum headers_framing
 pick_framing(const struct req_head *h)
 {
+	/* a WebSocket's bytes follow the 101, unframed */
+	if (h->is_websocket)
+		return HEADERS_NO_BODY;
 	if (h->content_length >= 0)
 		return HEADERS_LENGTH;
 	return h->has_body ? HEADERS_CHUNKED : HEADERS_NO_BODY;
@@ -496,6 +499,16 @@ exchange_response_resume(struct exchange *x)
 	x->is_resp_paused = false;
 	if (x->hc != NULL)
 		h1_client_resume(x->hc);
+}
+
+struct sock *
+exchange_take_sock(struct exchange *x)
+{
+	struct sock *sk = h1_client_take_sock(x->hc);
+
+	x->state = EXCH_DONE;
+	x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+	return sk;
 }
 
 const char *

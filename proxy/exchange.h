@@ -52,6 +52,12 @@ bool exchange_request_is_full(const struct exchange *x);
 void exchange_response_pause(struct exchange *x);
 void exchange_response_resume(struct exchange *x);
 
+/* From inside on_head(101) for a WebSocket request: the backend socket,
+ * now the caller's, for tunnel.c; the exchange then only waits to be
+ * freed. */
+struct sock;
+struct sock *exchange_take_sock(struct exchange *x);
+
 /* Frees this thread's cache of exchanges; a worker calls it at exit. */
 void exchange_cache_free(void);
 

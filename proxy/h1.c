@@ -218,8 +218,12 @@ request_complete(struct h1_reader *r)
 	}
 	h->wants_continue = headers_has_token(r->fields, r->nfields,
 	    "expect", "100-continue");
+	/* RFC 6455 §4.1: a GET with Upgrade: websocket and Connection:
+	 * upgrade; any other Upgrade is dropped as hop-by-hop. */
 	h->is_websocket = headers_has_token(r->fields, r->nfields,
-	    "upgrade", "websocket");
+	    "upgrade", "websocket") && headers_has_token(r->fields,
+	    r->nfields, "connection", "upgrade") && h->methodlen == 3 &&
+	    memcmp(h->method, "GET", 3) == 0;
 	if (r->parser.flags & F_CHUNKED) {
 		h->is_chunked = h->has_body = true;
 		r->body = H1_BODY_CHUNKED;

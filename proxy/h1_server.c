@@ -24,6 +24,8 @@
 #include "h1_server.h"
 #include "headers.h"
 #include "log.h"
+#include "sock.h"
+#include "tunnel.h"
 #include "worker.h"
 
 #define H1S_OUT_HIGH (256 * 1024)       /* pause the backend above this */
@@ -36,6 +38,7 @@ enum h1s_state {
 	H1S_BODY,               /* the request body is being forwarded */
 	H1S_WAIT,               /* request read; the response is pending */
 	H1S_LINGER,             /* last response flushing, then close */
+	H1S_TUNNEL,             /* after 101: tunnel.c moves the bytes */
 };
 
 struct h1_server {
@@ -48,6 +51,7 @@ struct h1_server {
 	struct req_head req;
 	struct fwd_info fwd;
 	struct exchange *x;
+	struct tunnel *tunnel;          /* after a 101 */
 	struct evbuffer *body;          /* decoded body on its way */
 	struct event header_timer;      /* the whole head must arrive by then */
 	struct event next_ev;           /* starts a pipelined request */
@@ -64,6 +68,8 @@ struct h1_server {
 	uint64_t bytes_received;
 	int64_t start_us;
 	const char *note;
+	const char *upstream;           /* kept when the exchange is gone */
+	int64_t upstream_us;
 };
 
 static void on_read(struct sock *sk, void *arg);
@@ -83,7 +89,7 @@ static const char *
 set_state(struct h1_server *s, enum h1s_state st)
 {
 	static const char *const names[] = {
-		"idle", "head", "body", "wait", "linger",
+		"idle", "head", "body", "wait", "linger", "tunnel",
 	};
 
 	s->state = st;
@@ -106,6 +112,8 @@ enter_idle(struct h1_server *s)
 	s->status = 0;
 	s->bytes_sent = s->bytes_received = 0;
 	s->note = NULL;
+	s->upstream = NULL;
+	s->upstream_us = -1;
 	sock_set_timeouts(s->sk, &rt, &wt);
 	sock_read_enable(s->sk, true);
 }
@@ -138,8 +146,9 @@ log_access(struct h1_server *s)
 	e.bytes_received = s->bytes_received;
 	e.start_us = s->start_us;
 	e.duration_us = worker_now_us(s->c->w) - s->start_us;
-	e.upstream = s->x != NULL ? exchange_upstream(s->x) : NULL;
-	e.upstream_us = s->x != NULL ? exchange_upstream_us(s->x) : -1;
+	e.upstream = s->x != NULL ? exchange_upstream(s->x) : s->upstream;
+	e.upstream_us = s->x != NULL ? exchange_upstream_us(s->x) :
+	    s->upstream_us;
 	e.note = s->note;
 	e.tls_version = s->c->tls_version;
 	access_log_add(al, &e);
@@ -202,10 +211,50 @@ abort_response(struct h1_server *s, const char *why)
 /* exchange_ops: the response, as the exchange delivers it. */
 
 static void
+on_tunnel_done(void *arg, const char *why, uint64_t up, uint64_t down)
+{
+	struct h1_server *s = arg;
+
+	s->bytes_received = up;
+	s->bytes_sent = down;
+	s->note = strcmp(why, "closed") == 0 ? NULL : why;
+	log_conn(LOG_DEBUG, s->c, "tunnel ended: %s", why);
+	log_access(s);
+	conn_close(s->c, why);
+}
+
+/* The backend said 101 to our WebSocket request: the client gets it,
+ * then both connections are one byte pipe. */
+static void
+start_tunnel(struct h1_server *s, const struct resp_head *r)
+{
+	struct sock *backend;
+
+	s->status = 101;
+	headers_write_response(sock_output(s->sk), r, s->req.version,
+	    HEADERS_NO_BODY, 0, true);
+	backend = exchange_take_sock(s->x);
+	s->upstream = exchange_upstream(s->x);
+	s->upstream_us = exchange_upstream_us(s->x);
+	exchange_free(s->x);
+	s->x = NULL;
+	set_state(s, H1S_TUNNEL);
+	s->tunnel = tunnel_new(worker_base(s->c->w), s->sk, backend,
+	    s->cf->tunnel_timeout, on_tunnel_done, s);
+	if (s->tunnel == NULL) {
+		sock_free(backend);
+		conn_close(s->c, "out of memory");
+	}
+}
+
+static void
 send_interim(struct h1_server *s, const struct resp_head *r)
 {
-	/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; 101 only after an
-	 * Upgrade we forwarded, which HTTP/1.1 tunnels (issue 5) will do. */
+	if (r->status == 101 && s->req.is_websocket && s->is_req_done) {
+		start_tunnel(s, r);
+		return;
+	}
+	/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; no 101 unasked */
 	if (s->req.version < 11 || r->status == 101)
 		return;
 	headers_write_response(sock_output(s->sk), r,
@@ -605,6 +654,7 @@ h1_server_free(struct h1_server *s)
 		return;
 	event_del(&s->header_timer);
 	event_del(&s->next_ev);
+	tunnel_free(s->tunnel);
 	exchange_free(s->x);
 	evbuffer_free(s->body);
 	arena_fini(&s->arena);

@@ -35,6 +35,7 @@
 #include "headers.h"
 #include "log.h"
 #include "worker.h"
+#include "ws.h"
 
 #define H2_OUT_HIGH     (256 * 1024)    /* socket output: stop sending */
 #define H2_STREAM_HIGH  (256 * 1024)    /* stream response: pause backend */
@@ -58,6 +59,8 @@ struct h2_stream {
 	size_t nfields, cap, ntrailer_start;
 	const char *host;               /* a "host" field, to check */
 	uint32_t hostlen;
+	const char *protocol;           /* RFC 8441 :protocol, or NULL */
+	char ws_key[WS_KEY_LEN + 1];    /* the key we sent the backend */
 	struct exchange *x;
 	struct evbuffer *in;            /* request DATA on its way */
 	struct evbuffer *out;           /* response body for DATA frames */
@@ -102,6 +105,7 @@ struct h2_server {
 };
 
 static void flush(struct h2_server *h);
+static void submit_error(struct h2_stream *st, int status);
 
 static struct timeval
 tv_ms(unsigned ms)
@@ -333,15 +337,51 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	    st->has_body_provider ? &prd : NULL);
 }
 
+/* RFC 8441 §5: the backend's 101 becomes :status 200; only the fields
+ * of the WebSocket handshake's outcome pass. A wrong accept value means
+ * the backend did not understand the key we sent: 502. */
+static void
+accept_websocket(struct h2_stream *st, const struct resp_head *r)
+{
+	static const char *const keep[] = {
+		"sec-websocket-protocol", "sec-websocket-extensions",
+	};
+	const struct hfield *acc = headers_find(r->fields, r->nfields,
+	    "sec-websocket-accept");
+	struct hfield f[2];
+	struct resp_head ok = { .status = 200, .content_length = -1 };
+	size_t i, n = 0;
+
+	if (acc == NULL || !ws_accept_matches(st->ws_key, WS_KEY_LEN,
+	    acc->value, acc->valuelen)) {
+		st->note = "wrong Sec-WebSocket-Accept from the backend";
+		log_conn(LOG_WARNING, st->h->c, "backend: %s", st->note);
+		release_exchange(st);
+		st->state = H2S_DONE;
+		submit_error(st, 502);
+		st->is_bad = true;
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		if ((acc = headers_find(r->fields, r->nfields, keep[i])) !=
+		    NULL)
+			f[n++] = *acc;
+	ok.fields = f;
+	ok.nfields = n;
+	submit_head(st, &ok);
+}
+
 static void
 on_resp_head(void *fe, const struct resp_head *r)
 {
 	struct h2_stream *st = fe;
 
-	/* RFC 9113 §8.6: 101 is not used in HTTP/2 */
-	if (st->is_bad || r->status == 101)
+	if (st->is_bad)
 		return;
-	submit_head(st, r);
+	if (r->status == 101 && st->req.is_websocket)
+		accept_websocket(st, r);
+	else if (r->status != 101)      /* RFC 9113 §8.6: no 101 in h2 */
+		submit_head(st, r);
 	flush(st->h);
 }
 
@@ -526,6 +566,8 @@ set_pseudo(struct h2_stream *st, const uint8_t *name, size_t namelen,
 		st->req.authoritylen = n;
 	} else if (namelen == 7 && memcmp(name, ":scheme", 7) == 0) {
 		st->req.scheme = v;
+	} else if (namelen == 9 && memcmp(name, ":protocol", 9) == 0) {
+		st->protocol = v;
 	}
 	return 0;
 }
@@ -547,6 +589,40 @@ stream_header(struct h2_stream *st, const uint8_t *name, size_t namelen,
 	return 0;
 }
 
+/* RFC 8441 §4: an extended CONNECT with :protocol websocket becomes the
+ * HTTP/1.1 GET of RFC 6455 §4.1, with a key of our own (the client's h2
+ * request has none); the client's version, protocol and extensions
+ * fields pass as they are. Plain CONNECT and other protocols: refused. */
+static int
+start_websocket(struct h2_stream *st, int *status, const char **why)
+{
+	if (st->protocol == NULL) {
+		*status = 405;
+		*why = "CONNECT is not supported";
+		return -1;
+	}
+	if (strcmp(st->protocol, "websocket") != 0) {
+		*status = 501;
+		*why = "unsupported :protocol";
+		return -1;
+	}
+	*status = 500;
+	*why = "no randomness for Sec-WebSocket-Key";
+	if (ws_make_key(st->ws_key) == -1)
+		return -1;
+	*why = "out of memory";
+	if (add_field(st, (const uint8_t *)"Sec-WebSocket-Key", 17,
+	    (const uint8_t *)st->ws_key, WS_KEY_LEN) == -1)
+		return -1;
+	st->req.method = "GET";
+	st->req.methodlen = 3;
+	st->req.fields = st->fields;
+	st->req.nfields = st->nfields;
+	st->ntrailer_start = st->nfields;
+	st->req.is_websocket = true;
+	return 0;
+}
+
 /* RFC 9113 §8.3.1: Host, when present, must agree with :authority. */
 static int
 check_request(struct h2_stream *st, int *status, const char **why)
@@ -558,11 +634,9 @@ check_request(struct h2_stream *st, int *status, const char **why)
 		*why = "missing :method or :path";
 		return -1;
 	}
-	if (r->methodlen == 7 && memcmp(r->method, "CONNECT", 7) == 0) {
-		*status = 405;
-		*why = "CONNECT is not supported";
+	if (r->methodlen == 7 && memcmp(r->method, "CONNECT", 7) == 0 &&
+	    start_websocket(st, status, why) == -1)
 		return -1;
-	}
 	if (r->authority == NULL && st->host != NULL) {
 		r->authority = st->host;
 		r->authoritylen = st->hostlen;
@@ -983,9 +1057,13 @@ start_session(struct h2_server *h)
 		  (uint32_t)cf->http2_max_frame_size },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
 		  (uint32_t)cf->http2_max_header_list_size },
+		{ NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1 },
 	};
 	int rv = -1;
+	size_t niv = sizeof(iv) / sizeof(iv[0]);
 
+	if (h->c->listen->is_h2_websocket_off)
+		niv--;                  /* no SETTINGS_ENABLE_CONNECT_PROTOCOL */
 	if ((cb = make_callbacks()) == NULL)
 		return -1;
 	if (nghttp2_option_new(&opt) != 0)
@@ -995,7 +1073,7 @@ start_session(struct h2_server *h)
 	if (nghttp2_session_server_new2(&h->session, cb, h, opt) != 0)
 		goto fail_opt;
 	if (nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv,
-	    sizeof(iv) / sizeof(iv[0])) != 0 ||
+	    niv) != 0 ||
 	    nghttp2_session_set_local_window_size(h->session,
 	    NGHTTP2_FLAG_NONE, 0, H2_CONN_WINDOW) != 0)
 		goto fail_opt;

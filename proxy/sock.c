@@ -45,6 +45,8 @@ struct sock {
 	bool is_write_armed;            /* wev is added */
 	bool is_flush_pending;
 	bool is_eof;                    /* no more input will come */
+	bool wants_shutdown;            /* shut writing once output is out */
+	bool is_shut;
 	size_t read_high, write_low;
 	sock_data_fn *on_read, *on_drain;
 	sock_event_fn *on_event;
@@ -254,6 +256,19 @@ write_tls(struct sock *s)
 }
 
 static void
+shut_write(struct sock *s)
+{
+	if (s->is_shut)
+		return;
+	s->is_shut = true;
+	if (s->ssl != NULL)
+		SSL_shutdown(s->ssl);   /* close_notify; reading goes on */
+	else
+		shutdown(s->fd, SHUT_WR);
+	ERR_clear_error();
+}
+
+static void
 do_flush(struct sock *s)
 {
 	size_t left;
@@ -270,6 +285,8 @@ do_flush(struct sock *s)
 	}
 	left = evbuffer_get_length(s->out);
 	arm_write(s, left > 0);
+	if (left == 0 && s->wants_shutdown)
+		shut_write(s);
 	if (left <= s->write_low && s->on_drain != NULL)
 		s->on_drain(s, s->arg);
 }
@@ -482,7 +499,7 @@ destroy(struct sock *s)
 	evbuffer_free(s->in);
 	evbuffer_free(s->out);
 	if (s->ssl != NULL) {
-		if (s->state == SOCK_S_OPEN)
+		if (s->state == SOCK_S_OPEN && !s->is_shut)
 			SSL_shutdown(s->ssl);
 		SSL_free(s->ssl);
 		ERR_clear_error();
@@ -556,6 +573,14 @@ sock_set_read_high(struct sock *s, size_t n)
 {
 	s->read_high = n;
 	update_read(s);
+}
+
+void
+sock_shutdown_write(struct sock *s)
+{
+	s->wants_shutdown = true;
+	if (s->state == SOCK_S_OPEN && evbuffer_get_length(s->out) == 0)
+		shut_write(s);
 }
 
 void

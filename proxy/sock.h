@@ -58,5 +58,8 @@ void sock_set_timeouts(struct sock *s, const struct timeval *read,
 /* Reading pauses while the input holds N bytes or more (0: no limit). */
 void sock_set_read_high(struct sock *s, size_t n);
 void sock_set_write_low(struct sock *s, size_t n);
+/* Half-close: once the queued output is written, nothing more is sent
+ * (shutdown(SHUT_WR), or a TLS close_notify); reading goes on. */
+void sock_shutdown_write(struct sock *s);
 
 #endif

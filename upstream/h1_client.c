@@ -7,6 +7,7 @@
  * only marked, and freed once the current libevent callback is done. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include "sock.h"
@@ -24,6 +25,7 @@
 enum h1c_state {
 	H1C_HEAD = 0,           /* waiting for a (1xx or final) head */
 	H1C_BODY,               /* reading the body */
+	H1C_TUNNEL,             /* after 101: raw bytes both ways */
 	H1C_DONE,               /* response complete */
 	H1C_FAILED,             /* an error was reported */
 };
@@ -41,11 +43,14 @@ struct h1_client {
 	struct evbuffer *body;          /* body bytes for on_body */
 	enum headers_framing framing;   /* of the request body */
 	bool is_head;
+	bool is_upgrade;                /* the request asks for a WebSocket */
+	bool wants_shutdown;            /* the client ended its side */
 	bool has_response;              /* a response byte arrived */
 	bool is_req_done;               /* the whole request was queued */
 	bool is_discarded;              /* not reusable whatever happens */
 	bool is_paused;
 	bool is_eof;                    /* the backend closed; input remains */
+	struct timespec active;         /* tunnel: the last byte either way */
 	short eof_what;                 /* the SOCK_ flags of that */
 	int depth;                      /* nesting of our own callbacks */
 	bool is_freed;                  /* h1_client_free during a callback */
@@ -147,7 +152,8 @@ destroy(struct h1_client *c)
 	bool reusable = c->state == H1C_DONE && !c->is_discarded &&
 	    c->is_req_done && !c->head.wants_close;
 
-	pool_put(c->uc, reusable);
+	if (c->uc != NULL)
+		pool_put(c->uc, reusable);
 	client_release(c);
 }
 
@@ -166,12 +172,25 @@ h1_client_free(struct h1_client *c)
 int
 h1_client_send_head(struct h1_client *c, const struct req_head *h,
     const struct fwd_info *fwd, enum headers_framing framing,
-    uint64_t length, const char **why)
+    uint64_t length, bool upgrade, const char **why)
 {
 	c->framing = framing;
+	c->is_upgrade = upgrade;
 	c->is_req_done = framing == HEADERS_NO_BODY;
 	return headers_write_request(sock_output(c->sk), h, fwd,
-	    c->cf, framing, length, false, why);
+	    c->cf, framing, length, upgrade, why);
+}
+
+struct sock *
+h1_client_take_sock(struct h1_client *c)
+{
+	struct sock *sk = c->sk;
+
+	c->sk = NULL;
+	pool_detach(c->uc);
+	c->uc = NULL;
+	c->state = H1C_DONE;
+	return sk;
 }
 
 void
@@ -183,6 +202,8 @@ h1_client_send_body(struct h1_client *c, struct evbuffer *data)
 		h1_write_chunk(out, data);
 	else
 		evbuffer_add_buffer(out, data);
+	if (c->state == H1C_TUNNEL)
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
 }
 
 /* The whole request is queued: from now on a silent backend times out. */
@@ -193,6 +214,13 @@ h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
 	struct timeval rt = tv_ms(c->cf->backend_read_timeout);
 	struct timeval wt = tv_ms(c->cf->backend_write_timeout);
 
+	if (c->is_upgrade) {
+		/* the client half-closed its side of the tunnel */
+		c->wants_shutdown = true;
+		if (c->state == H1C_TUNNEL)
+			sock_shutdown_write(c->sk);
+		return;
+	}
 	if (c->framing == HEADERS_CHUNKED)
 		h1_write_last_chunk(sock_output(c->sk), trailers,
 		    n);
@@ -203,6 +231,8 @@ h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
 size_t
 h1_client_pending(const struct h1_client *c)
 {
+	if (c->sk == NULL)
+		return 0;
 	return evbuffer_get_length(sock_output(c->sk));
 }
 
@@ -262,6 +292,38 @@ finish(struct h1_client *c)
 }
 
 /* One head: 1xx heads are passed on and the next head awaited. */
+/* RFC 9110 §15.2.2: after 101 the connection speaks the new protocol;
+ * its bytes go up as body until the backend closes. An idle tunnel
+ * ends after tunnel_timeout. */
+static int
+start_tunnel(struct h1_client *c)
+{
+	struct timeval t = tv_ms(c->cf->tunnel_timeout);
+
+	if (!c->is_upgrade) {
+		fail(c, H1C_BAD_RESPONSE, "101 without an upgrade request");
+		return -1;
+	}
+	c->state = H1C_TUNNEL;
+	c->is_discarded = true;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
+	sock_set_timeouts(c->sk, &t, NULL);
+	if (c->wants_shutdown)
+		sock_shutdown_write(c->sk);
+	return 0;
+}
+
+static int
+read_tunnel(struct h1_client *c, struct evbuffer *in)
+{
+	if (evbuffer_get_length(in) == 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
+	evbuffer_add_buffer(c->body, in);
+	c->ops->on_body(c->arg, c->body);
+	return -1;
+}
+
 static int
 read_head(struct h1_client *c, struct evbuffer *in)
 {
@@ -277,6 +339,10 @@ read_head(struct h1_client *c, struct evbuffer *in)
 		return -1;
 	}
 	c->ops->on_head(c->arg, &c->head);
+	if (c->is_freed || c->sk == NULL)
+		return -1;              /* the exchange took the socket */
+	if (c->head.status == 101)
+		return start_tunnel(c);
 	if (c->head.status < 200) {
 		h1_reader_init(&c->reader, true, c->arena);
 		c->reader.is_head_request = c->is_head;
@@ -321,6 +387,9 @@ process(struct h1_client *c)
 				break;
 		} else if (c->state == H1C_BODY) {
 			if (read_body(c, in) == -1)
+				break;
+		} else if (c->state == H1C_TUNNEL) {
+			if (read_tunnel(c, in) == -1)
 				break;
 		} else {
 			break;
@@ -372,10 +441,33 @@ end_of_input(struct h1_client *c)
 		fail(c, H1C_CLOSED_EARLY, why);
 	else if (c->state == H1C_HEAD)
 		fail(c, H1C_BAD_RESPONSE, "backend closed inside the head");
+	else if (c->state == H1C_TUNNEL && !(c->eof_what & SOCK_ERROR))
+		finish(c);
+	else if (c->state == H1C_TUNNEL)
+		fail(c, H1C_CLOSED_MIDBODY, why);
 	else if (c->reader.body == H1_BODY_UNTIL_CLOSE)
 		finish(c);
 	else
 		fail(c, H1C_CLOSED_MIDBODY, "backend closed mid-body");
+}
+
+/* The backend was silent for a while: a tunnel ends only once neither
+ * side sent anything for tunnel_timeout. 1 if it goes on. */
+static int
+tunnel_alive(struct h1_client *c)
+{
+	struct timespec now;
+	int64_t idle, limit = c->cf->tunnel_timeout;
+	struct timeval left;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	idle = (now.tv_sec - c->active.tv_sec) * 1000 +
+	    (now.tv_nsec - c->active.tv_nsec) / 1000000;
+	if (idle >= limit)
+		return 0;
+	left = tv_ms((unsigned)(limit - idle));
+	sock_set_timeouts(c->sk, &left, NULL);
+	return 1;
 }
 
 static void
@@ -385,7 +477,10 @@ on_event(struct sock *sk, short what, void *arg)
 
 	(void)sk;
 	c->depth++;
-	if (what & SOCK_TIMEOUT)
+	if (what & SOCK_TIMEOUT && c->state == H1C_TUNNEL) {
+		if (!tunnel_alive(c))
+			fail(c, H1C_TIMEOUT, "tunnel idle timeout");
+	} else if (what & SOCK_TIMEOUT)
 		fail(c, what & SOCK_READING ? H1C_TIMEOUT :
 		    H1C_WRITE_FAILED, what & SOCK_READING ?
 		    "backend read timed out" : "backend write timed out");

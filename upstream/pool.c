@@ -203,6 +203,12 @@ fail_r:
 }
 
 void
+pool_detach(struct upconn *uc)
+{
+	free(uc);
+}
+
+void
 pool_cancel(struct pool_req *r)
 {
 	upconn_free(r->uc);

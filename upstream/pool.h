@@ -28,6 +28,8 @@ struct pool_req *pool_connect(struct pool *p, pool_ready_fn *ready,
 void pool_cancel(struct pool_req *r);   /* READY is then never called */
 /* Takes UC back: kept idle if REUSABLE and there is room, else closed. */
 void pool_put(struct upconn *uc, bool reusable);
+/* Forgets UC; its socket (upconn_sock) is now the caller's alone. */
+void pool_detach(struct upconn *uc);
 
 struct sock *upconn_sock(struct upconn *uc);
 bool upconn_is_reused(const struct upconn *uc); /* came from pool_take */

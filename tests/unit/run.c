@@ -12,6 +12,7 @@ main(void)
 	srunner_add_suite(sr, headers_suite());
 	srunner_add_suite(sr, backend_suite());
 	srunner_add_suite(sr, h1_suite());
+	srunner_add_suite(sr, ws_suite());
 	srunner_add_suite(sr, tls_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -10,6 +10,7 @@ Suite *conf_suite(void);
 Suite *headers_suite(void);
 Suite *backend_suite(void);
 Suite *h1_suite(void);
+Suite *ws_suite(void);
 Suite *tls_suite(void);
 
 #endif
