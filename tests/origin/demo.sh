@@ -19,7 +19,7 @@ stop() {
 	rm -rf "$tmp"
 }
 trap stop EXIT
-trap 'exit 130' INT TERM
+trap 'echo; echo "demo: stopped"; exit 0' INT TERM
 
 for f in build/origin ./portico; do
 	if [ ! -x "$f" ]; then
