@@ -144,6 +144,41 @@ run_spawn(char *const argv[])
 	return spawn_io(argv, "/dev/null", "/dev/null");
 }
 
+pid_t
+run_spawn_io(char *const argv[], const char *out, const char *err)
+{
+	return spawn_io(argv, out, err);
+}
+
+int
+run_wait_rss(pid_t pid, int timeout_ms, pid_t watch, long *max_kb)
+{
+	int64_t end = now_ms() + timeout_ms, next = 0;
+	int status;
+	long kb;
+	pid_t r;
+
+	*max_kb = -1;
+	for (;;) {
+		if (now_ms() >= next) {
+			next = now_ms() + 100;
+			if ((kb = proc_rss_kb(watch)) > *max_kb)
+				*max_kb = kb;
+		}
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return exit_code(status);
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (now_ms() >= end)
+			break;
+		sleep_ms(5);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
 /* Copies file PATH into OUT (cap bytes with the NUL), then removes it. */
 static void
 slurp(const char *path, char *out, size_t cap)
@@ -179,6 +214,15 @@ run_argv(char *const argv[], char *out, size_t cap, char *err,
 	slurp(opath, out, cap);
 	slurp(epath, err, errcap);
 	return rc;
+}
+
+int
+run_sh(const char *cmd, char *out, size_t cap, char *err, size_t errcap,
+    int timeout_ms)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+
+	return run_argv(argv, out, cap, err, errcap, timeout_ms);
 }
 
 int
@@ -308,6 +352,53 @@ harness_teardown(void)
 	harness_dir[0] = '\0';
 }
 
+void
+harness_file(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/%s", harness_dir, name);
+}
+
+/* Runs the openssl CLI with ARGS in harness_dir; asserts success. */
+static void
+openssl_run(const char *args)
+{
+	char cmd[1024], err[4096];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && openssl %s", harness_dir, args);
+	rc = run_sh(cmd, NULL, 0, err, sizeof(err), 30000);
+	ck_assert_msg(rc == 0, "openssl %s: exit %d: %s", args, rc, err);
+}
+
+void
+harness_certs(void)
+{
+	openssl_run("req -x509 -newkey rsa:2048 -nodes -keyout a.key "
+	    "-out a.pem -days 30 -subj /CN=a.test "
+	    "-addext subjectAltName=DNS:a.test,DNS:*.a.test");
+	openssl_run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout b.key -out b.pem -days 30 -subj /CN=b.test "
+	    "-addext subjectAltName=DNS:b.test");
+	openssl_run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+	    "-nodes -keyout aec.key -out aec.pem -days 30 -subj /CN=a.test "
+	    "-addext subjectAltName=DNS:a.test,DNS:*.a.test");
+	openssl_run("genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
+	    "-out other.key");
+}
+
+const char *
+harness_tls_block(const char *extra)
+{
+	static char block[4 * HARNESS_PATH + 1024];
+	const char *d = harness_dir;
+
+	snprintf(block, sizeof(block), "tls {\n"
+	    "\tcertificate %s/a.pem %s/a.key\n"
+	    "\tcertificate %s/b.pem %s/b.key\n%s}\n", d, d, d, d,
+	    extra != NULL ? extra : "");
+	return block;
+}
+
 struct stats
 origin_stats(const struct origin *o)
 {
@@ -355,6 +446,8 @@ write_conf(struct proxy *p, const char *fmt, va_list ap)
 	    "error_log %s debug\n", p->port, p->access_log,
 	    p->access_format != NULL ? p->access_format : "json",
 	    p->error_log);
+	if (p->tls_port > 0)
+		fprintf(f, "listen 127.0.0.1:%d tls\n", p->tls_port);
 	vfprintf(f, fmt, ap);
 	fclose(f);
 }
@@ -365,7 +458,8 @@ wait_ready(const struct proxy *p)
 {
 	int64_t end = now_ms() + START_WAIT_MS;
 
-	while (!can_connect(p->port)) {
+	while (!can_connect(p->port) ||
+	    (p->tls_port > 0 && !can_connect(p->tls_port))) {
 		if (waitpid(p->pid, NULL, WNOHANG) != 0)
 			return 1;
 		if (now_ms() >= end)
@@ -383,8 +477,9 @@ lost_port(const struct proxy *p)
 	    file_wait_for(p->error_log, "Address already in use", 0);
 }
 
-void
-proxy_start(struct proxy *p, const char *fmt, ...)
+/* proxy_start and proxy_start_tls: IS_TLS adds the TLS listener. */
+static void
+start_v(struct proxy *p, bool is_tls, const char *fmt, va_list ap0)
 {
 
 	char *argv[] = { (char *)env_or("PORTICO", "./portico"), "-c",
@@ -403,7 +498,10 @@ proxy_start(struct proxy *p, const char *fmt, ...)
 	snprintf(out, sizeof(out), "%s/stdout", p->dir);
 	for (attempt = 1; ; attempt++) {
 		p->port = free_port();
-		va_start(ap, fmt);
+		p->tls_port = 0;
+		while (is_tls && (p->tls_port == 0 || p->tls_port == p->port))
+			p->tls_port = free_port();
+		va_copy(ap, ap0);
 		write_conf(p, fmt, ap);
 		va_end(ap);
 		p->pid = spawn_io(argv, out, p->stderr_path);
@@ -417,6 +515,26 @@ proxy_start(struct proxy *p, const char *fmt, ...)
 		ck_abort_msg("portico did not start on port %d (%s)", p->port,
 		    rc == 1 ? "it exited" : "timeout");
 	}
+}
+
+void
+proxy_start(struct proxy *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	start_v(p, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+proxy_start_tls(struct proxy *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	start_v(p, true, fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -698,4 +816,42 @@ proc_rss_kb(pid_t pid)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* ---- origin WebSocket figures ---- */
+
+/* GET PATH from O's TCP listener: its 200 body into *R. */
+static void
+origin_get(const struct origin *o, const char *path, struct resp *r)
+{
+	char req[256];
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: origin\r\n"
+	    "Connection: close\r\n\r\n", path);
+	rawc_fetch(o->port, req, r);
+	ck_assert_msg(r->status == 200, "origin %s: status %d: %s", path,
+	    r->status, r->body != NULL ? r->body : "");
+}
+
+long
+origin_stat(const struct origin *o, const char *key)
+{
+	struct resp r;
+	long v;
+
+	origin_get(o, "/stats", &r);
+	v = (long)json_num(r.body, key);
+	ck_assert_msg(v >= 0, "stats has no %s: %s", key, r.body);
+	resp_free(&r);
+	return v;
+}
+
+void
+origin_ws_last(const struct origin *o, char *out, size_t cap)
+{
+	struct resp r;
+
+	origin_get(o, "/ws-last", &r);
+	snprintf(out, cap, "%s", r.body);
+	resp_free(&r);
 }

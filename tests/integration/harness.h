@@ -36,6 +36,7 @@ struct proxy {
 	char access_log[HARNESS_PATH];
 	char error_log[HARNESS_PATH];
 	char stderr_path[HARNESS_PATH];
+	int tls_port;                   /* proxy_start_tls: its TLS listener */
 };
 
 extern struct origin origins[HARNESS_ORIGINS];
@@ -49,6 +50,17 @@ bool harness_is_asan(void);             /* PORTICO_ASAN=1 in the env */
 /* A fresh directory under harness_dir, unique per test process. */
 void harness_mkdir(char *out, size_t cap, const char *what);
 
+/* Unchecked fixture after harness_setup: test certificates made with the
+ * openssl CLI in harness_dir: "a" (RSA, DNS a.test and *.a.test), "b"
+ * (ECDSA P-256, DNS b.test), "aec" (ECDSA P-256, the names of "a"), and
+ * "other.key", an RSA key that matches none: NAME.pem and NAME.key. */
+void harness_certs(void);
+/* harness_dir/NAME, e.g. harness_file(buf, sizeof(buf), "a.pem"). */
+void harness_file(char *out, size_t cap, const char *name);
+/* "tls {\n certificate a.pem a.key\n certificate b.pem b.key\n" with
+ * full paths, then EXTRA's lines, then "}\n"; static storage. */
+const char *harness_tls_block(const char *extra);
+
 /* Reads /stats over a connection of its own (counted in the next call). */
 struct stats origin_stats(const struct origin *o);
 
@@ -56,6 +68,10 @@ struct stats origin_stats(const struct origin *o);
  * FMT's text (backends, routes, limits), starts portico on it and waits
  * until it accepts. Asserts on failure, printing portico's stderr. */
 void proxy_start(struct proxy *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Same, with a second listener, 127.0.0.1:p->tls_port tls, written
+ * before FMT's text (which holds the tls block: see harness_tls_block). */
+void proxy_start_tls(struct proxy *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* SIGTERM, waits (bounded, then SIGKILL) and asserts exit status 0,
  * which under ASan also means no leak report. */
@@ -80,6 +96,15 @@ int curl(char *out, size_t cap, ...) __attribute__((sentinel));
 /* Runs ARGV in the background, stdout to /dev/null; reap with run_wait. */
 pid_t run_spawn(char *const argv[]);
 int run_wait(pid_t pid, int timeout_ms);        /* as run_argv */
+/* /bin/sh -c CMD, as run_argv (for pipes). */
+int run_sh(const char *cmd, char *out, size_t cap, char *err, size_t errcap,
+    int timeout_ms);
+/* Runs ARGV in the background, stdout and stderr into the files OUT and
+ * ERR; reap with run_wait or run_wait_rss. */
+pid_t run_spawn_io(char *const argv[], const char *out, const char *err);
+/* As run_wait, sampling the VmRSS of WATCH every 100 ms meanwhile; the
+ * largest sample in kB goes into *MAX_KB (-1 if none). */
+int run_wait_rss(pid_t pid, int timeout_ms, pid_t watch, long *max_kb);
 
 char *file_read(const char *path, size_t *len); /* malloc'd, NUL-ended */
 void file_write(const char *path, const void *p, size_t n);
@@ -96,5 +121,12 @@ long proc_rss_kb(pid_t pid);    /* VmRSS, -1 if gone */
 int free_port(void);            /* a 127.0.0.1 port nobody listens on */
 int64_t now_ms(void);           /* monotonic */
 void sleep_ms(int ms);
+
+/* The number value of KEY in O's /stats ("ws_sessions", "ws_open"),
+ * read over a connection of its own; asserts it is there. */
+long origin_stat(const struct origin *o, const char *key);
+/* O's /ws-last, the last WebSocket upgrade it received as it received
+ * it, into OUT (NUL-terminated); asserts a 200. Counts as a request. */
+void origin_ws_last(const struct origin *o, char *out, size_t cap);
 
 #endif

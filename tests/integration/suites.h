@@ -9,5 +9,8 @@ Suite *routing_suite(void);     /* test_routing.c: hosts, paths, bodies */
 Suite *errors_suite(void);      /* test_errors.c: client and backend errors */
 Suite *logs_suite(void);        /* test_logs.c: -t, access and error logs */
 Suite *memory_suite(void);      /* test_memory.c: 1 GiB through, RSS bound */
+Suite *tls_suite(void);         /* test_tls.c: ALPN, SNI, versions, resumption */
+Suite *h2_suite(void);          /* test_h2.c: the HTTP/2 frontend */
+Suite *ws_suite(void);          /* test_ws.c: WebSocket tunnels, h1 and h2 */
 
 #endif
