@@ -39,6 +39,7 @@ enum exch_state {
 
 struct exchange {
 	struct worker *w;
+	struct epoch *epoch;            /* a reference: its backends are ours */
 	const struct conf *cf;
 	const struct req_head *h;
 	struct arena *arena;
@@ -374,6 +375,7 @@ exchange_alloc(void)
 static void
 exchange_release(struct exchange *x)
 {
+	epoch_unref(x->epoch);
 	evbuffer_drain(x->pending, evbuffer_get_length(x->pending));
 	if (ncache < EXCH_CACHE) {
 		cache[ncache++] = x;
@@ -395,11 +397,12 @@ exchange_cache_free(void)
 }
 
 struct exchange *
-exchange_new(struct worker *w, const struct conf *cf,
-    const struct req_head *h, struct arena *arena,
+exchange_new(struct epoch *e, const struct req_head *h, struct arena *arena,
     const struct fwd_info *fwd, const struct exchange_ops *ops, void *fe,
     int *status, const char **why)
 {
+	const struct conf *cf = epoch_conf(e);
+	struct worker *w = epoch_worker(e);
 	const struct conf_route *rt;
 	struct exchange *x;
 	const char *host, *path;
@@ -423,7 +426,8 @@ exchange_new(struct worker *w, const struct conf *cf,
 	x->fwd = *fwd;
 	x->ops = ops;
 	x->fe = fe;
-	x->be = worker_backend(w, rt->backend);
+	x->epoch = epoch_ref(e);
+	x->be = epoch_backend(e, rt->backend);
 	x->framing = pick_framing(h);
 	x->upstream_us = -1;
 	event_assign(&x->fail_ev, worker_base(w), -1, 0, on_failed_start, x);

@@ -61,6 +61,7 @@ struct h2_stream {
 	uint32_t hostlen;
 	const char *protocol;           /* RFC 8441 :protocol, or NULL */
 	char ws_key[WS_KEY_LEN + 1];    /* the key we sent the backend */
+	struct epoch *epoch;            /* the worker's when the stream began */
 	struct exchange *x;
 	struct evbuffer *in;            /* request DATA on its way */
 	struct evbuffer *out;           /* response body for DATA frames */
@@ -159,6 +160,7 @@ stream_new(struct h2_server *h, int32_t id)
 	st->h = h;
 	st->id = id;
 	st->upstream_us = -1;
+	st->epoch = epoch_ref(worker_epoch(h->c->w));
 	arena_init(&st->arena);
 	st->start_us = worker_now_us(h->c->w);
 	h->nstreams++;
@@ -226,6 +228,7 @@ stream_free(struct h2_stream *st)
 	evbuffer_free(st->in);
 	evbuffer_free(st->out);
 	arena_fini(&st->arena);
+	epoch_unref(st->epoch);
 	free(st);
 	if (--h->nstreams == 0 && !h->is_closing) {
 		struct timeval tv = tv_ms(h->cf->keepalive_timeout);
@@ -688,7 +691,8 @@ start_exchange(struct h2_stream *st, bool is_end)
 	}
 	if (st->req.scheme == NULL)
 		st->req.scheme = h->c->is_tls ? "https" : "http";
-	st->x = exchange_new(h->c->w, h->cf, &st->req, &st->arena, &fwd,
+	worker_count_request(h->c->w);
+	st->x = exchange_new(st->epoch, &st->req, &st->arena, &fwd,
 	    &exchange_ops, st, &status, &why);
 	if (st->x == NULL) {
 		st->note = why;
@@ -1062,7 +1066,7 @@ start_session(struct h2_server *h)
 	int rv = -1;
 	size_t niv = sizeof(iv) / sizeof(iv[0]);
 
-	if (h->c->listen->is_h2_websocket_off)
+	if (h->c->listen.is_h2_websocket_off)
 		niv--;                  /* no SETTINGS_ENABLE_CONNECT_PROTOCOL */
 	if ((cb = make_callbacks()) == NULL)
 		return -1;
@@ -1118,6 +1122,14 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	sock_read_enable(sk, true);
 	on_read(sk, h);
 	return h;
+}
+
+/* Graceful stop: GOAWAY; the streams in flight finish, then it closes. */
+void
+h2_server_drain(struct h2_server *h)
+{
+	goaway(h, "shutting down");
+	flush(h);
 }
 
 void
