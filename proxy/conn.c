@@ -216,6 +216,42 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+/* Lingering close: a client may still be sending (a body we refused, a
+ * pipelined request): closing now would make the kernel answer with a
+ * reset that can destroy our last response before the client reads it.
+ * So: send FIN, read and discard for a while, then close. */
+#define CONN_LINGER_MS 2000
+
+static void
+on_linger_read(struct sock *sk, void *arg)
+{
+	(void)arg;
+	evbuffer_drain(sock_input(sk), evbuffer_get_length(sock_input(sk)));
+}
+
+static void
+on_linger_event(struct sock *sk, short what, void *arg)
+{
+	(void)sk;
+	conn_close(arg, what & SOCK_TIMEOUT ? "linger timeout" : "done");
+}
+
+void
+conn_linger(struct conn *c)
+{
+	struct timeval tv = { CONN_LINGER_MS / 1000,
+	    CONN_LINGER_MS % 1000 * 1000 };
+
+	if (c->state == CONN_CLOSING)
+		return;
+	evbuffer_drain(sock_input(c->sk), evbuffer_get_length(sock_input(c->sk)));
+	sock_setcb(c->sk, on_linger_read, NULL, on_linger_event, c);
+	sock_set_read_high(c->sk, 0);
+	sock_set_timeouts(c->sk, &tv, NULL);
+	sock_read_enable(c->sk, true);
+	sock_shutdown_write(c->sk);
+}
+
 void
 conn_refresh(struct conn *c)
 {

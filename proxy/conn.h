@@ -59,6 +59,9 @@ void conn_drain(struct conn *c);
 /* Ends C for WHY (a log line at debug level): I/O stops now, the free
  * happens from the loop after the current callback returns. */
 void conn_close(struct conn *c, const char *why);
+/* Once everything queued is sent: FIN, then discard what the client still
+ * sends until it closes (or 2 s), then conn_close. */
+void conn_linger(struct conn *c);
 /* Frees C at once; only for a stopping worker. */
 void conn_free(struct conn *c);
 const char *conn_tag(const struct conn *c);

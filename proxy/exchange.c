@@ -54,6 +54,9 @@ struct exchange {
 	struct evbuffer *pending;       /* body bytes before hc exists */
 	enum headers_framing framing;
 	bool is_req_ended;
+	bool is_holding;                /* a body of unknown length is being
+	                                 * gathered before any connect */
+	uint64_t length;                /* Content-Length for the backend */
 	const struct hfield *trailers;
 	size_t ntrailers;
 	bool has_sent_body;             /* a body byte went to a backend */
@@ -183,7 +186,7 @@ static const struct h1_client_ops client_ops = {
 static uint64_t
 body_length(const struct exchange *x)
 {
-	return x->h->content_length > 0 ? (uint64_t)x->h->content_length : 0;
+	return x->length;
 }
 
 /* UC is connected: the request goes out on it. */
@@ -288,6 +291,16 @@ target_authority(const struct req_head *h, const char **a, size_t *n)
 		end = memchr(p, '?', len - (size_t)(p - t));
 	*a = p;
 	*n = (size_t)((end != NULL ? end : t + len) - p);
+}
+
+/* Starts the backend side from a frontend's call: a failure right away
+ * is told from the loop, as the frontend still holds on to x. */
+static void
+begin(struct exchange *x)
+{
+	x->is_starting = true;
+	start_attempt(x);
+	x->is_starting = false;
 }
 
 /* Host without port (and without the brackets of an IPv6 literal). */
@@ -429,11 +442,16 @@ exchange_new(struct epoch *e, const struct req_head *h, struct arena *arena,
 	x->epoch = epoch_ref(e);
 	x->be = epoch_backend(e, rt->backend);
 	x->framing = pick_framing(h);
+	x->length = h->content_length > 0 ? (uint64_t)h->content_length : 0;
+	/* A body without a length is gathered first (up to the high-water
+	 * mark): a small one then goes with a Content-Length, and one over
+	 * a small client_max_body_size is refused before any backend sees
+	 * a byte of it. */
+	x->is_holding = x->framing == HEADERS_CHUNKED;
 	x->upstream_us = -1;
 	event_assign(&x->fail_ev, worker_base(w), -1, 0, on_failed_start, x);
-	x->is_starting = true;
-	start_attempt(x);
-	x->is_starting = false;
+	if (!x->is_holding)
+		begin(x);
 	return x;
 }
 
@@ -461,6 +479,11 @@ exchange_request_body(struct exchange *x, struct evbuffer *data)
 	if (x->hc == NULL || (x->state != EXCH_SENDING &&
 	    x->state != EXCH_RESPONDING)) {
 		evbuffer_add_buffer(x->pending, data);
+		if (x->is_holding &&
+		    evbuffer_get_length(x->pending) > EXCH_BODY_HIGH) {
+			x->is_holding = false;  /* too big to hold: stream it */
+			begin(x);
+		}
 		return;
 	}
 	x->has_sent_body = true;
@@ -474,6 +497,15 @@ exchange_request_end(struct exchange *x, const struct hfield *trailers,
 	x->is_req_ended = true;
 	x->trailers = trailers;
 	x->ntrailers = n;
+	if (x->is_holding) {
+		x->is_holding = false;
+		if (n == 0) {           /* trailers need chunked framing */
+			x->framing = HEADERS_LENGTH;
+			x->length = evbuffer_get_length(x->pending);
+		}
+		begin(x);
+		return;
+	}
 	if (x->hc != NULL && (x->state == EXCH_SENDING ||
 	    x->state == EXCH_RESPONDING))
 		h1_client_send_end(x->hc, trailers, n);

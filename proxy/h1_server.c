@@ -166,7 +166,7 @@ linger(struct h1_server *s)
 	sock_read_enable(s->sk, false);
 	sock_set_write_low(s->sk, 0);
 	if (evbuffer_get_length(sock_output(s->sk)) == 0)
-		conn_close(s->c, "done");
+		conn_linger(s->c);
 }
 
 /* The response is complete (or failed): log it, then next request. */
@@ -580,7 +580,7 @@ on_write(struct sock *sk, void *arg)
 	size_t left = evbuffer_get_length(sock_output(sk));
 
 	if (s->state == H1S_LINGER && left == 0) {
-		conn_close(s->c, "done");
+		conn_linger(s->c);
 		return;
 	}
 	if (s->is_resp_paused && left <= H1S_OUT_LOW) {

@@ -929,7 +929,7 @@ maybe_close(struct h2_server *h)
 	if (evbuffer_get_length(out) > 0)
 		return;         /* on_write comes back when it is sent */
 	h->is_closing = true;
-	conn_close(h->c, "http2 session ended");
+	conn_linger(h->c);              /* the GOAWAY must reach the client */
 }
 
 /* Sends what nghttp2 has queued; never nested. */
