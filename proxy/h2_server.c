@@ -18,6 +18,7 @@
  * re-entered (see flush).
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -53,7 +54,6 @@ struct h2_stream {
 	struct h2_server *h;
 	int32_t id;
 	enum h2_stream_state state;
-	struct arena arena;
 	struct req_head req;
 	struct hfield *fields;          /* request fields, then trailers */
 	size_t nfields, cap, ntrailer_start;
@@ -84,6 +84,7 @@ struct h2_stream {
 	const char *note;
 	TAILQ_ENTRY(h2_stream) resume_link;
 	TAILQ_ENTRY(h2_stream) link;    /* in h2_server.streams */
+	struct arena arena;             /* last: not cleared on reuse */
 };
 
 struct h2_server {
@@ -144,11 +145,27 @@ goaway(struct h2_server *h, const char *why)
 
 /* Streams. */
 
+/* A worker reuses freed streams and their buffers: a stream costs no
+ * malloc in the steady state. */
+#define H2_STREAM_CACHE 256
+static __thread struct h2_stream *cache[H2_STREAM_CACHE];
+static __thread unsigned ncache;
+
 static struct h2_stream *
-stream_new(struct h2_server *h, int32_t id)
+stream_alloc(void)
 {
 	struct h2_stream *st;
+	struct evbuffer *in, *out;
 
+	if (ncache > 0) {
+		st = cache[--ncache];
+		in = st->in;
+		out = st->out;
+		memset(st, 0, offsetof(struct h2_stream, arena));
+		st->in = in;
+		st->out = out;
+		return st;
+	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
 	if ((st->in = evbuffer_new()) == NULL ||
@@ -157,6 +174,43 @@ stream_new(struct h2_server *h, int32_t id)
 		free(st);
 		return NULL;
 	}
+	return st;
+}
+
+static void
+stream_release(struct h2_stream *st)
+{
+	arena_fini(&st->arena);
+	evbuffer_drain(st->in, evbuffer_get_length(st->in));
+	evbuffer_drain(st->out, evbuffer_get_length(st->out));
+	if (ncache < H2_STREAM_CACHE) {
+		cache[ncache++] = st;
+		return;
+	}
+	evbuffer_free(st->in);
+	evbuffer_free(st->out);
+	free(st);
+}
+
+void
+h2_server_cache_free(void)
+{
+	while (ncache > 0) {
+		struct h2_stream *st = cache[--ncache];
+
+		evbuffer_free(st->in);
+		evbuffer_free(st->out);
+		free(st);
+	}
+}
+
+static struct h2_stream *
+stream_new(struct h2_server *h, int32_t id)
+{
+	struct h2_stream *st;
+
+	if ((st = stream_alloc()) == NULL)
+		return NULL;
 	st->h = h;
 	st->id = id;
 	st->upstream_us = -1;
@@ -225,11 +279,8 @@ stream_free(struct h2_stream *st)
 	TAILQ_REMOVE(&h->streams, st, link);
 	release_exchange(st);
 	log_stream(st);
-	evbuffer_free(st->in);
-	evbuffer_free(st->out);
-	arena_fini(&st->arena);
 	epoch_unref(st->epoch);
-	free(st);
+	stream_release(st);
 	if (--h->nstreams == 0 && !h->is_closing) {
 		struct timeval tv = tv_ms(h->cf->keepalive_timeout);
 

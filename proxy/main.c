@@ -3,6 +3,7 @@
  * listeners, starts the workers, then handles signals: SIGHUP reloads in
  * process, SIGTERM/SIGINT stop gracefully (a second one at once),
  * SIGUSR1 reopens the logs. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,9 @@ run(struct state *st)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* buffers come and go per request: keep freed memory instead of
+	 * returning it to the kernel and faulting it back in */
+	mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
 	if ((st->base = event_base_new()) == NULL)
 		return 1;
 	for (i = 0; i < 4; i++) {

@@ -25,6 +25,7 @@
 #include "conn.h"
 #include "exchange.h"
 #include "h1_client.h"
+#include "h2_server.h"
 #include "listeners.h"
 #include "log.h"
 #include "pool.h"
@@ -435,6 +436,7 @@ worker_main(void *arg)
 		conn_free(c);
 	exchange_cache_free();
 	h1_client_cache_free();
+	h2_server_cache_free();
 	tell_main('x');
 	return NULL;
 }

@@ -42,10 +42,15 @@ struct pool {
 	TAILQ_ENTRY(pool) link;         /* in set.pools */
 	unsigned max_idle;
 	unsigned nidle;
+	struct event *trim_ev;          /* closes idle ones above max_idle */
 	struct timeval idle_timeout;
 	struct timeval connect_timeout;
-	TAILQ_HEAD(, upconn) idle;
+	TAILQ_HEAD(upconn_list, upconn) idle;
 };
+
+#define POOL_TRIM_SECONDS 2
+
+static void on_trim(evutil_socket_t fd, short what, void *arg);
 
 struct pool_set {
 	struct event_base *base;
@@ -102,6 +107,10 @@ pool_get(struct pool_set *ps, const struct conf_addr *addr,
 	p->refs = 1;
 	configure(p, cf);
 	TAILQ_INIT(&p->idle);
+	if ((p->trim_ev = evtimer_new(ps->base, on_trim, p)) == NULL) {
+		free(p);
+		return NULL;
+	}
 	TAILQ_INSERT_TAIL(&ps->pools, p, link);
 	return p;
 }
@@ -118,6 +127,8 @@ pool_free(struct pool *p)
 {
 	struct upconn *uc;
 
+	if (p->trim_ev != NULL)
+		event_free(p->trim_ev);
 	while ((uc = TAILQ_FIRST(&p->idle)) != NULL) {
 		TAILQ_REMOVE(&p->idle, uc, link);
 		upconn_free(uc);
@@ -191,7 +202,7 @@ pool_put(struct upconn *uc, bool reusable)
 {
 	struct pool *p = uc->pool;
 
-	if (!reusable || p->nidle >= p->max_idle || p->refs == 1 ||
+	if (!reusable || p->max_idle == 0 || p->refs == 1 ||
 	    evbuffer_get_length(sock_input(uc->sk)) > 0 ||
 	    evbuffer_get_length(sock_output(uc->sk)) > 0) {
 		upconn_free(uc);
@@ -206,6 +217,30 @@ pool_put(struct upconn *uc, bool reusable)
 	TAILQ_INSERT_HEAD(&p->idle, uc, link);
 	p->nidle++;
 	p->refs--;                      /* idle: no longer in use */
+	if (p->nidle > p->max_idle && !evtimer_pending(p->trim_ev, NULL)) {
+		struct timeval tv = { POOL_TRIM_SECONDS, 0 };
+
+		evtimer_add(p->trim_ev, &tv);
+	}
+}
+
+/* An h2 client's burst of streams finishes in one loop pass and comes
+ * back a moment later: closing whatever goes over max_idle at once would
+ * mean reconnecting for the next burst. The surplus is closed only if it
+ * is still idle a little later, coldest first. */
+static void
+on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool *p = arg;
+	struct upconn *uc;
+
+	(void)fd;
+	(void)what;
+	while (p->nidle > p->max_idle &&
+	    (uc = TAILQ_LAST(&p->idle, upconn_list)) != NULL) {
+		unlink_idle(uc);
+		upconn_free(uc);
+	}
 }
 
 static void
