@@ -2,6 +2,7 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= cc
 PKGS := libevent libevent_openssl libevent_pthreads libnghttp2 openssl libsystemd
 LLHTTP_DIR ?= /usr/share/llhttp
@@ -22,7 +23,8 @@ MODULES := config/conf.c tls/tls.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
 	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/exchange.c \
-	proxy/conn.c proxy/worker.c upstream/backend.c upstream/pool.c \
+	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \
+	upstream/backend.c upstream/pool.c \
 	upstream/h1_client.c
 LLHTTP_SRC := $(wildcard $(LLHTTP_DIR)/*.c)
 
@@ -105,19 +107,29 @@ bench: deps
 	$(MAKE) all
 	tests/bench/run.sh
 
+# The unit's paths follow PREFIX and SYSCONFDIR; an existing
+# portico.conf is never overwritten.
 install: portico
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(SYSCONFDIR)/portico
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/portico $(DESTDIR)$(UNITDIR)
 	install -m 755 portico $(DESTDIR)$(PREFIX)/sbin/portico
 	install -m 644 man/portico.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 man/portico.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	sed -e 's|/usr/local/sbin/portico|$(PREFIX)/sbin/portico|g' \
+		-e 's|/etc/portico/|$(SYSCONFDIR)/portico/|g' \
+		config/portico.service > $(DESTDIR)$(UNITDIR)/portico.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/portico.service
+	install -m 644 config/portico.socket $(DESTDIR)$(UNITDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/portico/portico.conf ] || \
 		install -m 644 config/portico.conf $(DESTDIR)$(SYSCONFDIR)/portico/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/portico \
 		$(DESTDIR)$(PREFIX)/share/man/man8/portico.8 \
-		$(DESTDIR)$(PREFIX)/share/man/man5/portico.conf.5
+		$(DESTDIR)$(PREFIX)/share/man/man5/portico.conf.5 \
+		$(DESTDIR)$(UNITDIR)/portico.service \
+		$(DESTDIR)$(UNITDIR)/portico.socket
 
 clean:
 	rm -rf build build-asan portico

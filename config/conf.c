@@ -31,6 +31,9 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
+#include <grp.h>
+#include <pwd.h>
+
 #include "conf.h"
 
 #define CONF_MAX_DEPTH  8       /* include nesting, stops include loops */
@@ -66,6 +69,7 @@ struct directive {
 
 static directive_fn run_workers, run_listen, run_backend, run_server;
 static directive_fn run_route, run_access_log, run_error_log, run_include;
+static directive_fn run_user, run_group;
 static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
 static directive_fn set_age;
 static directive_fn run_tls, run_certificate, run_protocols, run_alpn;
@@ -97,6 +101,9 @@ static directive_fn set_value;
 	    OFF(tls_conf.handshake_timeout), 0, 0) \
 	X("access_log", run_access_log, 1, 2, M, 0, 0, 0) \
 	X("error_log", run_error_log, 1, 2, M, 0, 0, 0) \
+	X("user", run_user, 1, 1, M, 0, 0, 0) \
+	X("group", run_group, 1, 1, M, 0, 0, 0) \
+	X("shutdown_timeout", T(shutdown_timeout)) \
 	X("client_header_timeout", T(client_header_timeout)) \
 	X("client_body_timeout", T(client_body_timeout)) \
 	X("keepalive_timeout", T(keepalive_timeout)) \
@@ -913,6 +920,25 @@ run_error_log(struct parser *p, const struct directive *d, struct stmt *st)
 	return set_string(p, st, &p->cf->error_log, st->argv[1]);
 }
 
+/* Checked now, so -t catches a typo before a reload or a start does. */
+static int
+run_user(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	(void)d;
+	if (getpwnam(st->argv[1]) == NULL)
+		return fail(p, st, "unknown user \"%s\"", st->argv[1]);
+	return set_string(p, st, &p->cf->user, st->argv[1]);
+}
+
+static int
+run_group(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	(void)d;
+	if (getgrnam(st->argv[1]) == NULL)
+		return fail(p, st, "unknown group \"%s\"", st->argv[1]);
+	return set_string(p, st, &p->cf->group, st->argv[1]);
+}
+
 static int
 set_timeout(struct parser *p, const struct directive *d, struct stmt *st)
 {
@@ -1523,6 +1549,8 @@ conf_free(struct conf *cf)
 	free(cf->routes);
 	free(cf->access_log);
 	free(cf->error_log);
+	free(cf->user);
+	free(cf->group);
 	free(cf->path);
 	tls_conf_free(&cf->tls_conf);
 	while ((f = cf->files) != NULL) {
@@ -1552,6 +1580,7 @@ conf_new(const char *path)
 	cf->backend_keepalive_timeout = 60 * 1000;
 	cf->backend_fail_timeout = 10 * 1000;
 	cf->tunnel_timeout = 3600 * 1000;
+	cf->shutdown_timeout = 30 * 1000;
 	cf->client_max_header_size = 32 * KIB;
 	cf->client_max_uri_size = 8 * KIB;
 	cf->client_max_body_size = 1024 * MIB;

@@ -106,6 +106,8 @@ struct conf {
 	enum conf_log_format access_log_format;
 	char *error_log;                /* "stderr" or a path */
 	int error_log_level;            /* LOG_DEBUG .. LOG_ERR (syslog.h) */
+	char *user;                     /* drop to it when started as root */
+	char *group;                    /* NULL: the user's primary group */
 
 	/* Timeouts, milliseconds. */
 	unsigned client_header_timeout; /* head must arrive within: 60s */
@@ -118,6 +120,7 @@ struct conf {
 	unsigned backend_keepalive_timeout;     /* idle pooled conn: 60s */
 	unsigned backend_fail_timeout;  /* skip a failed server for: 10s */
 	unsigned tunnel_timeout;        /* idle WebSocket tunnel: 1h */
+	unsigned shutdown_timeout;      /* graceful stop waits at most: 30s */
 
 	/* Limits, bytes (0 for client_max_body_size: no limit). */
 	size_t client_max_header_size;  /* whole request head: 32k */

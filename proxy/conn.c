@@ -154,7 +154,7 @@ on_close(evutil_socket_t fd, short what, void *arg)
 }
 
 struct conn *
-conn_new(struct worker *w, struct conf *cf, const struct conf_listen *l,
+conn_new(struct worker *w, struct epoch *e, const struct conf_listen *l,
     int fd, const struct sockaddr *sa, int salen)
 {
 	struct conn *c;
@@ -166,17 +166,18 @@ conn_new(struct worker *w, struct conf *cf, const struct conf_listen *l,
 		goto fail_fd;
 	c->w = w;
 	c->id = worker_next_conn_id(w);
-	c->listen = l;
+	c->listen = *l;
 	name_peer(c, sa);
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (l->is_tls && (ssl = tls_ssl_new(cf->tls)) == NULL)
+	if (l->is_tls && (ssl = tls_ssl_new(epoch_conf(e)->tls)) == NULL)
 		goto fail_c;
 	if ((c->sk = sock_new(worker_base(w), fd, ssl)) == NULL) {
 		free(c);
 		return NULL;
 	}
-	c->cf = conf_ref(cf);
+	c->epoch = epoch_ref(e);
+	c->cf = epoch_conf(e);
 	event_assign(&c->close_ev, worker_base(w), -1, 0, on_close, c);
 	worker_add_conn(w, c);
 	if (l->is_tls)
@@ -211,8 +212,75 @@ conn_free(struct conn *c)
 	h2_server_free(c->h2);
 	sock_free(c->sk);
 	worker_remove_conn(c->w, c);
-	conf_unref(c->cf);
+	epoch_unref(c->epoch);
 	free(c);
+}
+
+/* Lingering close: a client may still be sending (a body we refused, a
+ * pipelined request): closing now would make the kernel answer with a
+ * reset that can destroy our last response before the client reads it.
+ * So: send FIN, read and discard for a while, then close. */
+#define CONN_LINGER_MS 2000
+
+static void
+on_linger_read(struct sock *sk, void *arg)
+{
+	(void)arg;
+	evbuffer_drain(sock_input(sk), evbuffer_get_length(sock_input(sk)));
+}
+
+static void
+on_linger_event(struct sock *sk, short what, void *arg)
+{
+	(void)sk;
+	conn_close(arg, what & SOCK_TIMEOUT ? "linger timeout" : "done");
+}
+
+void
+conn_linger(struct conn *c)
+{
+	struct timeval tv = { CONN_LINGER_MS / 1000,
+	    CONN_LINGER_MS % 1000 * 1000 };
+
+	if (c->state == CONN_CLOSING)
+		return;
+	evbuffer_drain(sock_input(c->sk), evbuffer_get_length(sock_input(c->sk)));
+	sock_setcb(c->sk, on_linger_read, NULL, on_linger_event, c);
+	sock_set_read_high(c->sk, 0);
+	sock_set_timeouts(c->sk, &tv, NULL);
+	sock_read_enable(c->sk, true);
+	sock_shutdown_write(c->sk);
+}
+
+void
+conn_refresh(struct conn *c)
+{
+	struct epoch *now = worker_epoch(c->w);
+
+	if (now == c->epoch)
+		return;
+	epoch_unref(c->epoch);
+	c->epoch = epoch_ref(now);
+	c->cf = epoch_conf(now);
+}
+
+void
+conn_drain(struct conn *c)
+{
+	switch (c->state) {
+	case CONN_SNIFF:
+	case CONN_HANDSHAKE:
+		conn_close(c, "shutting down");
+		break;
+	case CONN_H1:
+		h1_server_drain(c->h1);
+		break;
+	case CONN_H2:
+		h2_server_drain(c->h2);
+		break;
+	case CONN_CLOSING:
+		break;
+	}
 }
 
 const char *

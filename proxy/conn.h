@@ -10,9 +10,11 @@
 
 #include <event2/event_struct.h>
 
+#include "conf.h"
+
 struct sock;
 struct conf;
-struct conf_listen;
+struct epoch;
 struct h1_server;
 struct h2_server;
 struct worker;
@@ -28,8 +30,9 @@ enum conn_state {
 struct conn {
 	uint64_t id;
 	struct worker *w;
-	struct conf *cf;                /* a reference, for the conn's life */
-	const struct conf_listen *listen;
+	struct epoch *epoch;            /* a reference; see conn_refresh */
+	struct conf *cf;                /* the epoch's */
+	struct conf_listen listen;      /* a copy: outlives any reload */
 	struct sock *sk;
 	enum conn_state state;
 	bool is_tls;
@@ -45,12 +48,20 @@ struct conn {
 
 /* Takes FD (accepted on L) and starts serving it with CF (referenced).
  * NULL if out of memory (FD is then closed). */
-struct conn *conn_new(struct worker *w, struct conf *cf,
+struct conn *conn_new(struct worker *w, struct epoch *e,
     const struct conf_listen *l, int fd, const struct sockaddr *sa,
     int salen);
+/* Between two HTTP/1.1 requests: move to the worker's current epoch, so
+ * a reload applies to a kept-alive connection's next request. */
+void conn_refresh(struct conn *c);
+/* Graceful stop: finish what is in flight, then close. */
+void conn_drain(struct conn *c);
 /* Ends C for WHY (a log line at debug level): I/O stops now, the free
  * happens from the loop after the current callback returns. */
 void conn_close(struct conn *c, const char *why);
+/* Once everything queued is sent: FIN, then discard what the client still
+ * sends until it closes (or 2 s), then conn_close. */
+void conn_linger(struct conn *c);
 /* Frees C at once; only for a stopping worker. */
 void conn_free(struct conn *c);
 const char *conn_tag(const struct conn *c);

@@ -39,6 +39,7 @@ enum exch_state {
 
 struct exchange {
 	struct worker *w;
+	struct epoch *epoch;            /* a reference: its backends are ours */
 	const struct conf *cf;
 	const struct req_head *h;
 	struct arena *arena;
@@ -53,6 +54,9 @@ struct exchange {
 	struct evbuffer *pending;       /* body bytes before hc exists */
 	enum headers_framing framing;
 	bool is_req_ended;
+	bool is_holding;                /* a body of unknown length is being
+	                                 * gathered before any connect */
+	uint64_t length;                /* Content-Length for the backend */
 	const struct hfield *trailers;
 	size_t ntrailers;
 	bool has_sent_body;             /* a body byte went to a backend */
@@ -182,7 +186,7 @@ static const struct h1_client_ops client_ops = {
 static uint64_t
 body_length(const struct exchange *x)
 {
-	return x->h->content_length > 0 ? (uint64_t)x->h->content_length : 0;
+	return x->length;
 }
 
 /* UC is connected: the request goes out on it. */
@@ -289,6 +293,16 @@ target_authority(const struct req_head *h, const char **a, size_t *n)
 	*n = (size_t)((end != NULL ? end : t + len) - p);
 }
 
+/* Starts the backend side from a frontend's call: a failure right away
+ * is told from the loop, as the frontend still holds on to x. */
+static void
+begin(struct exchange *x)
+{
+	x->is_starting = true;
+	start_attempt(x);
+	x->is_starting = false;
+}
+
 /* Host without port (and without the brackets of an IPv6 literal). */
 static void
 route_host(const struct req_head *h, const char **host, size_t *len)
@@ -374,6 +388,7 @@ exchange_alloc(void)
 static void
 exchange_release(struct exchange *x)
 {
+	epoch_unref(x->epoch);
 	evbuffer_drain(x->pending, evbuffer_get_length(x->pending));
 	if (ncache < EXCH_CACHE) {
 		cache[ncache++] = x;
@@ -395,11 +410,12 @@ exchange_cache_free(void)
 }
 
 struct exchange *
-exchange_new(struct worker *w, const struct conf *cf,
-    const struct req_head *h, struct arena *arena,
+exchange_new(struct epoch *e, const struct req_head *h, struct arena *arena,
     const struct fwd_info *fwd, const struct exchange_ops *ops, void *fe,
     int *status, const char **why)
 {
+	const struct conf *cf = epoch_conf(e);
+	struct worker *w = epoch_worker(e);
 	const struct conf_route *rt;
 	struct exchange *x;
 	const char *host, *path;
@@ -423,13 +439,19 @@ exchange_new(struct worker *w, const struct conf *cf,
 	x->fwd = *fwd;
 	x->ops = ops;
 	x->fe = fe;
-	x->be = worker_backend(w, rt->backend);
+	x->epoch = epoch_ref(e);
+	x->be = epoch_backend(e, rt->backend);
 	x->framing = pick_framing(h);
+	x->length = h->content_length > 0 ? (uint64_t)h->content_length : 0;
+	/* A body without a length is gathered first (up to the high-water
+	 * mark): a small one then goes with a Content-Length, and one over
+	 * a small client_max_body_size is refused before any backend sees
+	 * a byte of it. */
+	x->is_holding = x->framing == HEADERS_CHUNKED;
 	x->upstream_us = -1;
 	event_assign(&x->fail_ev, worker_base(w), -1, 0, on_failed_start, x);
-	x->is_starting = true;
-	start_attempt(x);
-	x->is_starting = false;
+	if (!x->is_holding)
+		begin(x);
 	return x;
 }
 
@@ -457,6 +479,11 @@ exchange_request_body(struct exchange *x, struct evbuffer *data)
 	if (x->hc == NULL || (x->state != EXCH_SENDING &&
 	    x->state != EXCH_RESPONDING)) {
 		evbuffer_add_buffer(x->pending, data);
+		if (x->is_holding &&
+		    evbuffer_get_length(x->pending) > EXCH_BODY_HIGH) {
+			x->is_holding = false;  /* too big to hold: stream it */
+			begin(x);
+		}
 		return;
 	}
 	x->has_sent_body = true;
@@ -470,6 +497,15 @@ exchange_request_end(struct exchange *x, const struct hfield *trailers,
 	x->is_req_ended = true;
 	x->trailers = trailers;
 	x->ntrailers = n;
+	if (x->is_holding) {
+		x->is_holding = false;
+		if (n == 0) {           /* trailers need chunked framing */
+			x->framing = HEADERS_LENGTH;
+			x->length = evbuffer_get_length(x->pending);
+		}
+		begin(x);
+		return;
+	}
 	if (x->hc != NULL && (x->state == EXCH_SENDING ||
 	    x->state == EXCH_RESPONDING))
 		h1_client_send_end(x->hc, trailers, n);

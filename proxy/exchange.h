@@ -32,7 +32,9 @@ struct exchange_ops {
 
 /* Routes H (which, with ARENA, must outlive the exchange) and starts it.
  * NULL with *status and *why when no exchange could start (no route). */
-struct exchange *exchange_new(struct worker *w, const struct conf *cf,
+struct epoch;
+/* E: the epoch whose routes and backends apply (referenced). */
+struct exchange *exchange_new(struct epoch *e,
     const struct req_head *h, struct arena *arena,
     const struct fwd_info *fwd, const struct exchange_ops *ops, void *fe,
     int *status, const char **why);

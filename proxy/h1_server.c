@@ -61,6 +61,7 @@ struct h1_server {
 	bool is_keepalive;              /* keep the connection after this */
 	bool is_reading_paused;         /* the exchange's queue is full */
 	bool is_resp_paused;            /* our output is full */
+	bool is_draining;               /* shutting down: close after this */
 	unsigned nrequests;
 	/* for the access log */
 	int status;
@@ -100,10 +101,13 @@ set_state(struct h1_server *s, enum h1s_state st)
 static void
 enter_idle(struct h1_server *s)
 {
-	struct timeval rt = tv_ms(s->cf->keepalive_timeout);
-	struct timeval wt = tv_ms(s->cf->send_timeout);
+	struct timeval rt, wt;
 
 	set_state(s, H1S_IDLE);
+	conn_refresh(s->c);
+	s->cf = s->c->cf;
+	rt = tv_ms(s->cf->keepalive_timeout);
+	wt = tv_ms(s->cf->send_timeout);
 	arena_reset(&s->arena);
 	h1_reader_init(&s->reader, false, &s->arena);
 	memset(&s->req, 0, sizeof(s->req));
@@ -162,7 +166,7 @@ linger(struct h1_server *s)
 	sock_read_enable(s->sk, false);
 	sock_set_write_low(s->sk, 0);
 	if (evbuffer_get_length(sock_output(s->sk)) == 0)
-		conn_close(s->c, "done");
+		conn_linger(s->c);
 }
 
 /* The response is complete (or failed): log it, then next request. */
@@ -175,7 +179,8 @@ request_done(struct h1_server *s)
 	exchange_free(s->x);
 	s->x = NULL;
 	s->nrequests++;
-	if (!s->is_keepalive || s->c->state == CONN_CLOSING) {
+	if (!s->is_keepalive || s->is_draining ||
+	    s->c->state == CONN_CLOSING) {
 		linger(s);
 		return;
 	}
@@ -288,7 +293,7 @@ on_resp_head(void *fe, const struct resp_head *r)
 	}
 	s->framing = response_framing(s, r);
 	s->is_keepalive = s->is_keepalive && s->is_req_done &&
-	    s->framing != HEADERS_UNTIL_CLOSE &&
+	    s->framing != HEADERS_UNTIL_CLOSE && !s->is_draining &&
 	    s->nrequests + 1 < s->cf->keepalive_requests;
 	s->status = r->status;
 	s->is_resp_started = true;
@@ -396,7 +401,7 @@ check_request(struct h1_server *s, int *status, const char **why)
 static void
 default_host(struct h1_server *s)
 {
-	const struct conf_listen *l = s->c->listen;
+	const struct conf_listen *l = &s->c->listen;
 
 	if (l->addr.ss.ss_family == AF_UNIX) {
 		s->req.authority = "localhost";
@@ -437,7 +442,8 @@ start_exchange(struct h1_server *s)
 	s->req.scheme = s->c->is_tls ? "https" : "http";
 	if (s->req.authority == NULL)
 		default_host(s);
-	s->x = exchange_new(s->c->w, s->cf, &s->req, &s->arena, &s->fwd,
+	worker_count_request(s->c->w);
+	s->x = exchange_new(s->c->epoch, &s->req, &s->arena, &s->fwd,
 	    &exchange_ops, s, &status, &why);
 	if (s->x == NULL) {
 		s->is_keepalive = false;
@@ -574,7 +580,7 @@ on_write(struct sock *sk, void *arg)
 	size_t left = evbuffer_get_length(sock_output(sk));
 
 	if (s->state == H1S_LINGER && left == 0) {
-		conn_close(s->c, "done");
+		conn_linger(s->c);
 		return;
 	}
 	if (s->is_resp_paused && left <= H1S_OUT_LOW) {
@@ -645,6 +651,17 @@ h1_server_new(struct conn *c, struct sock *sk)
 	if (evbuffer_get_length(sock_input(sk)) > 0)
 		event_active(&s->next_ev, EV_TIMEOUT, 1);
 	return s;
+}
+
+/* Graceful stop: an idle connection closes now; a request in flight
+ * gets "Connection: close" on its response (if its head is not out yet)
+ * and the connection closes after it. Tunnels run on. */
+void
+h1_server_drain(struct h1_server *s)
+{
+	s->is_draining = true;
+	if (s->state == H1S_IDLE)
+		conn_close(s->c, "shutting down");
 }
 
 void

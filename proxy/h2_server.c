@@ -18,6 +18,7 @@
  * re-entered (see flush).
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -53,7 +54,6 @@ struct h2_stream {
 	struct h2_server *h;
 	int32_t id;
 	enum h2_stream_state state;
-	struct arena arena;
 	struct req_head req;
 	struct hfield *fields;          /* request fields, then trailers */
 	size_t nfields, cap, ntrailer_start;
@@ -61,6 +61,7 @@ struct h2_stream {
 	uint32_t hostlen;
 	const char *protocol;           /* RFC 8441 :protocol, or NULL */
 	char ws_key[WS_KEY_LEN + 1];    /* the key we sent the backend */
+	struct epoch *epoch;            /* the worker's when the stream began */
 	struct exchange *x;
 	struct evbuffer *in;            /* request DATA on its way */
 	struct evbuffer *out;           /* response body for DATA frames */
@@ -83,6 +84,7 @@ struct h2_stream {
 	const char *note;
 	TAILQ_ENTRY(h2_stream) resume_link;
 	TAILQ_ENTRY(h2_stream) link;    /* in h2_server.streams */
+	struct arena arena;             /* last: not cleared on reuse */
 };
 
 struct h2_server {
@@ -143,11 +145,27 @@ goaway(struct h2_server *h, const char *why)
 
 /* Streams. */
 
+/* A worker reuses freed streams and their buffers: a stream costs no
+ * malloc in the steady state. */
+#define H2_STREAM_CACHE 256
+static __thread struct h2_stream *cache[H2_STREAM_CACHE];
+static __thread unsigned ncache;
+
 static struct h2_stream *
-stream_new(struct h2_server *h, int32_t id)
+stream_alloc(void)
 {
 	struct h2_stream *st;
+	struct evbuffer *in, *out;
 
+	if (ncache > 0) {
+		st = cache[--ncache];
+		in = st->in;
+		out = st->out;
+		memset(st, 0, offsetof(struct h2_stream, arena));
+		st->in = in;
+		st->out = out;
+		return st;
+	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
 	if ((st->in = evbuffer_new()) == NULL ||
@@ -156,9 +174,47 @@ stream_new(struct h2_server *h, int32_t id)
 		free(st);
 		return NULL;
 	}
+	return st;
+}
+
+static void
+stream_release(struct h2_stream *st)
+{
+	arena_fini(&st->arena);
+	evbuffer_drain(st->in, evbuffer_get_length(st->in));
+	evbuffer_drain(st->out, evbuffer_get_length(st->out));
+	if (ncache < H2_STREAM_CACHE) {
+		cache[ncache++] = st;
+		return;
+	}
+	evbuffer_free(st->in);
+	evbuffer_free(st->out);
+	free(st);
+}
+
+void
+h2_server_cache_free(void)
+{
+	while (ncache > 0) {
+		struct h2_stream *st = cache[--ncache];
+
+		evbuffer_free(st->in);
+		evbuffer_free(st->out);
+		free(st);
+	}
+}
+
+static struct h2_stream *
+stream_new(struct h2_server *h, int32_t id)
+{
+	struct h2_stream *st;
+
+	if ((st = stream_alloc()) == NULL)
+		return NULL;
 	st->h = h;
 	st->id = id;
 	st->upstream_us = -1;
+	st->epoch = epoch_ref(worker_epoch(h->c->w));
 	arena_init(&st->arena);
 	st->start_us = worker_now_us(h->c->w);
 	h->nstreams++;
@@ -223,10 +279,8 @@ stream_free(struct h2_stream *st)
 	TAILQ_REMOVE(&h->streams, st, link);
 	release_exchange(st);
 	log_stream(st);
-	evbuffer_free(st->in);
-	evbuffer_free(st->out);
-	arena_fini(&st->arena);
-	free(st);
+	epoch_unref(st->epoch);
+	stream_release(st);
 	if (--h->nstreams == 0 && !h->is_closing) {
 		struct timeval tv = tv_ms(h->cf->keepalive_timeout);
 
@@ -688,7 +742,8 @@ start_exchange(struct h2_stream *st, bool is_end)
 	}
 	if (st->req.scheme == NULL)
 		st->req.scheme = h->c->is_tls ? "https" : "http";
-	st->x = exchange_new(h->c->w, h->cf, &st->req, &st->arena, &fwd,
+	worker_count_request(h->c->w);
+	st->x = exchange_new(st->epoch, &st->req, &st->arena, &fwd,
 	    &exchange_ops, st, &status, &why);
 	if (st->x == NULL) {
 		st->note = why;
@@ -925,7 +980,7 @@ maybe_close(struct h2_server *h)
 	if (evbuffer_get_length(out) > 0)
 		return;         /* on_write comes back when it is sent */
 	h->is_closing = true;
-	conn_close(h->c, "http2 session ended");
+	conn_linger(h->c);              /* the GOAWAY must reach the client */
 }
 
 /* Sends what nghttp2 has queued; never nested. */
@@ -1062,7 +1117,7 @@ start_session(struct h2_server *h)
 	int rv = -1;
 	size_t niv = sizeof(iv) / sizeof(iv[0]);
 
-	if (h->c->listen->is_h2_websocket_off)
+	if (h->c->listen.is_h2_websocket_off)
 		niv--;                  /* no SETTINGS_ENABLE_CONNECT_PROTOCOL */
 	if ((cb = make_callbacks()) == NULL)
 		return -1;
@@ -1118,6 +1173,14 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	sock_read_enable(sk, true);
 	on_read(sk, h);
 	return h;
+}
+
+/* Graceful stop: GOAWAY; the streams in flight finish, then it closes. */
+void
+h2_server_drain(struct h2_server *h)
+{
+	goaway(h, "shutting down");
+	flush(h);
 }
 
 void

@@ -12,5 +12,9 @@ struct h2_server;
 struct h2_server *h2_server_new(struct conn *c, struct sock *sk,
     const char **why);
 void h2_server_free(struct h2_server *h);       /* NULL ok */
+/* Graceful stop: GOAWAY, then close once the streams in flight end. */
+void h2_server_drain(struct h2_server *h);
+/* Frees this thread's cache of streams; a worker calls it at exit. */
+void h2_server_cache_free(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,12 +24,15 @@
 
 int log_level = LOG_INFO;
 static int error_fd = STDERR_FILENO;
+static char *error_path;                /* NULL: stderr */
+static bool is_journal;                 /* stderr is journald's stream */
 
 struct access_log {
 	struct evbuffer *buf;
 	struct event *timer;
 	int fd;
 	bool is_owned_fd;
+	char *path;                     /* for access_log_reopen */
 	enum conf_log_format format;
 };
 
@@ -45,26 +49,76 @@ level_name(int level)
 	}
 }
 
-int
-log_open(const struct conf *cf, const char **why)
+/* systemd sets JOURNAL_STREAM=DEV:INODE when stderr is the journal: its
+ * lines then get "<N>" priority prefixes and no timestamp of ours. */
+static bool
+stderr_is_journal(void)
 {
-	int fd;
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
 
-	if (cf == NULL)
-		return 0;
-	log_level = cf->error_log_level;
-	if (cf->error_log == NULL || strcmp(cf->error_log, "stderr") == 0)
-		return 0;
-	fd = open(cf->error_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0644);
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
+static int
+open_error_file(const char *path, const char **why)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
 	if (fd == -1) {
 		*why = strerror(errno);
 		return -1;
 	}
-	if (error_fd != STDERR_FILENO)
-		close(error_fd);
-	error_fd = fd;
+	/* workers may be writing: the number they use must stay valid */
+	if (error_fd == STDERR_FILENO) {
+		error_fd = fd;
+		return 0;
+	}
+	dup2(fd, error_fd);
+	close(fd);
 	return 0;
+}
+
+int
+log_open(const struct conf *cf, const char **why)
+{
+	char *path;
+
+	is_journal = stderr_is_journal();
+	if (cf == NULL)
+		return 0;
+	if (cf->error_log == NULL || strcmp(cf->error_log, "stderr") == 0) {
+		if (error_fd != STDERR_FILENO)
+			dup2(STDERR_FILENO, error_fd);
+		free(error_path);
+		error_path = NULL;
+		log_level = cf->error_log_level;
+		return 0;
+	}
+	if ((path = strdup(cf->error_log)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	if (open_error_file(path, why) == -1) {
+		free(path);
+		return -1;
+	}
+	free(error_path);
+	error_path = path;
+	log_level = cf->error_log_level;
+	return 0;
+}
+
+int
+log_reopen(const char **why)
+{
+	if (error_path == NULL)
+		return 0;
+	return open_error_file(error_path, why);
 }
 
 void
@@ -73,6 +127,8 @@ log_close(void)
 	if (error_fd != STDERR_FILENO)
 		close(error_fd);
 	error_fd = STDERR_FILENO;
+	free(error_path);
+	error_path = NULL;
 }
 
 static void
@@ -84,12 +140,17 @@ vlog(int level, int err, const char *fmt, va_list ap)
 	size_t n;
 	int r;
 
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n, ".%03d [%s] ",
-	    (int)(tv.tv_usec / 1000), level_name(level));
-	n += (size_t)r;
+	if (is_journal && error_fd == STDERR_FILENO) {
+		r = snprintf(line, sizeof(line), "<%d>", level);
+		n = (size_t)r;
+	} else {
+		gettimeofday(&tv, NULL);
+		localtime_r(&tv.tv_sec, &tm);
+		n = strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
+		r = snprintf(line + n, sizeof(line) - n, ".%03d [%s] ",
+		    (int)(tv.tv_usec / 1000), level_name(level));
+		n += (size_t)r;
+	}
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	n = r < 0 ? n : n + (size_t)r;
 	if (n > sizeof(line) - 2)
@@ -167,6 +228,8 @@ access_log_new(struct event_base *base, const struct conf *cf,
 			goto fail_al;
 		}
 		al->is_owned_fd = true;
+		if ((al->path = strdup(cf->access_log)) == NULL)
+			goto fail_fd;
 	}
 	if ((al->buf = evbuffer_new()) == NULL)
 		goto fail_fd;
@@ -181,9 +244,28 @@ fail_buf:
 fail_fd:
 	if (al->is_owned_fd)
 		close(al->fd);
+	free(al->path);
 fail_al:
 	free(al);
 	return NULL;
+}
+
+/* logrotate moved the file: flush to the old one, continue in a new. */
+void
+access_log_reopen(struct access_log *al)
+{
+	int fd;
+
+	if (al->path == NULL)
+		return;
+	access_flush(al);
+	fd = open(al->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_errno(LOG_ERR, "cannot reopen access log %s", al->path);
+		return;
+	}
+	close(al->fd);
+	al->fd = fd;
 }
 
 void
@@ -196,6 +278,7 @@ access_log_free(struct access_log *al)
 	evbuffer_free(al->buf);
 	if (al->is_owned_fd)
 		close(al->fd);
+	free(al->path);
 	free(al);
 }
 

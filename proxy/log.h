@@ -15,6 +15,8 @@ extern int log_level;                   /* lines above this are dropped */
 /* Opens the error log CF names (stderr when CF is NULL); 0 or -1, *why. */
 int log_open(const struct conf *cf, const char **why);
 void log_close(void);
+/* SIGUSR1: reopen the error log file (after logrotate); 0 or -1. */
+int log_reopen(const char **why);
 
 void log_write(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -60,6 +62,8 @@ struct access_log;
 struct access_log *access_log_new(struct event_base *base,
     const struct conf *cf, const char **why);
 void access_log_free(struct access_log *al);    /* flushes; NULL ok */
+/* Flushes, then reopens the file by its path (logrotate). */
+void access_log_reopen(struct access_log *al);
 /* Formats E into the buffer; flushed when large or once a second. */
 void access_log_add(struct access_log *al, const struct access_entry *e);
 

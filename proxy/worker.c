@@ -1,17 +1,20 @@
-/* proxy/worker.c: the main thread binds every listener up front (so a
- * bad address fails before anything runs): each TCP listen line gets one
- * SO_REUSEPORT socket per worker, so the kernel spreads accepts with no
- * lock; a unix socket is bound once and shared. Then each worker thread
- * runs its own event loop with its own backend pools. */
+/* proxy/worker.c: the workers and their epochs.
+ *
+ * The main thread binds the listeners (listeners.c) and starts the
+ * workers; after that it only talks to them through each worker's pipe:
+ * 'r' (a new conf and listener set wait in the worker: switch to them),
+ * 'l' (reopen the access log), 's' (drain and stop), 'q' (stop now).
+ * Workers answer through one pipe to the main loop: 'a' (reload applied),
+ * 'x' (stopped). The pipes' syscalls order the handed-over fields; nothing
+ * else crosses threads except relaxed atomic counters and the conf's
+ * atomic refcount, so event bases run without libevent's locks.
+ */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -22,138 +25,135 @@
 #include "conn.h"
 #include "exchange.h"
 #include "h1_client.h"
+#include "h2_server.h"
+#include "listeners.h"
 #include "log.h"
+#include "pool.h"
 #include "worker.h"
+
+struct epoch {
+	struct worker *w;
+	struct conf *cf;                /* a reference */
+	struct backend **backends;      /* by conf_backend.index */
+	unsigned refs;                  /* worker-local */
+};
 
 struct worker {
 	unsigned id;
 	pthread_t thread;
+	bool is_started;
 	struct event_base *base;
-	struct conf *cf;
-	struct backend **backends;      /* by conf_backend.index */
+	struct epoch *epoch;            /* for new connections and requests */
+	struct pool_set *pools;
+	struct evconnlistener **listeners;      /* by listen line of epoch */
+	size_t nlisteners;
 	struct access_log *alog;
-	struct evconnlistener **listeners;      /* one per conf listen */
-	int *fds;                       /* their sockets */
 	uint64_t next_conn_id;
 	TAILQ_HEAD(, conn) conns;
-	int wake[2];                    /* main thread -> worker messages */
+	unsigned long nconns, nrequests;        /* read by the main thread */
+	bool is_draining;
+	struct event *drain_timer;
+	int wake[2];                    /* main thread -> worker */
 	struct event *wake_ev;
+	struct conf *next_cf;           /* handed over with 'r' */
+	struct listeners *next_ls;
 };
 
 static struct worker *workers;
 static unsigned nworkers;
+static int back[2] = { -1, -1 };        /* workers -> main thread */
+static struct event *back_ev;
+static struct workers_events events;
+static unsigned nacks, nstopped;
 
-static unsigned
-count_workers(const struct conf *cf)
+/* Epochs. */
+
+static void
+epoch_free(struct epoch *e)
 {
-	long n;
-
-	if (cf->workers > 0)
-		return cf->workers;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
-}
-
-static int
-bind_one(const struct conf_listen *l, bool reuseport)
-{
-	int fd, one = 1;
-	int family = l->addr.ss.ss_family;
-
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (family != AF_UNIX) {
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (reuseport)
-			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
-			    sizeof(one));
-		if (family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-			    sizeof(one));
-	} else {
-		const struct sockaddr_un *un = (const void *)&l->addr.ss;
-		struct stat st;
-
-		/* a stale socket from an earlier run */
-		if (lstat(un->sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
-			unlink(un->sun_path);
-	}
-	if (bind(fd, (const struct sockaddr *)&l->addr.ss, l->addr.len) == -1
-	    || listen(fd, 4096) == -1) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
-
-/* SO_REUSEPORT would let a second portico (same user) share the port
- * silently: a plain bind first tells whether someone holds it. */
-static int
-check_free(const struct conf_listen *l)
-{
-	int fd, one = 1, rv = 0;
-
-	if (l->addr.ss.ss_family == AF_UNIX)
-		return 0;
-	fd = socket(l->addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (l->addr.ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&l->addr.ss, l->addr.len) == -1)
-		rv = -1;
-	close(fd);
-	return rv;
-}
-
-/* Binds every listener for every worker; -1 after logging the error. */
-static int
-bind_all(struct conf *cf)
-{
-	unsigned i;
 	size_t j;
 
-	for (j = 0; j < cf->nlistens; j++) {
-		const struct conf_listen *l = &cf->listens[j];
-		bool is_unix = l->addr.ss.ss_family == AF_UNIX;
-		int shared = -1;
-
-		if (check_free(l) == -1) {
-			log_errno(LOG_ERR, "%s:%d: cannot listen on %s",
-			    cf->path, l->line, l->addr.text);
-			return -1;
-		}
-		for (i = 0; i < nworkers; i++) {
-			int fd = is_unix && i > 0 ? shared : bind_one(l, true);
-
-			if (fd == -1) {
-				log_errno(LOG_ERR, "%s:%d: cannot listen on %s",
-				    cf->path, l->line, l->addr.text);
-				return -1;
-			}
-			shared = fd;
-			workers[i].fds[j] = fd;
-		}
-	}
-	return 0;
+	for (j = 0; e->backends != NULL && j < e->cf->nbackends; j++)
+		backend_free(e->backends[j]);
+	free(e->backends);
+	conf_unref(e->cf);
+	free(e);
 }
+
+/* CF (a reference, now the epoch's) as worker W runs it. */
+static struct epoch *
+epoch_new(struct worker *w, struct conf *cf)
+{
+	struct epoch *e;
+	size_t j;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		conf_unref(cf);
+		return NULL;
+	}
+	e->w = w;
+	e->cf = cf;
+	e->refs = 1;
+	if ((e->backends = calloc(cf->nbackends, sizeof(*e->backends))) ==
+	    NULL)
+		goto fail;
+	for (j = 0; j < cf->nbackends; j++)
+		if ((e->backends[j] = backend_new(w->pools, cf,
+		    &cf->backends[j])) == NULL)
+			goto fail;
+	return e;
+
+fail:
+	epoch_free(e);
+	return NULL;
+}
+
+struct epoch *
+epoch_ref(struct epoch *e)
+{
+	e->refs++;
+	return e;
+}
+
+void
+epoch_unref(struct epoch *e)
+{
+	if (e != NULL && --e->refs == 0)
+		epoch_free(e);
+}
+
+struct conf *
+epoch_conf(const struct epoch *e)
+{
+	return e->cf;
+}
+
+struct worker *
+epoch_worker(const struct epoch *e)
+{
+	return e->w;
+}
+
+struct backend *
+epoch_backend(struct epoch *e, const struct conf_backend *cb)
+{
+	return e->backends[cb->index];
+}
+
+/* Listeners. */
 
 static void
 on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct worker *w = arg;
+	struct conf *cf = w->epoch->cf;
 	size_t j;
 
-	for (j = 0; j < w->cf->nlistens; j++)
+	for (j = 0; j < w->nlisteners; j++)
 		if (w->listeners[j] == l)
 			break;
-	conn_new(w, w->cf, &w->cf->listens[j], fd, sa, salen);
+	conn_new(w, w->epoch, &cf->listens[j], fd, sa, salen);
 }
 
 static void
@@ -164,8 +164,157 @@ on_accept_error(struct evconnlistener *l, void *arg)
 	log_errno(LOG_WARNING, "accept");
 }
 
-/* The main thread writes a byte to stop the worker. Event bases run
- * without libevent's locks: nothing else crosses threads. */
+static struct evconnlistener *
+listen_on(struct worker *w, int fd)
+{
+	struct evconnlistener *l;
+
+	/* the main thread owns the sockets: never closed here */
+	l = evconnlistener_new(w->base, on_accept, w, LEV_OPT_REUSEABLE, 0,
+	    fd);
+	if (l != NULL)
+		evconnlistener_set_error_cb(l, on_accept_error);
+	return l;
+}
+
+static void
+free_listeners(struct evconnlistener **v, size_t n)
+{
+	size_t j;
+
+	for (j = 0; v != NULL && j < n; j++)
+		if (v[j] != NULL)
+			evconnlistener_free(v[j]);
+	free(v);
+}
+
+/* The listeners for LS: those on a socket we already accept on move
+ * over (no accept is lost), the others are new. */
+static int
+switch_listeners(struct worker *w, const struct listeners *ls)
+{
+	size_t n = listeners_count(ls), i, j;
+	struct evconnlistener **v = calloc(n + 1, sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	for (j = 0; j < n; j++) {
+		int fd = listeners_fd(ls, j, w->id);
+
+		for (i = 0; i < w->nlisteners; i++)
+			if (w->listeners[i] != NULL &&
+			    evconnlistener_get_fd(w->listeners[i]) == fd) {
+				v[j] = w->listeners[i];
+				w->listeners[i] = NULL;
+				break;
+			}
+		if (v[j] == NULL && (v[j] = listen_on(w, fd)) == NULL) {
+			free_listeners(v, n);
+			return -1;
+		}
+	}
+	free_listeners(w->listeners, w->nlisteners);
+	w->listeners = v;
+	w->nlisteners = n;
+	return 0;
+}
+
+/* Messages. */
+
+static void
+tell_main(char c)
+{
+	if (write(back[1], &c, 1) != 1)
+		log_errno(LOG_ERR, "cannot reach the main thread");
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static void
+switch_access_log(struct worker *w, const struct conf *old,
+    const struct conf *cf)
+{
+	struct access_log *al;
+	const char *why;
+
+	if (same_str(old->access_log, cf->access_log) &&
+	    old->access_log_format == cf->access_log_format)
+		return;
+	al = access_log_new(w->base, cf, &why);
+	if (al == NULL && cf->access_log != NULL) {
+		log_msg(LOG_ERR, "worker %u: cannot open access log %s: %s",
+		    w->id, cf->access_log, why);
+		return;
+	}
+	access_log_free(w->alog);
+	w->alog = al;
+}
+
+static void
+apply_reload(struct worker *w)
+{
+	struct conf *cf = w->next_cf;
+	struct epoch *e;
+
+	w->next_cf = NULL;
+	if (w->is_draining) {
+		conf_unref(cf);
+		tell_main('a');
+		return;
+	}
+	if ((e = epoch_new(w, cf)) == NULL ||
+	    switch_listeners(w, w->next_ls) == -1) {
+		log_msg(LOG_ERR, "worker %u: reload failed: out of memory",
+		    w->id);
+		epoch_unref(e);
+		tell_main('a');
+		return;
+	}
+	switch_access_log(w, w->epoch->cf, cf);
+	epoch_unref(w->epoch);
+	w->epoch = e;
+	tell_main('a');
+}
+
+static void
+on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	log_msg(LOG_NOTICE, "worker %u: shutdown_timeout: closing %lu "
+	    "connections", w->id, w->nconns);
+	event_base_loopbreak(w->base);
+}
+
+/* Graceful stop: no new connections; those open finish what they do. */
+static void
+start_drain(struct worker *w)
+{
+	unsigned ms = w->epoch->cf->shutdown_timeout;
+	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
+	struct conn *c, *next;
+
+	w->is_draining = true;
+	free_listeners(w->listeners, w->nlisteners);
+	w->listeners = NULL;
+	w->nlisteners = 0;
+	w->drain_timer = evtimer_new(w->base, on_drain_timeout, w);
+	if (w->drain_timer != NULL)
+		event_add(w->drain_timer, &tv);
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		conn_drain(c);
+	}
+	if (TAILQ_EMPTY(&w->conns))
+		event_base_loopexit(w->base, NULL);
+}
+
 static void
 on_wake(evutil_socket_t fd, short what, void *arg)
 {
@@ -173,9 +322,44 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	char b;
 
 	(void)what;
-	if (read(fd, &b, 1) == 1 && b == 'q')
-		event_base_loopbreak(w->base);
+	while (read(fd, &b, 1) == 1) {
+		if (b == 'q')
+			event_base_loopbreak(w->base);
+		else if (b == 's' && !w->is_draining)
+			start_drain(w);
+		else if (b == 'r')
+			apply_reload(w);
+		else if (b == 'l' && w->alog != NULL)
+			access_log_reopen(w->alog);
+	}
 }
+
+static void
+send_to(struct worker *w, char c)
+{
+	if (w->is_started && write(w->wake[1], &c, 1) != 1)
+		log_errno(LOG_ERR, "cannot reach worker %u", w->id);
+}
+
+/* News from the workers, on the main loop. */
+static void
+on_back(evutil_socket_t fd, short what, void *arg)
+{
+	char b;
+
+	(void)what;
+	(void)arg;
+	while (read(fd, &b, 1) == 1) {
+		if (b == 'a' && ++nacks == nworkers &&
+		    events.on_reloaded != NULL)
+			events.on_reloaded(events.arg);
+		if (b == 'x' && ++nstopped == nworkers &&
+		    events.on_stopped != NULL)
+			events.on_stopped(events.arg);
+	}
+}
+
+/* Setup and teardown. */
 
 static struct event_base *
 new_base(void)
@@ -193,14 +377,16 @@ new_base(void)
 }
 
 static int
-worker_init(struct worker *w, struct conf *cf, const char **why)
+worker_init(struct worker *w, struct conf *cf, struct listeners *ls,
+    const char **why)
 {
-	size_t j;
-
 	*why = "out of memory";
-	w->cf = conf_ref(cf);
 	TAILQ_INIT(&w->conns);
-	if ((w->base = new_base()) == NULL)
+	w->wake[0] = w->wake[1] = -1;
+	if ((w->base = new_base()) == NULL ||
+	    (w->pools = pool_set_new(w->base)) == NULL)
+		return -1;
+	if ((w->epoch = epoch_new(w, conf_ref(cf))) == NULL)
 		return -1;
 	if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		*why = "cannot create a pipe";
@@ -210,71 +396,31 @@ worker_init(struct worker *w, struct conf *cf, const char **why)
 	    on_wake, w);
 	if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) == -1)
 		return -1;
-	w->backends = calloc(cf->nbackends, sizeof(*w->backends));
-	w->listeners = calloc(cf->nlistens, sizeof(*w->listeners));
-	if (w->backends == NULL || w->listeners == NULL)
-		return -1;
-	for (j = 0; j < cf->nbackends; j++)
-		if ((w->backends[j] = backend_new(w->base, cf,
-		    &cf->backends[j])) == NULL)
-			return -1;
 	w->alog = access_log_new(w->base, cf, why);
 	if (w->alog == NULL && cf->access_log != NULL)
 		return -1;
-	return 0;
-}
-
-static int
-worker_listen(struct worker *w)
-{
-	size_t j;
-
-	for (j = 0; j < w->cf->nlistens; j++) {
-		bool is_shared = w->cf->listens[j].addr.ss.ss_family == AF_UNIX;
-		/* worker 0 owns a shared socket; the others borrow it */
-		unsigned flags = LEV_OPT_REUSEABLE |
-		    (is_shared && w->id > 0 ? 0 : LEV_OPT_CLOSE_ON_FREE);
-
-		w->listeners[j] = evconnlistener_new(w->base, on_accept, w,
-		    flags, 0, w->fds[j]);
-		if (w->listeners[j] == NULL)
-			return -1;
-		w->fds[j] = -1;                 /* the listener has it now */
-		evconnlistener_set_error_cb(w->listeners[j], on_accept_error);
-	}
-	return 0;
+	*why = "cannot listen";
+	return switch_listeners(w, ls);
 }
 
 static void
 worker_fini(struct worker *w)
 {
-	struct conn *c;
-	size_t j;
-
-	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
-		conn_free(c);
-	for (j = 0; w->listeners != NULL && j < w->cf->nlistens; j++) {
-		if (w->listeners[j] != NULL)
-			evconnlistener_free(w->listeners[j]);
-		else if (w->fds[j] != -1 && (w->id == 0 ||
-		    w->cf->listens[j].addr.ss.ss_family != AF_UNIX))
-			close(w->fds[j]);
-	}
-	for (j = 0; w->backends != NULL && j < w->cf->nbackends; j++)
-		backend_free(w->backends[j]);
+	free_listeners(w->listeners, w->nlisteners);
+	if (w->drain_timer != NULL)
+		event_free(w->drain_timer);
+	epoch_unref(w->epoch);
+	pool_set_free(w->pools);
 	access_log_free(w->alog);
 	if (w->wake_ev != NULL)
 		event_free(w->wake_ev);
-	if (w->wake[0] != w->wake[1]) {
+	if (w->wake[0] != -1) {
 		close(w->wake[0]);
 		close(w->wake[1]);
 	}
+	conf_unref(w->next_cf);
 	if (w->base != NULL)
 		event_base_free(w->base);
-	free(w->listeners);
-	free(w->backends);
-	free(w->fds);
-	conf_unref(w->cf);
 }
 
 /* Once the loop is done, on the worker's own thread: the connections,
@@ -290,81 +436,146 @@ worker_main(void *arg)
 		conn_free(c);
 	exchange_cache_free();
 	h1_client_cache_free();
+	h2_server_cache_free();
+	tell_main('x');
 	return NULL;
 }
 
-static void
-unlink_unix(const struct conf *cf)
+unsigned
+workers_count(const struct conf *cf)
 {
-	size_t j;
+	long n;
 
-	for (j = 0; j < cf->nlistens; j++) {
-		const struct sockaddr_un *un = (const void *)&cf->listens[j].addr.ss;
-
-		if (un->sun_family == AF_UNIX)
-			unlink(un->sun_path);
-	}
+	if (cf->workers > 0)
+		return cf->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
 }
 
 int
-workers_start(struct conf *cf, const char **why)
+workers_start(struct conf *cf, struct listeners *ls, unsigned n,
+    struct event_base *main_base, const struct workers_events *ev,
+    const char **why)
 {
 	unsigned i;
 
-	nworkers = count_workers(cf);
 	*why = "out of memory";
-	if ((workers = calloc(nworkers, sizeof(*workers))) == NULL)
+	events = *ev;
+	nworkers = n;
+	if ((workers = calloc(n, sizeof(*workers))) == NULL)
 		return -1;
-	for (i = 0; i < nworkers; i++) {
+	if (pipe2(back, O_NONBLOCK | O_CLOEXEC) == -1) {
+		*why = "cannot create a pipe";
+		return -1;
+	}
+	back_ev = event_new(main_base, back[0], EV_READ | EV_PERSIST, on_back,
+	    NULL);
+	if (back_ev == NULL || event_add(back_ev, NULL) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
 		workers[i].id = i;
-		workers[i].fds = malloc(cf->nlistens * sizeof(int));
-		if (workers[i].fds == NULL)
+		if (worker_init(&workers[i], cf, ls, why) == -1)
 			return -1;
-		memset(workers[i].fds, -1, cf->nlistens * sizeof(int));
 	}
-	if (bind_all(cf) == -1) {
-		*why = "cannot listen";
-		return -1;
-	}
-	for (i = 0; i < nworkers; i++)
-		if (worker_init(&workers[i], cf, why) == -1 ||
-		    worker_listen(&workers[i]) == -1)
-			return -1;
-	for (i = 0; i < nworkers; i++)
+	return 0;
+}
+
+int
+workers_run(const char **why)
+{
+	unsigned i;
+
+	for (i = 0; i < nworkers; i++) {
 		if (pthread_create(&workers[i].thread, NULL, worker_main,
 		    &workers[i]) != 0) {
 			*why = "cannot start a worker thread";
 			return -1;
 		}
+		workers[i].is_started = true;
+	}
 	log_msg(LOG_INFO, "started %u worker%s", nworkers,
 	    nworkers == 1 ? "" : "s");
 	return 0;
 }
 
 void
-workers_stop(void)
+workers_reload(struct conf *cf, struct listeners *ls)
+{
+	unsigned i;
+
+	nacks = 0;
+	for (i = 0; i < nworkers; i++) {
+		workers[i].next_cf = conf_ref(cf);
+		workers[i].next_ls = ls;
+		send_to(&workers[i], 'r');
+	}
+}
+
+void
+workers_stop(bool graceful)
+{
+	unsigned i;
+
+	for (i = 0; i < nworkers; i++)
+		send_to(&workers[i], graceful ? 's' : 'q');
+}
+
+void
+workers_reopen_logs(void)
+{
+	unsigned i;
+
+	for (i = 0; i < nworkers; i++)
+		send_to(&workers[i], 'l');
+}
+
+void
+workers_free(void)
 {
 	unsigned i;
 
 	if (workers == NULL)
 		return;
 	for (i = 0; i < nworkers; i++)
-		if (workers[i].thread != 0 &&
-		    write(workers[i].wake[1], "q", 1) != 1)
-			log_errno(LOG_ERR, "cannot stop worker %u", i);
-	for (i = 0; i < nworkers; i++)
-		if (workers[i].thread != 0)
+		if (workers[i].is_started)
 			pthread_join(workers[i].thread, NULL);
-	/* last first: worker 0 closes the shared sockets the others use */
-	for (i = nworkers; i-- > 0;)
-		if (workers[i].cf != NULL) {
-			if (i == 0)
-				unlink_unix(workers[0].cf);
-			worker_fini(&workers[i]);
-		}
+	for (i = 0; i < nworkers; i++)
+		worker_fini(&workers[i]);
 	free(workers);
 	workers = NULL;
+	if (back_ev != NULL)
+		event_free(back_ev);
+	back_ev = NULL;
+	if (back[0] != -1) {
+		close(back[0]);
+		close(back[1]);
+	}
+	back[0] = back[1] = -1;
 }
+
+uint64_t
+workers_connections(void)
+{
+	uint64_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < nworkers; i++)
+		n += __atomic_load_n(&workers[i].nconns, __ATOMIC_RELAXED);
+	return n;
+}
+
+uint64_t
+workers_requests(void)
+{
+	uint64_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < nworkers; i++)
+		n += __atomic_load_n(&workers[i].nrequests, __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Accessors. */
 
 struct event_base *
 worker_base(struct worker *w)
@@ -376,12 +587,6 @@ unsigned
 worker_id(const struct worker *w)
 {
 	return w->id;
-}
-
-struct backend *
-worker_backend(struct worker *w, const struct conf_backend *cb)
-{
-	return w->backends[cb->index];
 }
 
 struct access_log *
@@ -412,13 +617,35 @@ worker_now_ms(struct worker *w)
 }
 
 void
+worker_count_request(struct worker *w)
+{
+	__atomic_store_n(&w->nrequests, w->nrequests + 1, __ATOMIC_RELAXED);
+}
+
+struct epoch *
+worker_epoch(struct worker *w)
+{
+	return w->epoch;
+}
+
+bool
+worker_is_draining(const struct worker *w)
+{
+	return w->is_draining;
+}
+
+void
 worker_add_conn(struct worker *w, struct conn *c)
 {
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
+	__atomic_store_n(&w->nconns, w->nconns + 1, __ATOMIC_RELAXED);
 }
 
 void
 worker_remove_conn(struct worker *w, struct conn *c)
 {
 	TAILQ_REMOVE(&w->conns, c, link);
+	__atomic_store_n(&w->nconns, w->nconns - 1, __ATOMIC_RELAXED);
+	if (w->is_draining && TAILQ_EMPTY(&w->conns))
+		event_base_loopexit(w->base, NULL);
 }

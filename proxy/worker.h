@@ -1,35 +1,75 @@
 /* proxy/worker.h: one event loop per core, with its own listeners,
- * backend pools and connections. Workers share nothing mutable. */
+ * backend pools and connections. Workers share nothing mutable.
+ *
+ * An epoch is one configuration as a worker runs it: the conf and the
+ * worker's runtime backends for it. A reload gives every worker a new
+ * epoch for new connections and requests; what is in flight keeps the
+ * epoch it started with, freed when its last user lets go. */
 #ifndef PORTICO_WORKER_H
 #define PORTICO_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+struct access_log;
 struct backend;
 struct conf;
 struct conf_backend;
+struct conn;
+struct epoch;
 struct event_base;
-struct access_log;
+struct listeners;
 struct worker;
 
-/* Binds every listener of CF, then starts CF's number of workers.
- * 0, or -1 with *why (already logged details). */
-int workers_start(struct conf *cf, const char **why);
-/* Stops every worker's loop, joins them and frees everything. */
-void workers_stop(void);
+/* What the workers tell the main thread (from its own loop). */
+struct workers_events {
+	void (*on_reloaded)(void *arg);         /* every worker switched */
+	void (*on_stopped)(void *arg);          /* every worker is done */
+	void *arg;
+};
+
+/* Prepares NWORKERS workers to serve CF on LS's sockets (their files
+ * open now, with the main thread's privileges); their news reach EV
+ * through MAIN_BASE. 0, or -1 with *why. */
+int workers_start(struct conf *cf, struct listeners *ls, unsigned nworkers,
+    struct event_base *main_base, const struct workers_events *ev,
+    const char **why);
+/* Starts their threads. 0, or -1 with *why. */
+int workers_run(const char **why);
+/* Hands CF and LS to every worker; on_reloaded follows. */
+void workers_reload(struct conf *cf, struct listeners *ls);
+/* Graceful: stop accepting, let requests finish (shutdown_timeout), then
+ * on_stopped. Not graceful: stop at once. */
+void workers_stop(bool graceful);
+/* After on_stopped (or a failed start): joins and frees the workers. */
+void workers_free(void);
+/* SIGUSR1: every worker reopens its access log. */
+void workers_reopen_logs(void);
+/* Live figures summed over the workers (relaxed reads). */
+uint64_t workers_connections(void);
+uint64_t workers_requests(void);
+unsigned workers_count(const struct conf *cf);  /* what "workers" means */
 
 struct event_base *worker_base(struct worker *w);
 unsigned worker_id(const struct worker *w);
-/* This worker's runtime copy of backend CB. */
-struct backend *worker_backend(struct worker *w, const struct conf_backend *cb);
 struct access_log *worker_access_log(struct worker *w);
 uint64_t worker_next_conn_id(struct worker *w);
 /* Cached loop time: milliseconds and microseconds of wall clock. */
 uint64_t worker_now_ms(struct worker *w);
 int64_t worker_now_us(struct worker *w);
-/* Connections register so that a stopping worker can free them. */
-struct conn;
+void worker_count_request(struct worker *w);
+/* Connections register so that a stopping worker can drain and free them. */
 void worker_add_conn(struct worker *w, struct conn *c);
 void worker_remove_conn(struct worker *w, struct conn *c);
+bool worker_is_draining(const struct worker *w);
+
+/* The worker's current epoch (borrowed: take a reference to keep it). */
+struct epoch *worker_epoch(struct worker *w);
+struct epoch *epoch_ref(struct epoch *e);
+void epoch_unref(struct epoch *e);              /* NULL ok */
+struct conf *epoch_conf(const struct epoch *e);
+struct worker *epoch_worker(const struct epoch *e);
+/* The epoch's runtime copy of backend CB (CB from epoch_conf). */
+struct backend *epoch_backend(struct epoch *e, const struct conf_backend *cb);
 
 #endif

@@ -25,7 +25,7 @@ struct backend {
 };
 
 struct backend *
-backend_new(struct event_base *base, const struct conf *cf,
+backend_new(struct pool_set *ps, const struct conf *cf,
     const struct conf_backend *cb)
 {
 	struct backend *b;
@@ -43,7 +43,7 @@ backend_new(struct event_base *base, const struct conf *cf,
 		s->fail_timeout = cf->backend_fail_timeout;
 		b->total_weight += s->cs->weight;
 		b->nservers++;
-		if ((s->pool = pool_new(base, &s->cs->addr, cf)) == NULL)
+		if ((s->pool = pool_get(ps, &s->cs->addr, cf)) == NULL)
 			goto fail;
 	}
 	return b;
@@ -61,7 +61,7 @@ backend_free(struct backend *b)
 	if (b == NULL)
 		return;
 	for (i = 0; i < b->nservers; i++)
-		pool_free(b->servers[i].pool);
+		pool_unref(b->servers[i].pool);
 	free(b->servers);
 	free(b);
 }

@@ -7,13 +7,14 @@
 
 struct conf;
 struct conf_backend;
-struct event_base;
+struct pool_set;
 struct backend;
 struct server;
 struct pool;
 
-/* The worker's runtime copy of CB, with one pool per server. */
-struct backend *backend_new(struct event_base *base, const struct conf *cf,
+/* The worker's runtime copy of CB; each server's pool comes from PS (so
+ * configs that share a server share its pool). */
+struct backend *backend_new(struct pool_set *ps, const struct conf *cf,
     const struct conf_backend *cb);
 void backend_free(struct backend *b);           /* NULL ok */
 

@@ -15,10 +15,18 @@ struct pool_req;                /* a pending pool_connect() */
 /* UC is connected, or NULL with WHY ("connection refused", "timeout"). */
 typedef void pool_ready_fn(struct upconn *uc, const char *why, void *arg);
 
-/* A pool for the server at ADDR; CF gives its limits and timeouts. */
-struct pool *pool_new(struct event_base *base, const struct conf_addr *addr,
+struct pool_set;
+
+/* A worker's pools, one per server address. */
+struct pool_set *pool_set_new(struct event_base *base);
+/* Frees every pool and its idle connections (worker exit). NULL ok. */
+void pool_set_free(struct pool_set *ps);
+/* The pool for ADDR (new, or the one already there, referenced once
+ * more); CF's limits and timeouts apply to it from now on. */
+struct pool *pool_get(struct pool_set *ps, const struct conf_addr *addr,
     const struct conf *cf);
-void pool_free(struct pool *p);         /* closes idle conns; NULL ok */
+/* Drops a reference; the last one closes idle conns and frees. NULL ok. */
+void pool_unref(struct pool *p);
 /* The most recently used idle connection, now the caller's; or NULL. */
 struct upconn *pool_take(struct pool *p);
 /* Opens a fresh connection; calls READY later (never from inside this

@@ -442,8 +442,10 @@ write_conf(struct proxy *p, const char *fmt, va_list ap)
 	FILE *f = fopen(p->conf, "w");
 
 	ck_assert_msg(f != NULL, "%s: %s", p->conf, strerror(errno));
-	fprintf(f, "workers 2\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
-	    "error_log %s debug\n", p->port, p->access_log,
+	/* portico refuses to serve as root unless the config says so */
+	fprintf(f, "%sworkers 2\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
+	    "error_log %s debug\n", geteuid() == 0 ? "user root\n" : "",
+	    p->port, p->access_log,
 	    p->access_format != NULL ? p->access_format : "json",
 	    p->error_log);
 	if (p->tls_port > 0)

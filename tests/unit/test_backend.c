@@ -6,6 +6,7 @@
 
 #include "backend.h"
 #include "conf.h"
+#include "pool.h"
 #include "suites.h"
 
 static const struct {
@@ -66,7 +67,8 @@ START_TEST(test_backend_spread)
 	struct conf cf = test_conf();
 	struct conf_backend *cb = make_backend(spreads[_i].weights,
 	    spreads[_i].n);
-	struct backend *b = backend_new(base, &cf, cb);
+	struct pool_set *ps = pool_set_new(base);
+	struct backend *b = backend_new(ps, &cf, cb);
 	unsigned count[4] = { 0 }, total = 0, i, run = 0, last = 99;
 
 	for (i = 0; i < spreads[_i].n; i++)
@@ -84,6 +86,7 @@ START_TEST(test_backend_spread)
 		ck_assert_uint_eq(count[i], spreads[_i].picks *
 		    spreads[_i].weights[i] / total);
 	backend_free(b);
+	pool_set_free(ps);
 	free(cb->servers);
 	free(cb);
 	event_base_free(base);
@@ -96,7 +99,8 @@ START_TEST(test_backend_skips_failed)
 	struct event_base *base = event_base_new();
 	struct conf cf = test_conf();
 	struct conf_backend *cb = make_backend(w, 3);
-	struct backend *b = backend_new(base, &cf, cb);
+	struct pool_set *ps = pool_set_new(base);
+	struct backend *b = backend_new(ps, &cf, cb);
 	struct server *s0 = backend_pick(b, 1000, 0), *s;
 	unsigned i;
 
@@ -111,6 +115,7 @@ START_TEST(test_backend_skips_failed)
 			break;
 	ck_assert_uint_lt(i, 3);
 	backend_free(b);
+	pool_set_free(ps);
 	free(cb->servers);
 	free(cb);
 	event_base_free(base);
@@ -123,7 +128,8 @@ START_TEST(test_backend_all_failed)
 	struct event_base *base = event_base_new();
 	struct conf cf = test_conf();
 	struct conf_backend *cb = make_backend(w, 2);
-	struct backend *b = backend_new(base, &cf, cb);
+	struct pool_set *ps = pool_set_new(base);
+	struct backend *b = backend_new(ps, &cf, cb);
 	struct server *a = backend_pick(b, 1000, 0);
 	struct server *c = backend_pick(b, 1000, 0);
 
@@ -136,6 +142,7 @@ START_TEST(test_backend_all_failed)
 	backend_mark_ok(c);
 	ck_assert_ptr_eq(backend_pick(b, 2000, 0), c);
 	backend_free(b);
+	pool_set_free(ps);
 	free(cb->servers);
 	free(cb);
 	event_base_free(base);

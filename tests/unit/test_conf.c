@@ -38,6 +38,13 @@ static const struct {
 	{ BASE "listen 127.0.0.1:81 h2_websocket=no\n",
 	  "t.conf:6: unknown listen option \"h2_websocket=no\"" },
 	{ BASE "route a b c\n", "t.conf:6: \"route\" takes 2 arguments" },
+	{ BASE "user no-such-user-here\n",
+	  "t.conf:6: unknown user \"no-such-user-here\"" },
+	{ BASE "group no-such-group-here\n",
+	  "t.conf:6: unknown group \"no-such-group-here\"" },
+	{ BASE "shutdown_timeout 0\n",
+	  "t.conf:6: \"shutdown_timeout\" must be positive" },
+	{ BASE "tunnel_timeout x\n", "t.conf:6: invalid duration \"x\"" },
 	{ BASE "listen 127.0.0.1\n",
 	  "t.conf:6: invalid address \"127.0.0.1\": missing port" },
 	{ BASE "listen 127.0.0.1:\n",
@@ -283,6 +290,10 @@ START_TEST(test_conf_defaults)
 	ck_assert_uint_eq(cf->backend_keepalive, 32);
 	ck_assert_uint_eq(cf->keepalive_requests, 10000);
 	ck_assert_uint_eq(cf->max_connection_age, 0);
+	ck_assert_uint_eq(cf->shutdown_timeout, 30000);
+	ck_assert_uint_eq(cf->tunnel_timeout, 3600000);
+	ck_assert_ptr_null(cf->user);
+	ck_assert_ptr_null(cf->group);
 	ck_assert_uint_eq(cf->http2_max_concurrent_streams, 100);
 	ck_assert_uint_eq(cf->http2_initial_window_size, 65535);
 	ck_assert_uint_eq(cf->http2_max_frame_size, 16384);
