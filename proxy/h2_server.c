@@ -684,13 +684,15 @@ check_request(struct h2_stream *st, int *status, const char **why)
 	struct req_head *r = &st->req;
 
 	*status = 400;
+	/* RFC 9113 §8.5: a plain CONNECT has no :path; refused as such */
+	if (r->method != NULL && r->methodlen == 7 &&
+	    memcmp(r->method, "CONNECT", 7) == 0 &&
+	    start_websocket(st, status, why) == -1)
+		return -1;
 	if (r->method == NULL || r->target == NULL) {
 		*why = "missing :method or :path";
 		return -1;
 	}
-	if (r->methodlen == 7 && memcmp(r->method, "CONNECT", 7) == 0 &&
-	    start_websocket(st, status, why) == -1)
-		return -1;
 	if (r->authority == NULL && st->host != NULL) {
 		r->authority = st->host;
 		r->authoritylen = st->hostlen;
