@@ -87,7 +87,7 @@ asan: deps
 DEB_PKGS := build-essential pkg-config libevent-dev libssl-dev libnghttp2-dev \
 	node-llhttp libsystemd-dev check curl nghttp2-client nghttp2-proxy \
 	nginx-light python3 python3-h2 python3-websockets chromium openssl \
-	groff-base
+	groff-base systemd
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \

@@ -857,3 +857,218 @@ origin_ws_last(const struct origin *o, char *out, size_t cap)
 	snprintf(out, cap, "%s", r.body);
 	resp_free(&r);
 }
+
+/* ---- reloads, signals, environment (test_ops.c) ---- */
+
+#define CONF_MARK       "# ---- the test's text ----\n"
+#define RELOAD_WAIT_MS  10000
+
+int
+file_count(const char *path, const char *needle)
+{
+	char *s = file_read(path, NULL), *at;
+	int n = 0;
+
+	for (at = s; at != NULL && (at = strstr(at, needle)) != NULL; n++)
+		at += strlen(needle);
+	free(s);
+	return n;
+}
+
+bool
+file_wait_count(const char *path, const char *needle, int n, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+
+	for (;;) {
+		if (file_count(path, needle) >= n)
+			return true;
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(20);
+	}
+}
+
+/* The first lines, as write_conf, with USER's line (proxy_how.user). */
+static void
+write_conf_how(struct proxy *p, const char *user, const char *fmt,
+    va_list ap)
+{
+	FILE *f = fopen(p->conf, "w");
+
+	ck_assert_msg(f != NULL, "%s: %s", p->conf, strerror(errno));
+	if (user == NULL && geteuid() == 0)
+		fprintf(f, "user root\n");
+	else if (user != NULL && *user != '\0')
+		fprintf(f, "user %s\n", user);
+	fprintf(f, "workers 2\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
+	    "error_log %s debug\n", p->port, p->access_log,
+	    p->access_format != NULL ? p->access_format : "json",
+	    p->error_log);
+	if (p->tls_port > 0)
+		fprintf(f, "listen 127.0.0.1:%d tls\n", p->tls_port);
+	fprintf(f, CONF_MARK);
+	vfprintf(f, fmt, ap);
+	fclose(f);
+}
+
+/* As spawn_io, with ENV's "NAME=value" strings added. */
+static pid_t
+spawn_env(char *const argv[], char *const env[], const char *out,
+    const char *err)
+{
+	pid_t pid = fork();
+	size_t i;
+	int fd;
+
+	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+	if (pid > 0)
+		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		putenv(env[i]);
+	if ((fd = open("/dev/null", O_RDONLY)) != -1)
+		dup2(fd, STDIN_FILENO);
+	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+		dup2(fd, STDOUT_FILENO);
+	if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+		dup2(fd, STDERR_FILENO);
+	execv(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* One attempt of proxy_start_how on fresh ports: wait_ready's result. */
+static int
+start_how_once(struct proxy *p, const struct proxy_how *how,
+    const char *fmt, va_list ap)
+{
+	char out[HARNESS_PATH + 16], addr[64];
+	char *portico = (char *)env_or("PORTICO", "./portico");
+	char *plain[] = { portico, "-c", p->conf, NULL };
+	char *activated[] = { "/usr/bin/systemd-socket-activate", "-l", addr,
+	    portico, "-c", p->conf, NULL };
+
+	p->port = free_port();
+	p->tls_port = 0;
+	while (how->is_tls && (p->tls_port == 0 || p->tls_port == p->port))
+		p->tls_port = free_port();
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", p->port);
+	snprintf(out, sizeof(out), "%s/stdout", p->dir);
+	write_conf_how(p, how->user, fmt, ap);
+	p->pid = spawn_env(how->is_activated ? activated : plain, how->env,
+	    out, p->stderr_path);
+	return wait_ready(p);
+}
+
+void
+proxy_start_how(struct proxy *p, const struct proxy_how *how,
+    const char *fmt, ...)
+{
+	int attempt, rc;
+	va_list ap;
+
+	harness_mkdir(p->dir, sizeof(p->dir), "proxy");
+	snprintf(p->conf, sizeof(p->conf), "%s/portico.conf", p->dir);
+	snprintf(p->access_log, sizeof(p->access_log), "%s/access.log",
+	    p->dir);
+	snprintf(p->error_log, sizeof(p->error_log), "%s/error.log", p->dir);
+	snprintf(p->stderr_path, sizeof(p->stderr_path), "%s/stderr",
+	    p->dir);
+	for (attempt = 1; ; attempt++) {
+		va_start(ap, fmt);
+		rc = start_how_once(p, how, fmt, ap);
+		va_end(ap);
+		if (rc == 0)
+			return;
+		if (rc == 1 && attempt < 3 && lost_port(p))
+			continue;
+		print_file("portico stderr", p->stderr_path);
+		print_file("portico error log", p->error_log);
+		print_file("config", p->conf);
+		ck_abort_msg("portico did not start on port %d (%s)", p->port,
+		    rc == 1 ? "it exited" : "timeout");
+	}
+}
+
+void
+proxy_rewrite(struct proxy *p, const char *fmt, ...)
+{
+	char *old = file_read(p->conf, NULL), *mark;
+	char tmp[HARNESS_PATH + 8];
+	va_list ap;
+	FILE *f;
+
+	ck_assert_msg(old != NULL, "%s: %s", p->conf, strerror(errno));
+	mark = strstr(old, CONF_MARK);
+	ck_assert_msg(mark != NULL, "%s: not written by proxy_start_how",
+	    p->conf);
+	mark[strlen(CONF_MARK)] = '\0';
+	/* a whole file or none: portico may read it at any time */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p->conf);
+	ck_assert_msg((f = fopen(tmp, "w")) != NULL, "%s: %s", tmp,
+	    strerror(errno));
+	fputs(old, f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(rename(tmp, p->conf) == 0, "rename %s: %s", tmp,
+	    strerror(errno));
+	free(old);
+}
+
+int
+proxy_conf_line(const struct proxy *p, const char *needle)
+{
+	char *s = file_read(p->conf, NULL), *at, *c;
+	int line = 1;
+
+	ck_assert_msg(s != NULL, "%s: %s", p->conf, strerror(errno));
+	at = strstr(s, needle);
+	ck_assert_msg(at != NULL, "no \"%s\" in %s", needle, p->conf);
+	for (c = s; c < at; c++)
+		line += *c == '\n';
+	free(s);
+	return line;
+}
+
+bool
+proxy_is_running(const struct proxy *p)
+{
+	siginfo_t info;
+
+	/* WNOWAIT: a test may still reap it and read its status */
+	memset(&info, 0, sizeof(info));
+	return p->pid > 0 && waitid(P_PID, (id_t)p->pid, &info,
+	    WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+}
+
+void
+proxy_reload(struct proxy *p, bool is_ok)
+{
+	char ok[HARNESS_PATH + 16];
+	const char *failed = "reload failed, keeping the running";
+	int n_ok, n_failed, got = 0;
+	int64_t end = now_ms() + RELOAD_WAIT_MS;
+
+	snprintf(ok, sizeof(ok), "reloaded %s", p->conf);
+	n_ok = file_count(p->error_log, ok);
+	n_failed = file_count(p->error_log, failed);
+	ck_assert_msg(proxy_is_running(p), "portico exited before SIGHUP");
+	ck_assert_int_eq(kill(p->pid, SIGHUP), 0);
+	while (got == 0 && now_ms() < end) {
+		sleep_ms(10);
+		if (file_count(p->error_log, ok) > n_ok)
+			got = 1;
+		else if (file_count(p->error_log, failed) > n_failed)
+			got = 2;
+	}
+	if (got != (is_ok ? 1 : 2)) {
+		print_file("portico error log", p->error_log);
+		print_file("config", p->conf);
+		ck_abort_msg("SIGHUP: want \"%s\", got %s", is_ok ? ok : failed,
+		    got == 0 ? "neither line in time" : got == 1 ? ok : failed);
+	}
+	ck_assert_msg(proxy_is_running(p), "portico exited after SIGHUP");
+}

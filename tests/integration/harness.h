@@ -129,4 +129,44 @@ long origin_stat(const struct origin *o, const char *key);
  * it, into OUT (NUL-terminated); asserts a 200. Counts as a request. */
 void origin_ws_last(const struct origin *o, char *out, size_t cap);
 
+/* ---- reloads, signals, environment (test_ops.c) ---- */
+
+/* How proxy_start_how starts portico. */
+struct proxy_how {
+	bool is_tls;                    /* a TLS listener, as proxy_start_tls */
+	/* The user line: NULL writes "user root" when run as root (as
+	 * proxy_start does), "" writes none, else "user USER". */
+	const char *user;
+	char *const *env;               /* "NAME=value"..., NULL-ended, added
+					 * to portico's environment; or NULL */
+	/* Under systemd-socket-activate -l 127.0.0.1:port, which binds the
+	 * port and passes it to portico in LISTEN_FDS. */
+	bool is_activated;
+};
+
+/* As proxy_start (or proxy_start_tls), started as HOW says. The config
+ * holds a marker after its first lines, so that proxy_rewrite can keep
+ * them. */
+void proxy_start_how(struct proxy *p, const struct proxy_how *how,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Rewrites P's config: its first lines as written at start (user,
+ * workers, listeners, logs), then FMT's text. Started by proxy_start_how
+ * only. */
+void proxy_rewrite(struct proxy *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The line number in P's config of the first line holding NEEDLE;
+ * asserts there is one. */
+int proxy_conf_line(const struct proxy *p, const char *needle);
+/* SIGHUP, then waits (bounded) for one more "reloaded" line in the
+ * error log if IS_OK, else one more "reload failed" line; asserts that
+ * it came and that portico is still running. */
+void proxy_reload(struct proxy *p, bool is_ok);
+/* True while P's process has not exited (it is not reaped). */
+bool proxy_is_running(const struct proxy *p);
+/* How many times NEEDLE occurs in the file PATH (0 if there is none). */
+int file_count(const char *path, const char *needle);
+/* Waits until PATH contains NEEDLE at least N times. */
+bool file_wait_count(const char *path, const char *needle, int n,
+    int timeout_ms);
+
 #endif
