@@ -106,6 +106,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tests/bench/run.sh
+	tests/bench/ws.sh
 
 # The unit's paths follow PREFIX and SYSCONFDIR; an existing
 # portico.conf is never overwritten.

@@ -1585,7 +1585,7 @@ conf_new(const char *path)
 	cf->client_max_uri_size = 8 * KIB;
 	cf->client_max_body_size = 1024 * MIB;
 	cf->backend_max_header_size = 32 * KIB;
-	cf->backend_keepalive = 32;
+	cf->backend_keepalive = 256;
 	cf->keepalive_requests = 10000;
 	cf->http2_max_concurrent_streams = 100;
 	cf->http2_initial_window_size = 65535;

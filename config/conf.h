@@ -127,7 +127,7 @@ struct conf {
 	size_t client_max_uri_size;     /* request line: 8k */
 	uint64_t client_max_body_size;  /* 1g */
 	size_t backend_max_header_size; /* whole response head: 32k */
-	unsigned backend_keepalive;     /* max idle conns per server: 32 */
+	unsigned backend_keepalive;     /* idle conns kept per server: 256 */
 	unsigned keepalive_requests;    /* per client connection: 10000 */
 	unsigned max_connection_age;    /* ms, then GOAWAY/close; 0: off */
 

@@ -239,7 +239,7 @@ run(struct state *st)
 	signal(SIGPIPE, SIG_IGN);
 	/* buffers come and go per request: keep freed memory instead of
 	 * returning it to the kernel and faulting it back in */
-	mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
 	if ((st->base = event_base_new()) == NULL)
 		return 1;
 	for (i = 0; i < 4; i++) {

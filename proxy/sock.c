@@ -433,6 +433,8 @@ sock_new(struct event_base *base, int fd, SSL *ssl)
 		SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 		    SSL_MODE_RELEASE_BUFFERS);
+		/* one read(2) for several records, not two per record */
+		SSL_set_read_ahead(ssl, 1);
 		SSL_set_accept_state(ssl);
 	}
 	update_read(s);

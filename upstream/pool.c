@@ -25,6 +25,7 @@ struct upconn {
 	struct sock *sk;
 	struct pool *pool;
 	bool is_reused;
+	struct timeval idle_since;
 	TAILQ_ENTRY(upconn) link;       /* in pool.idle while idle */
 };
 
@@ -214,6 +215,7 @@ pool_put(struct upconn *uc, bool reusable)
 	sock_set_write_low(uc->sk, 0);
 	sock_set_timeouts(uc->sk, &p->idle_timeout, NULL);
 	sock_read_enable(uc->sk, true);
+	event_base_gettimeofday_cached(p->base, &uc->idle_since);
 	TAILQ_INSERT_HEAD(&p->idle, uc, link);
 	p->nidle++;
 	p->refs--;                      /* idle: no longer in use */
@@ -226,18 +228,26 @@ pool_put(struct upconn *uc, bool reusable)
 
 /* An h2 client's burst of streams finishes in one loop pass and comes
  * back a moment later: closing whatever goes over max_idle at once would
- * mean reconnecting for the next burst. The surplus is closed only if it
- * is still idle a little later, coldest first. */
+ * mean reconnecting for the next burst. The surplus is closed only once
+ * it has been idle for POOL_TRIM_SECONDS, coldest first (reuse is LIFO,
+ * so the coldest are at the tail); a busy pool keeps what it uses. */
 static void
 on_trim(evutil_socket_t fd, short what, void *arg)
 {
 	struct pool *p = arg;
+	struct timeval now, age, limit = { POOL_TRIM_SECONDS, 0 };
 	struct upconn *uc;
 
 	(void)fd;
 	(void)what;
+	event_base_gettimeofday_cached(p->base, &now);
 	while (p->nidle > p->max_idle &&
 	    (uc = TAILQ_LAST(&p->idle, upconn_list)) != NULL) {
+		timersub(&now, &uc->idle_since, &age);
+		if (timercmp(&age, &limit, <)) {
+			evtimer_add(p->trim_ev, &limit);
+			return;
+		}
 		unlink_idle(uc);
 		upconn_free(uc);
 	}

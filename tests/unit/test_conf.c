@@ -287,7 +287,7 @@ START_TEST(test_conf_defaults)
 	ck_assert_uint_eq(cf->client_max_uri_size, 8192);
 	ck_assert_uint_eq(cf->client_max_body_size, 1073741824ULL);
 	ck_assert_uint_eq(cf->backend_max_header_size, 32768);
-	ck_assert_uint_eq(cf->backend_keepalive, 32);
+	ck_assert_uint_eq(cf->backend_keepalive, 256);
 	ck_assert_uint_eq(cf->keepalive_requests, 10000);
 	ck_assert_uint_eq(cf->max_connection_age, 0);
 	ck_assert_uint_eq(cf->shutdown_timeout, 30000);
