@@ -135,6 +135,18 @@ on_reloaded(void *arg)
 	daemon_ready();
 }
 
+/* A graceful stop began and no worker accepts any more: close the
+ * listening sockets now, so that new clients are refused rather than left
+ * in an accept queue nobody reads. */
+static void
+on_released(void *arg)
+{
+	struct state *st = arg;
+
+	listeners_free(st->ls);
+	st->ls = NULL;
+}
+
 static void
 on_stopped(void *arg)
 {
@@ -193,8 +205,8 @@ on_status(evutil_socket_t fd, short what, void *arg)
 static int
 serve(struct state *st)
 {
-	static const struct workers_events ev = { on_reloaded, on_stopped,
-	    NULL };
+	static const struct workers_events ev = { on_reloaded, on_released,
+	    on_stopped, NULL };
 	struct workers_events events = ev;
 	const char *why;
 	char *err;

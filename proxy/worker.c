@@ -64,7 +64,7 @@ static unsigned nworkers;
 static int back[2] = { -1, -1 };        /* workers -> main thread */
 static struct event *back_ev;
 static struct workers_events events;
-static unsigned nacks, nstopped;
+static unsigned nacks, nstopped, nreleased;
 
 /* Epochs. */
 
@@ -304,6 +304,7 @@ start_drain(struct worker *w)
 	free_listeners(w->listeners, w->nlisteners);
 	w->listeners = NULL;
 	w->nlisteners = 0;
+	tell_main('d');                 /* the main thread may close them */
 	w->drain_timer = evtimer_new(w->base, on_drain_timeout, w);
 	if (w->drain_timer != NULL)
 		event_add(w->drain_timer, &tv);
@@ -353,6 +354,9 @@ on_back(evutil_socket_t fd, short what, void *arg)
 		if (b == 'a' && ++nacks == nworkers &&
 		    events.on_reloaded != NULL)
 			events.on_reloaded(events.arg);
+		if (b == 'd' && ++nreleased == nworkers &&
+		    events.on_released != NULL)
+			events.on_released(events.arg);
 		if (b == 'x' && ++nstopped == nworkers &&
 		    events.on_stopped != NULL)
 			events.on_stopped(events.arg);
