@@ -321,6 +321,54 @@ START_TEST(test_backend_drop)
 }
 END_TEST
 
+/* A pooled connection the backend closes just as the next request
+ * arrives (the origin's /close-next): retried once on a fresh one when no
+ * body byte was sent; with a body, the client gets a 502, as nothing
+ * tells whether the backend acted on it. */
+START_TEST(test_stale_pooled_connection)
+{
+	struct rawc *c;
+	struct resp r;
+	struct stats before, after;
+	long armed, fresh;
+
+	memset(&px, 0, sizeof(px));
+	proxy_start(&px, "backend o { server %s }\nroute * o\n",
+	    origins[0].tcp);
+	before = origin_stats(&origins[0]);
+	c = rawc_connect(px.port);
+	rawc_sends(c, "GET /close-next HTTP/1.1\r\nHost: a.test\r\n\r\n");
+	ck_assert_int_eq(rawc_response(c, &r, false, CLIENT_WAIT_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(sscanf(r.body, "armed %ld", &armed) == 1);
+	resp_free(&r);
+	rawc_sends(c, "GET /echo HTTP/1.1\r\nHost: a.test\r\n\r\n");
+	ck_assert_int_eq(rawc_response(c, &r, false, CLIENT_WAIT_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	fresh = (long)json_num(r.body, "connection");
+	ck_assert_msg(fresh > armed, "the retry must use a fresh connection "
+	    "(armed %ld, served on %ld)", armed, fresh);
+	resp_free(&r);
+	after = origin_stats(&origins[0]);
+	/* /close-next, the dropped /echo, the retried /echo */
+	ck_assert_int_eq(after.reqs - before.reqs, 3);
+
+	/* the same with a body: not retried */
+	rawc_sends(c, "GET /close-next HTTP/1.1\r\nHost: a.test\r\n\r\n");
+	ck_assert_int_eq(rawc_response(c, &r, false, CLIENT_WAIT_MS), 0);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	rawc_sends(c, "POST /echo HTTP/1.1\r\nHost: a.test\r\n"
+	    "Content-Length: 5\r\n\r\nhello");
+	ck_assert_int_eq(rawc_response(c, &r, false, CLIENT_WAIT_MS), 0);
+	ck_assert_int_eq(r.status, 502);
+	resp_free(&r);
+	rawc_close(c);
+	expect_warn("o");
+	proxy_stop(&px);
+}
+END_TEST
+
 Suite *
 errors_suite(void)
 {
@@ -343,6 +391,7 @@ errors_suite(void)
 	tcase_add_loop_test(tc, test_backend_failure, 0,
 	    NELEMS(upstream_cases));
 	tcase_add_test(tc, test_backend_drop);
+	tcase_add_test(tc, test_stale_pooled_connection);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -79,6 +79,7 @@ enum route {
 	ROUTE_STATUS,
 	ROUTE_DROP,
 	ROUTE_CLOSE,
+	ROUTE_CLOSE_NEXT,
 	ROUTE_BAD,
 	ROUTE_BIGHEAD,
 	ROUTE_TRAILERS,
@@ -160,6 +161,7 @@ struct conn {
 	struct ws ws;
 	uint64_t budget;        /* paced bytes left this tick */
 	bool is_eof;            /* peer shut its write side */
+	bool is_drop_next;      /* /close-next: drop the next request */
 };
 
 struct listener {
@@ -1205,6 +1207,15 @@ ws_process(struct conn *c)
 static void
 reply(struct conn *c)
 {
+	char buf[64];
+
+	/* a kept-alive connection the "backend" closes just as a request
+	 * arrives: what a proxy's stale pooled connection looks like */
+	if (c->is_drop_next) {
+		log_request(c, 0);
+		conn_finish(c);
+		return;
+	}
 	switch (c->req.route) {
 	case ROUTE_INDEX:
 		send_text(c, 200, "text/html; charset=utf-8", index_html);
@@ -1227,6 +1238,11 @@ reply(struct conn *c)
 	case ROUTE_CLOSE:
 		log_request(c, 0);
 		conn_finish(c);
+		break;
+	case ROUTE_CLOSE_NEXT:
+		c->is_drop_next = true;
+		snprintf(buf, sizeof(buf), "armed %lu\n", c->id);
+		send_text(c, 200, "text/plain", buf);
 		break;
 	case ROUTE_BAD:
 		reply_bad(c);
@@ -1292,7 +1308,8 @@ static const struct {
 	enum route route;
 } routes[] = {
 	{ "/", ROUTE_INDEX }, { "/slow", ROUTE_SLOW }, { "/drop", ROUTE_DROP },
-	{ "/close", ROUTE_CLOSE }, { "/bad", ROUTE_BAD },
+	{ "/close", ROUTE_CLOSE }, { "/close-next", ROUTE_CLOSE_NEXT },
+	{ "/bad", ROUTE_BAD },
 	{ "/bighead", ROUTE_BIGHEAD }, { "/trailers", ROUTE_TRAILERS },
 	{ "/early-hints", ROUTE_EARLY_HINTS }, { "/stats", ROUTE_STATS },
 	{ "/ws", ROUTE_WS }, { "/ws-refuse", ROUTE_WS_REFUSE },
