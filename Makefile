@@ -137,3 +137,18 @@ clean:
 	rm -rf build build-asan portico
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# libFuzzer targets (clang), bounded: FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-Iproxy -Iconfig -Iupstream -Itls -I$(LLHTTP_INC)
+.PHONY: fuzz
+fuzz:
+	@mkdir -p build/fuzz/h1 build/fuzz/conf
+	clang $(FUZZ_FLAGS) -DLLHTTP_STRICT_MODE=1 -o build/fuzz/fuzz_h1 \
+		tests/fuzz/fuzz_h1.c proxy/h1.c proxy/headers.c proxy/arena.c \
+		$(LLHTTP_SRC) $(PKG_LIBS)
+	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_conf tests/fuzz/fuzz_conf.c \
+		config/conf.c $(PKG_LIBS)
+	build/fuzz/fuzz_h1 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h1 tests/fuzz/corpus/h1
+	build/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) build/fuzz/conf tests/fuzz/corpus/conf

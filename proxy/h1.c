@@ -199,6 +199,12 @@ request_complete(struct h1_reader *r)
 	h->fields = r->fields;
 	h->nfields = r->nfields;
 	h->content_length = -1;
+	if (r->parser.http_major != 1) {
+		/* HTTP/0.9 has no head to forward; 2 and up are not h1 */
+		r->status = r->parser.http_major > 1 ? 505 : 400;
+		r->why = "unsupported HTTP version";
+		return -1;
+	}
 	for (i = 0; i < r->nfields; i++) {
 		if (r->fields[i].kind != HF_HOST)
 			continue;
@@ -279,13 +285,18 @@ response_complete(struct h1_reader *r)
 	return 1;
 }
 
+/* llhttp stops right here, so that parse_head can check it agrees on
+ * where the head ends; the body (if any) is read by h1_read_body. */
 static int
 on_headers_complete(llhttp_t *p)
 {
 	struct h1_reader *r = p->data;
 
 	fix_empty_values(r->fields, r->nfields);
-	return r->is_response ? response_complete(r) : request_complete(r);
+	if ((r->is_response ? response_complete(r) : request_complete(r)) ==
+	    -1)
+		return -1;
+	return HPE_PAUSED;
 }
 
 static int
@@ -386,20 +397,22 @@ parse_head(struct h1_reader *r, struct evbuffer *in, size_t len, int bad)
 		return fail(r, bad, "obsolete line folding");
 	e = llhttp_execute(&r->parser, buf, len);
 	if (r->why != NULL)
-		return fail(r, bad, r->why);
-	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE) {
-		llhttp_resume(&r->parser);
-		return 1;
-	}
-	if (e == HPE_OK && r->body == H1_BODY_CHUNKED) {
+		return fail(r, r->status != 0 ? r->status : bad, r->why);
+	if (e == HPE_OK)
+		return fail(r, bad, "incomplete head");
+	if (e != HPE_PAUSED)
+		return fail(r, bad, llhttp_get_error_reason(&r->parser));
+	/* The head ends where llhttp says and where we cut it, or the two
+	 * would read the message differently (a bare LF, say). */
+	if (llhttp_get_error_pos(&r->parser) != buf + len)
+		return fail(r, bad, "malformed head");
+	llhttp_resume(&r->parser);
+	if (r->body == H1_BODY_CHUNKED) {
 		/* fields parsed from now on are trailers */
 		r->in_trailers = true;
 		r->trailer_start = r->nfields;
-		return 1;
 	}
-	if (e == HPE_OK)
-		return fail(r, bad, "incomplete head");
-	return fail(r, bad, llhttp_get_error_reason(&r->parser));
+	return 1;
 }
 
 int

@@ -33,6 +33,13 @@ static const struct {
 	{ "GET / HTTP/1.1\r\nHost: a\r\nX : b\r\n\r\n", 400, 0 },
 	{ "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
 	  400, 0 },
+	{ "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, 0 },
+	/* found by tests/fuzz/fuzz_h1.c: llhttp ended this head at the bare
+	 * LF, before the blank line portico cut at, and read the rest as a
+	 * chunked body */
+	{ "GET /\nHost: a\r\nTransfer-Encoding: chunked\r\n\nC8\r\n82\r"
+	  "\r\n\r\n", 400, 0 },
+	{ "GET / HTTP/1.1\nHost: a\r\n\nX: y\r\n\r\n", 400, 0 },
 	{ "GET /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  " HTTP/1.1\r\nHost: a\r\n\r\n", 414, 0 },
