@@ -39,7 +39,7 @@ struct conf_backend {
 /* route HOST[/PATH] NAME; host "*" catches all, "*.x" wildcards. */
 struct conf_route {
 	char *host;                     /* lower-case; "*" or "*.x" or "x" */
-	char *path;                     /* prefix starting with '/', "/" if none */
+	char *path;                     /* prefix from '/'; "/" if none */
 	const struct conf_backend *backend;
 	int line;
 };

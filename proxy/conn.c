@@ -241,10 +241,11 @@ conn_linger(struct conn *c)
 {
 	struct timeval tv = { CONN_LINGER_MS / 1000,
 	    CONN_LINGER_MS % 1000 * 1000 };
+	struct evbuffer *in = sock_input(c->sk);
 
 	if (c->state == CONN_CLOSING)
 		return;
-	evbuffer_drain(sock_input(c->sk), evbuffer_get_length(sock_input(c->sk)));
+	evbuffer_drain(in, evbuffer_get_length(in));
 	sock_setcb(c->sk, on_linger_read, NULL, on_linger_event, c);
 	sock_set_read_high(c->sk, 0);
 	sock_set_timeouts(c->sk, &tv, NULL);

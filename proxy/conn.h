@@ -41,7 +41,7 @@ struct conn {
 	const char *tls_version;        /* once the handshake is done */
 	struct event close_ev;          /* runs the deferred free */
 	const char *close_why;
-	char addr[64];                  /* client address, for X-Forwarded-For */
+	char addr[64];                  /* client address, for XFF */
 	char tag[112];                  /* "w0 c12 127.0.0.1:5555" for logs */
 	TAILQ_ENTRY(conn) link;         /* in the worker's list */
 };

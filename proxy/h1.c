@@ -476,7 +476,8 @@ read_chunked(struct h1_reader *r, struct evbuffer *in, struct evbuffer *out,
 			return 1;
 		}
 		if (e != HPE_OK)
-			return fail(r, 400, llhttp_get_error_reason(&r->parser));
+			return fail(r, 400,
+			    llhttp_get_error_reason(&r->parser));
 		evbuffer_drain(in, n);
 		limit -= n;
 	}

@@ -32,94 +32,15 @@
 #include "conf.h"
 #include "conn.h"
 #include "exchange.h"
+#include "h2.h"
 #include "h2_server.h"
 #include "headers.h"
 #include "log.h"
 #include "worker.h"
 #include "ws.h"
-
-#define H2_OUT_HIGH     (256 * 1024)    /* socket output: stop sending */
-#define H2_STREAM_HIGH  (256 * 1024)    /* stream response: pause backend */
-#define H2_STREAM_LOW   (64 * 1024)     /* resume it */
-#define H2_CONN_WINDOW  (16 * 1024 * 1024)
-
-enum h2_stream_state {
-	H2S_HEADERS = 0,        /* request headers arriving */
-	H2S_BODY,               /* exchange running, request body arriving */
-	H2S_RESPONDING,         /* request complete, response pending */
-	H2S_DONE,               /* response complete or failed */
-};
-
-struct h2_stream {
-	struct h2_server *h;
-	int32_t id;
-	enum h2_stream_state state;
-	struct req_head req;
-	struct hfield *fields;          /* request fields, then trailers */
-	size_t nfields, cap, ntrailer_start;
-	const char *host;               /* a "host" field, to check */
-	uint32_t hostlen;
-	const char *protocol;           /* RFC 8441 :protocol, or NULL */
-	char ws_key[WS_KEY_LEN + 1];    /* the key we sent the backend */
-	struct epoch *epoch;            /* the worker's when the stream began */
-	struct exchange *x;
-	struct evbuffer *in;            /* request DATA on its way */
-	struct evbuffer *out;           /* response body for DATA frames */
-	size_t unconsumed;              /* DATA not yet acknowledged */
-	nghttp2_nv *trailers;           /* response trailers, when ended */
-	size_t ntrailers;
-	bool is_resp_started;           /* a final head was submitted */
-	bool has_body_provider;         /* DATA frames will follow */
-	bool is_resp_eof;               /* the backend's body is complete */
-	bool is_deferred;               /* the data provider waits for data */
-	bool is_resp_paused;            /* backend paused: out is full */
-	bool wants_resume;              /* resume after the current send */
-	bool is_bad;                    /* refused: RST or error sent */
-	/* for the access log */
-	int status;
-	uint64_t bytes_sent, bytes_received;
-	int64_t start_us;
-	const char *upstream;
-	int64_t upstream_us;
-	const char *note;
-	TAILQ_ENTRY(h2_stream) resume_link;
-	TAILQ_ENTRY(h2_stream) link;    /* in h2_server.streams */
-	struct arena arena;             /* last: not cleared on reuse */
-};
-
-struct h2_server {
-	struct conn *c;
-	struct sock *sk;
-	const struct conf *cf;
-	nghttp2_session *session;
-	unsigned nstreams;              /* open stream objects */
-	unsigned nrequests;             /* streams started */
-	unsigned glitches;
-	unsigned nsettings, npings;
-	bool is_sending;                /* inside nghttp2_session_send */
-	bool wants_flush;               /* a flush was asked meanwhile */
-	bool is_goaway;                 /* GOAWAY submitted */
-	bool is_closing;
-	struct event idle_timer;
-	struct event age_timer;
-	TAILQ_HEAD(, h2_stream) resumes;
-	TAILQ_HEAD(, h2_stream) streams;
-};
-
-static void flush(struct h2_server *h);
-static void submit_error(struct h2_stream *st, int status);
-
-static struct timeval
-tv_ms(unsigned ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	return tv;
-}
-
 /* A frame that did no useful work; too many end the connection. */
-static void
-glitch(struct h2_server *h, const char *what)
+void
+h2_glitch(struct h2_server *h, const char *what)
 {
 	if (++h->glitches <= h->cf->http2_max_glitches)
 		return;
@@ -131,8 +52,8 @@ glitch(struct h2_server *h, const char *what)
 }
 
 /* Graceful end: no new streams; those in flight finish. */
-static void
-goaway(struct h2_server *h, const char *why)
+void
+h2_goaway(struct h2_server *h, const char *why)
 {
 	if (h->is_goaway)
 		return;
@@ -143,658 +64,33 @@ goaway(struct h2_server *h, const char *why)
 	    NGHTTP2_NO_ERROR, NULL, 0);
 }
 
-/* Streams. */
-
-/* A worker reuses freed streams and their buffers: a stream costs no
- * malloc in the steady state. */
-#define H2_STREAM_CACHE 256
-static __thread struct h2_stream *cache[H2_STREAM_CACHE];
-static __thread unsigned ncache;
-
-static struct h2_stream *
-stream_alloc(void)
-{
-	struct h2_stream *st;
-	struct evbuffer *in, *out;
-
-	if (ncache > 0) {
-		st = cache[--ncache];
-		in = st->in;
-		out = st->out;
-		memset(st, 0, offsetof(struct h2_stream, arena));
-		st->in = in;
-		st->out = out;
-		return st;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return NULL;
-	if ((st->in = evbuffer_new()) == NULL ||
-	    (st->out = evbuffer_new()) == NULL) {
-		evbuffer_free(st->in);
-		free(st);
-		return NULL;
-	}
-	return st;
-}
-
-static void
-stream_release(struct h2_stream *st)
-{
-	arena_fini(&st->arena);
-	evbuffer_drain(st->in, evbuffer_get_length(st->in));
-	evbuffer_drain(st->out, evbuffer_get_length(st->out));
-	if (ncache < H2_STREAM_CACHE) {
-		cache[ncache++] = st;
-		return;
-	}
-	evbuffer_free(st->in);
-	evbuffer_free(st->out);
-	free(st);
-}
-
-void
-h2_server_cache_free(void)
-{
-	while (ncache > 0) {
-		struct h2_stream *st = cache[--ncache];
-
-		evbuffer_free(st->in);
-		evbuffer_free(st->out);
-		free(st);
-	}
-}
-
-static struct h2_stream *
-stream_new(struct h2_server *h, int32_t id)
-{
-	struct h2_stream *st;
-
-	if ((st = stream_alloc()) == NULL)
-		return NULL;
-	st->h = h;
-	st->id = id;
-	st->upstream_us = -1;
-	st->epoch = epoch_ref(worker_epoch(h->c->w));
-	arena_init(&st->arena);
-	st->start_us = worker_now_us(h->c->w);
-	h->nstreams++;
-	TAILQ_INSERT_TAIL(&h->streams, st, link);
-	event_del(&h->idle_timer);
-	return st;
-}
-
-static void
-log_stream(struct h2_stream *st)
-{
-	struct access_log *al = worker_access_log(st->h->c->w);
-	const struct hfield *ref, *ua;
-	struct access_entry e = { 0 };
-
-	if (al == NULL || st->req.method == NULL)
-		return;
-	ref = headers_find(st->req.fields, st->req.nfields, "referer");
-	ua = headers_find(st->req.fields, st->req.nfields, "user-agent");
-	e.client = st->h->c->addr;
-	e.method = st->req.method;
-	e.methodlen = st->req.methodlen;
-	e.target = st->req.target != NULL ? st->req.target : "-";
-	e.targetlen = st->req.target != NULL ? st->req.targetlen : 1;
-	e.protocol = "HTTP/2.0";
-	e.host = st->req.authority;
-	e.hostlen = st->req.authoritylen;
-	e.referer = ref != NULL ? ref->value : NULL;
-	e.refererlen = ref != NULL ? ref->valuelen : 0;
-	e.user_agent = ua != NULL ? ua->value : NULL;
-	e.user_agentlen = ua != NULL ? ua->valuelen : 0;
-	e.status = st->status;
-	e.bytes_sent = st->bytes_sent;
-	e.bytes_received = st->bytes_received;
-	e.start_us = st->start_us;
-	e.duration_us = worker_now_us(st->h->c->w) - st->start_us;
-	e.upstream = st->upstream;
-	e.upstream_us = st->upstream_us;
-	e.note = st->note;
-	e.tls_version = st->h->c->tls_version;
-	access_log_add(al, &e);
-}
-
-static void
-release_exchange(struct h2_stream *st)
-{
-	if (st->x == NULL)
-		return;
-	st->upstream = exchange_upstream(st->x);
-	st->upstream_us = exchange_upstream_us(st->x);
-	exchange_free(st->x);
-	st->x = NULL;
-}
-
-static void
-stream_free(struct h2_stream *st)
-{
-	struct h2_server *h = st->h;
-
-	if (st->wants_resume)
-		TAILQ_REMOVE(&h->resumes, st, resume_link);
-	TAILQ_REMOVE(&h->streams, st, link);
-	release_exchange(st);
-	log_stream(st);
-	epoch_unref(st->epoch);
-	stream_release(st);
-	if (--h->nstreams == 0 && !h->is_closing) {
-		struct timeval tv = tv_ms(h->cf->keepalive_timeout);
-
-		event_add(&h->idle_timer, &tv);
-	}
-}
-
-static struct h2_stream *
-stream_get(struct h2_server *h, int32_t id)
-{
-	return nghttp2_session_get_stream_user_data(h->session, id);
-}
-
-static void
-reset_stream(struct h2_stream *st, uint32_t code, const char *why)
-{
-	st->note = why;
-	st->is_bad = true;
-	st->state = H2S_DONE;
-	nghttp2_submit_rst_stream(st->h->session, NGHTTP2_FLAG_NONE, st->id,
-	    code);
-}
-
-/* The response side, from the exchange. */
-
-static const char *
-lower_name(struct arena *a, const struct hfield *f)
-{
-	char *p = arena_alloc(a, f->namelen + 1);
-	uint32_t i;
-
-	if (p == NULL)
-		return NULL;
-	for (i = 0; i < f->namelen; i++)
-		p[i] = (char)tolower((unsigned char)f->name[i]);
-	p[i] = '\0';
-	return p;
-}
-
-/* RFC 9113 §8.2.2: the backend's connection-specific fields do not
- * cross; names are lower-cased. Returns the count, or -1. */
-static ssize_t
-to_nv(struct arena *a, const struct hfield *fields, size_t n,
-    nghttp2_nv *nv, size_t off)
-{
-	const char *why;
-	size_t i, k = off;
-
-	for (i = 0; i < n; i++) {
-		const struct hfield *f = &fields[i];
-
-		if (headers_is_hop_by_hop(fields, n, f) ||
-		    headers_check_field(f, &why) == -1)
-			continue;
-		if ((nv[k].name = (uint8_t *)lower_name(a, f)) == NULL)
-			return -1;
-		nv[k].namelen = f->namelen;
-		nv[k].value = (uint8_t *)f->value;
-		nv[k].valuelen = f->valuelen;
-		nv[k].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME |
-		    NGHTTP2_NV_FLAG_NO_COPY_VALUE;
-		k++;
-	}
-	return (ssize_t)k;
-}
-
-static ssize_t on_data_read(nghttp2_session *s, int32_t id, uint8_t *buf,
-    size_t len, uint32_t *flags, nghttp2_data_source *src, void *arg);
-
-static bool
-response_has_body(const struct h2_stream *st, const struct resp_head *r)
-{
-	bool is_head = st->req.methodlen == 4 &&
-	    memcmp(st->req.method, "HEAD", 4) == 0;
-
-	return !is_head && r->status != 204 && r->status != 304 &&
-	    r->content_length != 0;
-}
-
-static void
-submit_head(struct h2_stream *st, const struct resp_head *r)
-{
-	nghttp2_data_provider prd = { .source.ptr = st,
-	    .read_callback = on_data_read };
-	nghttp2_nv *nv;
-	char *status;
-	ssize_t n;
-
-	nv = arena_alloc(&st->arena, (r->nfields + 1) * sizeof(*nv));
-	status = arena_alloc(&st->arena, 8);
-	if (nv == NULL || status == NULL ||
-	    (n = to_nv(&st->arena, r->fields, r->nfields, nv, 1)) == -1) {
-		reset_stream(st, NGHTTP2_INTERNAL_ERROR, "out of memory");
-		return;
-	}
-	snprintf(status, 8, "%03d", r->status % 1000);
-	nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)status, 7, 3,
-	    NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE };
-	if (r->status < 200) {
-		nghttp2_submit_headers(st->h->session, NGHTTP2_FLAG_NONE,
-		    st->id, NULL, nv, (size_t)n, NULL);
-		return;
-	}
-	st->is_resp_started = true;
-	st->status = r->status;
-	st->has_body_provider = response_has_body(st, r);
-	nghttp2_submit_response(st->h->session, st->id, nv, (size_t)n,
-	    st->has_body_provider ? &prd : NULL);
-}
-
-/* RFC 8441 §5: the backend's 101 becomes :status 200; only the fields
- * of the WebSocket handshake's outcome pass. A wrong accept value means
- * the backend did not understand the key we sent: 502. */
-static void
-accept_websocket(struct h2_stream *st, const struct resp_head *r)
-{
-	static const char *const keep[] = {
-		"sec-websocket-protocol", "sec-websocket-extensions",
-	};
-	const struct hfield *acc = headers_find(r->fields, r->nfields,
-	    "sec-websocket-accept");
-	struct hfield f[2];
-	struct resp_head ok = { .status = 200, .content_length = -1 };
-	size_t i, n = 0;
-
-	if (acc == NULL || !ws_accept_matches(st->ws_key, WS_KEY_LEN,
-	    acc->value, acc->valuelen)) {
-		st->note = "wrong Sec-WebSocket-Accept from the backend";
-		log_conn(LOG_WARNING, st->h->c, "backend: %s", st->note);
-		release_exchange(st);
-		st->state = H2S_DONE;
-		submit_error(st, 502);
-		st->is_bad = true;
-		return;
-	}
-	for (i = 0; i < 2; i++)
-		if ((acc = headers_find(r->fields, r->nfields, keep[i])) !=
-		    NULL)
-			f[n++] = *acc;
-	ok.fields = f;
-	ok.nfields = n;
-	submit_head(st, &ok);
-}
-
-static void
-on_resp_head(void *fe, const struct resp_head *r)
-{
-	struct h2_stream *st = fe;
-
-	if (st->is_bad)
-		return;
-	if (r->status == 101 && st->req.is_websocket)
-		accept_websocket(st, r);
-	else if (r->status != 101)      /* RFC 9113 §8.6: no 101 in h2 */
-		submit_head(st, r);
-	flush(st->h);
-}
-
-static void
-wake_provider(struct h2_stream *st)
-{
-	if (st->is_deferred) {
-		st->is_deferred = false;
-		nghttp2_session_resume_data(st->h->session, st->id);
-	}
-}
-
-static void
-on_resp_body(void *fe, struct evbuffer *data)
-{
-	struct h2_stream *st = fe;
-
-	st->bytes_sent += evbuffer_get_length(data);
-	if (st->is_bad || !st->has_body_provider) {
-		evbuffer_drain(data, evbuffer_get_length(data));
-		return;
-	}
-	evbuffer_add_buffer(st->out, data);
-	if (evbuffer_get_length(st->out) > H2_STREAM_HIGH &&
-	    !st->is_resp_paused) {
-		st->is_resp_paused = true;
-		exchange_response_pause(st->x);
-	}
-	wake_provider(st);
-	flush(st->h);
-}
-
-static void
-keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
-{
-	nghttp2_nv *nv;
-	ssize_t k;
-
-	if (n == 0 || (nv = arena_alloc(&st->arena, n * sizeof(*nv))) == NULL)
-		return;
-	if ((k = to_nv(&st->arena, t, n, nv, 0)) <= 0)
-		return;
-	st->trailers = nv;
-	st->ntrailers = (size_t)k;
-}
-
-static void
-on_resp_end(void *fe, const struct hfield *trailers, size_t n)
-{
-	struct h2_stream *st = fe;
-	struct h2_server *h = st->h;
-
-	st->state = H2S_DONE;
-	if (!st->is_bad && st->has_body_provider) {
-		keep_trailers(st, trailers, n);
-		st->is_resp_eof = true;
-		wake_provider(st);
-	}
-	release_exchange(st);
-	flush(h);
-}
-
-static void
-submit_error(struct h2_stream *st, int status)
-{
-	struct resp_head r = { .status = status, .content_length = -1 };
-	struct hfield f[2] = {
-		{ "content-type", "text/plain", 12, 10, HF_OTHER },
-		{ "content-length", NULL, 14, 0, HF_CONTENT_LENGTH },
-	};
-	char *len = arena_alloc(&st->arena, 24);
-
-	if (len == NULL) {
-		reset_stream(st, NGHTTP2_INTERNAL_ERROR, "out of memory");
-		return;
-	}
-	evbuffer_add_printf(st->out, "%d %s\n", status, headers_reason(status));
-	f[1].valuelen = (uint32_t)snprintf(len, 24, "%zu",
-	    evbuffer_get_length(st->out));
-	f[1].value = len;
-	r.fields = f;
-	r.nfields = 2;
-	r.content_length = (int64_t)evbuffer_get_length(st->out);
-	st->is_resp_eof = true;
-	submit_head(st, &r);
-}
-
-static void
-on_resp_fail(void *fe, int status, const char *why)
-{
-	struct h2_stream *st = fe;
-	struct h2_server *h = st->h;
-
-	st->note = why;
-	st->state = H2S_DONE;
-	release_exchange(st);
-	if (st->is_bad) {
-		flush(h);
-		return;
-	}
-	/* never END_STREAM after a short body */
-	if (status == 0 || st->is_resp_started)
-		reset_stream(st, NGHTTP2_INTERNAL_ERROR, why);
-	else
-		submit_error(st, status);
-	flush(h);
-}
-
-static void
-ack_data(struct h2_stream *st)
-{
-	if (st->unconsumed == 0)
-		return;
-	nghttp2_session_consume(st->h->session, st->id, st->unconsumed);
-	st->unconsumed = 0;
-}
-
-static void
-on_request_drain(void *fe)
-{
-	struct h2_stream *st = fe;
-
-	ack_data(st);
-	flush(st->h);
-}
-
-static const struct exchange_ops exchange_ops = {
-	.on_head = on_resp_head,
-	.on_body = on_resp_body,
-	.on_end = on_resp_end,
-	.on_fail = on_resp_fail,
-	.on_request_drain = on_request_drain,
-};
-
-/* The request side, from nghttp2. */
-
-static int
-add_field(struct h2_stream *st, const uint8_t *name, size_t namelen,
-    const uint8_t *value, size_t valuelen)
-{
-	struct hfield *v, *f;
-
-	if (st->nfields == st->cap) {
-		size_t cap = st->cap == 0 ? 16 : st->cap * 2;
-
-		if ((v = arena_alloc(&st->arena, cap * sizeof(*v))) == NULL)
-			return -1;
-		if (st->nfields > 0)
-			memcpy(v, st->fields, st->nfields * sizeof(*v));
-		st->fields = v;
-		st->cap = cap;
-	}
-	f = &st->fields[st->nfields];
-	f->name = arena_strndup(&st->arena, (const char *)name, namelen);
-	f->value = arena_strndup(&st->arena, (const char *)value, valuelen);
-	if (f->name == NULL || f->value == NULL)
-		return -1;
-	f->namelen = (uint32_t)namelen;
-	f->valuelen = (uint32_t)valuelen;
-	f->kind = headers_classify(f->name, namelen);
-	st->nfields++;
-	return 0;
-}
-
-static int
-set_pseudo(struct h2_stream *st, const uint8_t *name, size_t namelen,
-    const uint8_t *value, size_t valuelen)
-{
-	char *v = arena_strndup(&st->arena, (const char *)value, valuelen);
-	uint32_t n = (uint32_t)valuelen;
-
-	if (v == NULL)
-		return -1;
-	if (namelen == 7 && memcmp(name, ":method", 7) == 0) {
-		st->req.method = v;
-		st->req.methodlen = n;
-	} else if (namelen == 5 && memcmp(name, ":path", 5) == 0) {
-		st->req.target = v;
-		st->req.targetlen = n;
-	} else if (namelen == 10 && memcmp(name, ":authority", 10) == 0) {
-		st->req.authority = v;
-		st->req.authoritylen = n;
-	} else if (namelen == 7 && memcmp(name, ":scheme", 7) == 0) {
-		st->req.scheme = v;
-	} else if (namelen == 9 && memcmp(name, ":protocol", 9) == 0) {
-		st->protocol = v;
-	}
-	return 0;
-}
-
-static int
-stream_header(struct h2_stream *st, const uint8_t *name, size_t namelen,
-    const uint8_t *value, size_t valuelen)
-{
-	if (st->state != H2S_HEADERS)           /* trailers */
-		return add_field(st, name, namelen, value, valuelen);
-	if (namelen > 0 && name[0] == ':')
-		return set_pseudo(st, name, namelen, value, valuelen);
-	if (add_field(st, name, namelen, value, valuelen) == -1)
-		return -1;
-	if (st->fields[st->nfields - 1].kind == HF_HOST) {
-		st->host = st->fields[st->nfields - 1].value;
-		st->hostlen = (uint32_t)valuelen;
-	}
-	return 0;
-}
-
-/* RFC 8441 §4: an extended CONNECT with :protocol websocket becomes the
- * HTTP/1.1 GET of RFC 6455 §4.1, with a key of our own (the client's h2
- * request has none); the client's version, protocol and extensions
- * fields pass as they are. Plain CONNECT and other protocols: refused. */
-static int
-start_websocket(struct h2_stream *st, int *status, const char **why)
-{
-	if (st->protocol == NULL) {
-		*status = 405;
-		*why = "CONNECT is not supported";
-		return -1;
-	}
-	if (strcmp(st->protocol, "websocket") != 0) {
-		*status = 501;
-		*why = "unsupported :protocol";
-		return -1;
-	}
-	*status = 500;
-	*why = "no randomness for Sec-WebSocket-Key";
-	if (ws_make_key(st->ws_key) == -1)
-		return -1;
-	*why = "out of memory";
-	if (add_field(st, (const uint8_t *)"Sec-WebSocket-Key", 17,
-	    (const uint8_t *)st->ws_key, WS_KEY_LEN) == -1)
-		return -1;
-	st->req.method = "GET";
-	st->req.methodlen = 3;
-	st->req.fields = st->fields;
-	st->req.nfields = st->nfields;
-	st->ntrailer_start = st->nfields;
-	st->req.is_websocket = true;
-	return 0;
-}
-
-/* RFC 9113 §8.3.1: Host, when present, must agree with :authority. */
-static int
-check_request(struct h2_stream *st, int *status, const char **why)
-{
-	struct req_head *r = &st->req;
-
-	*status = 400;
-	/* RFC 9113 §8.5: a plain CONNECT has no :path; refused as such */
-	if (r->method != NULL && r->methodlen == 7 &&
-	    memcmp(r->method, "CONNECT", 7) == 0 &&
-	    start_websocket(st, status, why) == -1)
-		return -1;
-	if (r->method == NULL || r->target == NULL) {
-		*why = "missing :method or :path";
-		return -1;
-	}
-	if (r->authority == NULL && st->host != NULL) {
-		r->authority = st->host;
-		r->authoritylen = st->hostlen;
-	} else if (st->host != NULL && (st->hostlen != r->authoritylen ||
-	    strncasecmp(st->host, r->authority, st->hostlen) != 0)) {
-		*why = "Host and :authority differ";
-		return -1;
-	}
-	if (r->authority == NULL) {
-		*why = "missing :authority";
-		return -1;
-	}
-	return 0;
-}
-
-static int64_t
-content_length(const struct h2_stream *st)
-{
-	const struct hfield *f = headers_find(st->fields, st->nfields,
-	    "content-length");
-
-	/* nghttp2 checked it is one number and polices the DATA length */
-	return f != NULL ? strtoll(f->value, NULL, 10) : -1;
-}
-
-static void
-start_exchange(struct h2_stream *st, bool is_end)
-{
-	struct h2_server *h = st->h;
-	struct fwd_info fwd = { h->c->addr, h->c->is_tls };
-	const char *why;
-	int status;
-
-	st->req.version = 20;
-	st->req.fields = st->fields;
-	st->req.nfields = st->nfields;
-	st->ntrailer_start = st->nfields;
-	st->req.content_length = content_length(st);
-	st->req.has_body = !is_end;
-	st->state = is_end ? H2S_RESPONDING : H2S_BODY;
-	if (++h->nrequests >= h->cf->keepalive_requests)
-		goaway(h, "keepalive_requests reached");
-	if (check_request(st, &status, &why) == -1) {
-		st->note = why;
-		glitch(h, "malformed requests");
-		submit_error(st, status);
-		st->is_bad = true;
-		return;
-	}
-	if (st->req.scheme == NULL)
-		st->req.scheme = h->c->is_tls ? "https" : "http";
-	worker_count_request(h->c->w);
-	st->x = exchange_new(st->epoch, &st->req, &st->arena, &fwd,
-	    &exchange_ops, st, &status, &why);
-	if (st->x == NULL) {
-		st->note = why;
-		submit_error(st, status);
-		st->is_bad = true;
-		return;
-	}
-	if (is_end)
-		exchange_request_end(st->x, NULL, 0);
-}
-
-static void
-end_request(struct h2_stream *st)
-{
-	size_t n = st->nfields - st->ntrailer_start;
-
-	if (st->state != H2S_BODY)
-		return;
-	st->state = H2S_RESPONDING;
-	if (st->x != NULL)
-		exchange_request_end(st->x, n > 0 ?
-		    st->fields + st->ntrailer_start : NULL, n);
-}
-
 static void
 count_glitches(struct h2_server *h, const nghttp2_frame *f)
 {
 	switch (f->hd.type) {
 	case NGHTTP2_SETTINGS:
 		if (!(f->hd.flags & NGHTTP2_FLAG_ACK) && ++h->nsettings > 1)
-			glitch(h, "SETTINGS frames");
+			h2_glitch(h, "SETTINGS frames");
 		break;
 	case NGHTTP2_PING:
 		if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
-			glitch(h, "PING frames");
+			h2_glitch(h, "PING frames");
 		break;
 	case NGHTTP2_PRIORITY:
-		glitch(h, "PRIORITY frames");
+		h2_glitch(h, "PRIORITY frames");
 		break;
 	case NGHTTP2_RST_STREAM:
-		glitch(h, "stream resets");
+		h2_glitch(h, "stream resets");
 		break;
 	case NGHTTP2_DATA:
-		if (f->hd.length == 0 && !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-			glitch(h, "empty DATA frames");
+		if (f->hd.length == 0 &&
+		    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+			h2_glitch(h, "empty DATA frames");
 		break;
 	case NGHTTP2_HEADERS:
-		if (f->hd.length == 0 && !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-			glitch(h, "empty HEADERS frames");
+		if (f->hd.length == 0 &&
+		    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+			h2_glitch(h, "empty HEADERS frames");
 		break;
 	}
 }
@@ -803,7 +99,7 @@ static int
 on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
 	struct h2_server *h = arg;
-	struct h2_stream *st = stream_get(h, f->hd.stream_id);
+	struct h2_stream *st = h2_stream_get(h, f->hd.stream_id);
 	bool is_end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
 
 	(void)s;
@@ -811,10 +107,10 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	if (st == NULL || st->is_bad)
 		return 0;
 	if (f->hd.type == NGHTTP2_HEADERS && st->state == H2S_HEADERS)
-		start_exchange(st, is_end);
+		h2_stream_start(st, is_end);
 	else if (is_end && (f->hd.type == NGHTTP2_DATA ||
 	    f->hd.type == NGHTTP2_HEADERS))
-		end_request(st);
+		h2_stream_end_request(st);
 	return 0;
 }
 
@@ -827,7 +123,7 @@ on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	if (f->hd.type != NGHTTP2_HEADERS ||
 	    f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
-	if ((st = stream_new(h, f->hd.stream_id)) == NULL)
+	if ((st = h2_stream_new(h, f->hd.stream_id)) == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	nghttp2_session_set_stream_user_data(s, f->hd.stream_id, st);
 	return 0;
@@ -838,13 +134,13 @@ on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
     void *arg)
 {
-	struct h2_stream *st = stream_get(arg, f->hd.stream_id);
+	struct h2_stream *st = h2_stream_get(arg, f->hd.stream_id);
 
 	(void)s;
 	(void)flags;
 	if (st == NULL)
 		return 0;
-	if (stream_header(st, name, namelen, value, valuelen) == -1)
+	if (h2_stream_header(st, name, namelen, value, valuelen) == -1)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	return 0;
 }
@@ -854,7 +150,7 @@ on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id,
     const uint8_t *data, size_t len, void *arg)
 {
 	struct h2_server *h = arg;
-	struct h2_stream *st = stream_get(h, id);
+	struct h2_stream *st = h2_stream_get(h, id);
 
 	(void)flags;
 	if (st == NULL || st->x == NULL || st->state != H2S_BODY) {
@@ -867,14 +163,14 @@ on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id,
 	evbuffer_add(st->in, data, len);
 	exchange_request_body(st->x, st->in);
 	if (!exchange_request_is_full(st->x))
-		ack_data(st);
+		h2_stream_ack(st);
 	return 0;
 }
 
 static int
 on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 {
-	struct h2_stream *st = stream_get(arg, id);
+	struct h2_stream *st = h2_stream_get(arg, id);
 
 	(void)s;
 	if (st == NULL)
@@ -882,7 +178,7 @@ on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 	if (code != NGHTTP2_NO_ERROR && st->note == NULL)
 		st->note = "stream reset";
 	nghttp2_session_set_stream_user_data(s, id, NULL);
-	stream_free(st);
+	h2_stream_free(st);
 	return 0;
 }
 
@@ -903,32 +199,6 @@ on_send(nghttp2_session *s, const uint8_t *data, size_t len, int flags,
 	return (ssize_t)len;
 }
 
-static ssize_t
-on_data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
-    uint32_t *flags, nghttp2_data_source *src, void *arg)
-{
-	struct h2_stream *st = src->ptr;
-	size_t n = evbuffer_get_length(st->out);
-
-	(void)s;
-	(void)id;
-	(void)buf;
-	(void)arg;
-	if (n == 0 && !st->is_resp_eof) {
-		st->is_deferred = true;
-		return NGHTTP2_ERR_DEFERRED;
-	}
-	if (n > len)
-		n = len;
-	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-	if (st->is_resp_eof && n == evbuffer_get_length(st->out)) {
-		*flags |= NGHTTP2_DATA_FLAG_EOF;
-		if (st->ntrailers > 0 && nghttp2_submit_trailer(s, st->id,
-		    st->trailers, st->ntrailers) == 0)
-			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-	}
-	return (ssize_t)n;
-}
 
 static int
 on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
@@ -986,8 +256,8 @@ maybe_close(struct h2_server *h)
 }
 
 /* Sends what nghttp2 has queued; never nested. */
-static void
-flush(struct h2_server *h)
+void
+h2_flush(struct h2_server *h)
 {
 	if (h->is_sending) {
 		h->wants_flush = true;
@@ -1033,7 +303,7 @@ on_read(struct sock *sk, void *arg)
 		}
 		evbuffer_drain(in, (size_t)n);
 	}
-	flush(h);
+	h2_flush(h);
 }
 
 static void
@@ -1042,7 +312,7 @@ on_write(struct sock *sk, void *arg)
 	struct h2_server *h = arg;
 
 	(void)sk;
-	flush(h);
+	h2_flush(h);
 }
 
 static void
@@ -1063,8 +333,8 @@ on_idle(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	goaway(h, "idle timeout");
-	flush(h);
+	h2_goaway(h, "idle timeout");
+	h2_flush(h);
 }
 
 static void
@@ -1074,8 +344,8 @@ on_age(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	goaway(h, "max_connection_age reached");
-	flush(h);
+	h2_goaway(h, "max_connection_age reached");
+	h2_flush(h);
 }
 
 static nghttp2_session_callbacks *
@@ -1120,7 +390,7 @@ start_session(struct h2_server *h)
 	size_t niv = sizeof(iv) / sizeof(iv[0]);
 
 	if (h->c->listen.is_h2_websocket_off)
-		niv--;                  /* no SETTINGS_ENABLE_CONNECT_PROTOCOL */
+		niv--;          /* no SETTINGS_ENABLE_CONNECT_PROTOCOL */
 	if ((cb = make_callbacks()) == NULL)
 		return -1;
 	if (nghttp2_option_new(&opt) != 0)
@@ -1177,12 +447,18 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	return h;
 }
 
+void
+h2_server_cache_free(void)
+{
+	h2_stream_cache_free();
+}
+
 /* Graceful stop: GOAWAY; the streams in flight finish, then it closes. */
 void
 h2_server_drain(struct h2_server *h)
 {
-	goaway(h, "shutting down");
-	flush(h);
+	h2_goaway(h, "shutting down");
+	h2_flush(h);
 }
 
 void
@@ -1199,7 +475,7 @@ h2_server_free(struct h2_server *h)
 	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {
 		if (st->note == NULL)
 			st->note = "connection closed";
-		stream_free(st);
+		h2_stream_free(st);
 	}
 	nghttp2_session_del(h->session);
 	free(h);

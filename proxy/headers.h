@@ -53,7 +53,7 @@ uint8_t headers_kind(const struct hfield *f);
 struct req_head {
 	const char *method;
 	const char *target;             /* as received: origin/absolute form */
-	const char *authority;          /* Host (h1) or :authority (h2); may be NULL */
+	const char *authority;          /* Host, :authority, or NULL */
 	const char *scheme;             /* "http" or "https" */
 	uint32_t methodlen, targetlen, authoritylen;
 	unsigned version;               /* 10, 11 or 20 */
@@ -83,7 +83,7 @@ struct resp_head {
 
 /* What portico adds for the backend. */
 struct fwd_info {
-	const char *client_addr;        /* "192.0.2.1" or "2001:db8::1" or "unix" */
+	const char *client_addr;        /* "192.0.2.1", "2001:db8::1", "unix" */
 	bool is_tls;                    /* the client reached us over TLS */
 };
 

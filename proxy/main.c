@@ -31,7 +31,7 @@ struct state {
 	struct conf *next_cf;           /* a reload the workers are taking */
 	struct listeners *next_ls;
 	bool is_stopping;
-	char note[400];                 /* the last reload failure, for STATUS */
+	char note[400];                 /* last reload failure, for STATUS */
 	uint64_t last_requests;
 };
 
@@ -167,7 +167,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	} else if (sig == SIGUSR1) {
 		log_msg(LOG_INFO, "SIGUSR1: reopening the logs");
 		if (log_reopen(&why) == -1)
-			log_msg(LOG_ERR, "cannot reopen the error log: %s", why);
+			log_msg(LOG_ERR, "cannot reopen the error log: %s",
+			    why);
 		workers_reopen_logs();
 	} else if (!st->is_stopping) {
 		log_msg(LOG_INFO, "%s: stopping gracefully (again: at once)",

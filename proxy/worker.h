@@ -24,7 +24,7 @@ struct worker;
 /* What the workers tell the main thread (from its own loop). */
 struct workers_events {
 	void (*on_reloaded)(void *arg);         /* every worker switched */
-	void (*on_released)(void *arg);         /* stopping: no worker accepts */
+	void (*on_released)(void *arg);         /* stopping: none accepts */
 	void (*on_stopped)(void *arg);          /* every worker is done */
 	void *arg;
 };

@@ -1,0 +1,129 @@
+/* proxy/h2.h: the HTTP/2 frontend's insides, shared by h2_server.c (the
+ * connection and its nghttp2 session) and h2_stream.c (its streams:
+ * requests in, responses out). Only those two include it. */
+#ifndef PORTICO_H2_H
+#define PORTICO_H2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include <event2/event_struct.h>
+#include <nghttp2/nghttp2.h>
+
+#include "arena.h"
+#include "headers.h"
+#include "ws.h"
+
+struct conf;
+struct conn;
+struct epoch;
+struct evbuffer;
+struct exchange;
+struct sock;
+
+#define H2_OUT_HIGH     (256 * 1024)    /* socket output: stop sending */
+#define H2_STREAM_HIGH  (256 * 1024)    /* stream response: pause backend */
+#define H2_STREAM_LOW   (64 * 1024)     /* resume it */
+#define H2_CONN_WINDOW  (16 * 1024 * 1024)
+
+enum h2_stream_state {
+	H2S_HEADERS = 0,        /* request headers arriving */
+	H2S_BODY,               /* exchange running, request body arriving */
+	H2S_RESPONDING,         /* request complete, response pending */
+	H2S_DONE,               /* response complete or failed */
+};
+
+struct h2_stream {
+	struct h2_server *h;
+	int32_t id;
+	enum h2_stream_state state;
+	struct req_head req;
+	struct hfield *fields;          /* request fields, then trailers */
+	size_t nfields, cap, ntrailer_start;
+	const char *host;               /* a "host" field, to check */
+	uint32_t hostlen;
+	const char *protocol;           /* RFC 8441 :protocol, or NULL */
+	char ws_key[WS_KEY_LEN + 1];    /* the key we sent the backend */
+	struct epoch *epoch;            /* the worker's when the stream began */
+	struct exchange *x;
+	struct evbuffer *in;            /* request DATA on its way */
+	struct evbuffer *out;           /* response body for DATA frames */
+	size_t unconsumed;              /* DATA not yet acknowledged */
+	nghttp2_nv *trailers;           /* response trailers, when ended */
+	size_t ntrailers;
+	bool is_resp_started;           /* a final head was submitted */
+	bool has_body_provider;         /* DATA frames will follow */
+	bool is_resp_eof;               /* the backend's body is complete */
+	bool is_deferred;               /* the data provider waits for data */
+	bool is_resp_paused;            /* backend paused: out is full */
+	bool wants_resume;              /* resume after the current send */
+	bool is_bad;                    /* refused: RST or error sent */
+	/* for the access log */
+	int status;
+	uint64_t bytes_sent, bytes_received;
+	int64_t start_us;
+	const char *upstream;
+	int64_t upstream_us;
+	const char *note;
+	TAILQ_ENTRY(h2_stream) resume_link;
+	TAILQ_ENTRY(h2_stream) link;    /* in h2_server.streams */
+	struct arena arena;             /* last: not cleared on reuse */
+};
+
+struct h2_server {
+	struct conn *c;
+	struct sock *sk;
+	const struct conf *cf;
+	nghttp2_session *session;
+	unsigned nstreams;              /* open stream objects */
+	unsigned nrequests;             /* streams started */
+	unsigned glitches;
+	unsigned nsettings, npings;
+	bool is_sending;                /* inside nghttp2_session_send */
+	bool wants_flush;               /* a flush was asked meanwhile */
+	bool is_goaway;                 /* GOAWAY submitted */
+	bool is_closing;
+	struct event idle_timer;
+	struct event age_timer;
+	TAILQ_HEAD(, h2_stream) resumes;
+	TAILQ_HEAD(, h2_stream) streams;
+};
+
+static inline struct timeval
+tv_ms(unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
+
+/* h2_server.c */
+/* Sends what nghttp2 has queued; safe from exchange callbacks, never
+ * from inside nghttp2's own. */
+void h2_flush(struct h2_server *h);
+/* A frame that did no useful work; too many end the connection. */
+void h2_glitch(struct h2_server *h, const char *what);
+/* Graceful end: no new streams; those in flight finish. */
+void h2_goaway(struct h2_server *h, const char *why);
+
+/* h2_stream.c */
+/* A stream for a request's HEADERS (from the worker's cache). */
+struct h2_stream *h2_stream_new(struct h2_server *h, int32_t id);
+/* Logs it, releases its exchange and gives it back to the cache. */
+void h2_stream_free(struct h2_stream *st);
+struct h2_stream *h2_stream_get(struct h2_server *h, int32_t id);
+/* One header field (or trailer) as nghttp2 delivers it; -1: no memory. */
+int h2_stream_header(struct h2_stream *st, const uint8_t *name,
+    size_t namelen, const uint8_t *value, size_t valuelen);
+/* The request head is complete (IS_END: no body): check, route, start. */
+void h2_stream_start(struct h2_stream *st, bool is_end);
+/* END_STREAM from the client (after DATA or trailers). */
+void h2_stream_end_request(struct h2_stream *st);
+/* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
+void h2_stream_ack(struct h2_stream *st);
+void h2_stream_cache_free(void);
+
+#endif
