@@ -94,13 +94,18 @@ update_read(struct sock *s)
 
 	if (s->state == SOCK_S_HANDSHAKE || s->state == SOCK_S_CONNECTING)
 		want = s->state == SOCK_S_HANDSHAKE;
-	if (want == s->is_read_armed && !want)
+	if (want == s->is_read_armed)
 		return;
 	if (want)
 		event_add(&s->rev, s->has_rtv ? &s->rtv : NULL);
 	else
 		event_del(&s->rev);
 	s->is_read_armed = want;
+	/* OpenSSL may hold records it read ahead: no read event would come
+	 * for them, as the kernel has nothing left */
+	if (want && s->ssl != NULL && s->state == SOCK_S_OPEN &&
+	    SSL_has_pending(s->ssl))
+		event_active(&s->rev, EV_READ, 1);
 }
 
 static void
@@ -183,7 +188,10 @@ do_read(struct sock *s)
 
 	if (evbuffer_get_length(s->in) > before && s->on_read != NULL)
 		s->on_read(s, s->arg);
-	if (what == 0 || s->state == SOCK_S_DEAD || s->is_freed)
+	if (s->is_freed)
+		return;
+	update_read(s);                 /* the input may be at its mark */
+	if (what == 0 || s->state == SOCK_S_DEAD)
 		return;
 	s->is_eof = true;
 	update_read(s);
