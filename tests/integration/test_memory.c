@@ -203,6 +203,52 @@ START_TEST(test_upload_rss)
 }
 END_TEST
 
+/* A client that pipelines requests without reading while a slow response
+ * is pending: portico reads ahead at most its input mark (256 KiB), so
+ * the kernel soon refuses more; 3 s of sending must not get through much
+ * more than the socket buffers hold. */
+START_TEST(test_pipeline_flood)
+{
+	static const char req[] = "GET /echo HTTP/1.1\r\nHost: a.test\r\n\r\n";
+	struct sampler smp;
+	struct rawc *c;
+	char buf[64 * 1024];
+	size_t sent = 0, i;
+	int64_t end;
+	int fd;
+
+	setup_memory();
+	smp = (struct sampler){ px.pid, 0, 0 };
+	c = rawc_connect(px.port);
+	fd = c->fd;
+	end = now_ms() + 3000;
+	for (i = 0; i + sizeof(req) - 1 <= sizeof(buf); i += sizeof(req) - 1)
+		memcpy(buf + i, req, sizeof(req) - 1);
+	rawc_sends(c, "GET /slow?ms=4000 HTTP/1.1\r\nHost: a.test\r\n\r\n");
+	while (now_ms() < end) {
+		struct pollfd p = { fd, POLLOUT, 0 };
+		ssize_t n;
+
+		sample(&smp);
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		n = send(fd, buf, i, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0)
+			sent += (size_t)n;
+		else if (n < 0 && errno != EAGAIN)
+			break;
+	}
+	fprintf(stderr, "memory: pipelined flood: %zu kB accepted in 3 s, "
+	    "portico max VmRSS %ld kB\n", sent >> 10, smp.max_kb);
+	ck_assert_msg(sent < (size_t)32 << 20, "portico kept reading a "
+	    "client that does not read: %zu bytes accepted", sent);
+	if (!harness_is_asan())
+		ck_assert_int_lt(smp.max_kb, RSS_MAX_KB);
+	rawc_close(c);
+	proxy_stop(&px);
+}
+END_TEST
+
 Suite *
 memory_suite(void)
 {
@@ -213,6 +259,7 @@ memory_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_download_rss);
 	tcase_add_test(tc, test_upload_rss);
+	tcase_add_test(tc, test_pipeline_flood);
 	suite_add_tcase(s, tc);
 	return s;
 }
