@@ -446,8 +446,9 @@ exchange_new(struct epoch *e, const struct req_head *h, struct arena *arena,
 	/* A body without a length is gathered first (up to the high-water
 	 * mark): a small one then goes with a Content-Length, and one over
 	 * a small client_max_body_size is refused before any backend sees
-	 * a byte of it. */
-	x->is_holding = x->framing == HEADERS_CHUNKED;
+	 * a byte of it. Not when the client waits for 100 Continue: the
+	 * backend decides that (and the body would never come). */
+	x->is_holding = x->framing == HEADERS_CHUNKED && !h->wants_continue;
 	x->upstream_us = -1;
 	event_assign(&x->fail_ev, worker_base(w), -1, 0, on_failed_start, x);
 	if (!x->is_holding)

@@ -635,6 +635,8 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 	st->req.nfields = st->nfields;
 	st->ntrailer_start = st->nfields;
 	st->req.content_length = content_length(st);
+	st->req.wants_continue = headers_has_token(st->fields, st->nfields,
+	    "expect", "100-continue");
 	st->req.has_body = !is_end;
 	st->state = is_end ? H2S_RESPONDING : H2S_BODY;
 	if (++h->nrequests >= h->cf->keepalive_requests)

@@ -323,6 +323,39 @@ START_TEST(test_expect_continue)
 }
 END_TEST
 
+/* The same with a chunked body: portico gathers a body of unknown length
+ * before choosing a backend, but not one the client holds back until it
+ * hears 100 Continue (that would wait on each other). */
+START_TEST(test_expect_continue_chunked)
+{
+	struct rawc *c;
+	struct resp r;
+	int i;
+
+	start_one("");
+	c = rawc_connect(px.port);
+	rawc_sends(c, "POST /echo HTTP/1.1\r\nHost: a.test\r\n"
+	    "Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n");
+	ck_assert_int_eq(rawc_response(c, &r, false, 5000), 0);
+	ck_assert_msg(r.status == 100, "wanted 100 Continue before the body, "
+	    "got: %s", r.head);
+	resp_free(&r);
+	rawc_sends(c, "5\r\nhello\r\n0\r\n\r\n");
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(rawc_response(c, &r, false, CLIENT_WAIT_MS),
+		    0);
+		if (r.status >= 200)
+			break;
+		resp_free(&r);
+	}
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_num(r.body, "body_length"), 5);
+	resp_free(&r);
+	rawc_close(c);
+	proxy_stop(&px);
+}
+END_TEST
+
 START_TEST(test_head_then_get)
 {
 	struct rawc *c;
@@ -470,6 +503,7 @@ proxy_suite(void)
 	tcase_add_test(tc, test_keepalive_reuse);
 	tcase_add_test(tc, test_pipelining);
 	tcase_add_test(tc, test_expect_continue);
+	tcase_add_test(tc, test_expect_continue_chunked);
 	tcase_add_test(tc, test_head_then_get);
 	tcase_add_test(tc, test_http10_closes);
 	tcase_add_test(tc, test_http10_keepalive);
