@@ -632,12 +632,6 @@ worker_epoch(struct worker *w)
 	return w->epoch;
 }
 
-bool
-worker_is_draining(const struct worker *w)
-{
-	return w->is_draining;
-}
-
 void
 worker_add_conn(struct worker *w, struct conn *c)
 {

@@ -62,7 +62,6 @@ void worker_count_request(struct worker *w);
 /* Connections register so that a stopping worker can drain and free them. */
 void worker_add_conn(struct worker *w, struct conn *c);
 void worker_remove_conn(struct worker *w, struct conn *c);
-bool worker_is_draining(const struct worker *w);
 
 /* The worker's current epoch (borrowed: take a reference to keep it). */
 struct epoch *worker_epoch(struct worker *w);

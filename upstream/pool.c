@@ -345,15 +345,3 @@ upconn_is_reused(const struct upconn *uc)
 {
 	return uc->is_reused;
 }
-
-const char *
-upconn_name(const struct upconn *uc)
-{
-	return uc->pool->addr.text;
-}
-
-unsigned
-pool_idle_count(const struct pool *p)
-{
-	return p->nidle;
-}

@@ -41,7 +41,5 @@ void pool_detach(struct upconn *uc);
 
 struct sock *upconn_sock(struct upconn *uc);
 bool upconn_is_reused(const struct upconn *uc); /* came from pool_take */
-const char *upconn_name(const struct upconn *uc);       /* "127.0.0.1:80" */
-unsigned pool_idle_count(const struct pool *p);
 
 #endif
