@@ -61,4 +61,9 @@ int echo_field(const char *json, const char *name, char *out, size_t cap);
 /* Same, with all the values joined by ", " (one list, RFC 9110 §5.3). */
 int echo_joined(const char *json, const char *name, char *out, size_t cap);
 
+/* The value of the "KEY=value" line of a test tool's OUT, or "(absent)";
+ * static storage, overwritten by the next call. */
+const char *kv(const char *out, const char *key);
+/* Asserts that line says WANT, printing all of OUT otherwise. */
+void assert_kv(const char *out, const char *key, const char *want);
 #endif

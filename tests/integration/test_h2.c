@@ -55,38 +55,6 @@ h2client(char *out, size_t cap, const char *mode, int arg)
 	    out, err);
 }
 
-/* The value of the "KEY=value" line of h2client.py's output. */
-static const char *
-kv(const char *out, const char *key)
-{
-	static char v[4096];
-	char pat[64];
-	const char *at;
-	size_t n;
-
-	snprintf(pat, sizeof(pat), "\n%s=", key);
-	if (strncmp(out, pat + 1, strlen(pat + 1)) == 0)
-		at = out + strlen(pat + 1);
-	else if ((at = strstr(out, pat)) != NULL)
-		at += strlen(pat);
-	else
-		return "(absent)";
-	n = strcspn(at, "\n");
-	n = n < sizeof(v) ? n : sizeof(v) - 1;
-	memcpy(v, at, n);
-	v[n] = '\0';
-	return v;
-}
-
-static void
-assert_kv(const char *out, const char *key, const char *want)
-{
-	const char *got = kv(out, key);
-
-	ck_assert_msg(strcmp(got, want) == 0, "%s: want \"%s\", got \"%s\"; "
-	    "all:\n%s", key, want, got, out);
-}
-
 static void
 resolve_arg(char *out, size_t cap, const char *host)
 {
