@@ -105,6 +105,10 @@ static directive_fn set_value;
 	X("group", run_group, 1, 1, M, 0, 0, 0) \
 	X("shutdown_timeout", T(shutdown_timeout)) \
 	X("client_header_timeout", T(client_header_timeout)) \
+	X("client_header_initial_timeout", \
+	    T(client_header_initial_timeout)) \
+	X("client_header_min_rate", set_size, 1, 1, M, \
+	    OFF(client_header_min_rate), 1, MIB) \
 	X("client_body_timeout", T(client_body_timeout)) \
 	X("keepalive_timeout", T(keepalive_timeout)) \
 	X("send_timeout", T(send_timeout)) \
@@ -122,6 +126,10 @@ static directive_fn set_value;
 	    OFF(client_max_body_size), 0, UINT64_MAX) \
 	X("backend_max_header_size", set_size, 1, 1, M, \
 	    OFF(backend_max_header_size), KIB, MIB) \
+	X("client_max_header_fields", set_count, 1, 1, M, \
+	    OFF(client_max_header_fields), 8, 10000) \
+	X("backend_max_header_fields", set_count, 1, 1, M, \
+	    OFF(backend_max_header_fields), 8, 10000) \
 	X("backend_keepalive", set_count, 1, 1, M, \
 	    OFF(backend_keepalive), 0, 10000) \
 	X("keepalive_requests", set_count, 1, 1, M, \
@@ -140,6 +148,8 @@ static directive_fn set_value;
 	    OFF(http2_max_header_list_size), KIB, 16 * MIB) \
 	X("http2_max_glitches", set_count, 1, 1, M, \
 	    OFF(http2_max_glitches), 1, 1000000) \
+	X("http2_max_backend_connects", set_count, 1, 1, M, \
+	    OFF(http2_max_backend_connects), 0, 100000) \
 	X("max_connection_age", set_age, 1, 1, M, OFF(max_connection_age), \
 	    0, 0)
 /* directives: end */
@@ -1424,8 +1434,26 @@ check_limits(struct parser *p)
 	size_t head = (size_t)(directive_find("client_max_header_size") -
 	    directives);
 	size_t at = p->seen_line[uri] != 0 ? uri : head;
+	size_t ini = (size_t)(directive_find(
+	    "client_header_initial_timeout") - directives);
+	size_t ht = (size_t)(directive_find("client_header_timeout") -
+	    directives);
 	char a[32], b[32];
 
+	/* "client_header_timeout 10s" alone, as nginx users write it, is a
+	 * plain 10 s limit: the initial part shrinks to fit. */
+	if (cf->client_header_initial_timeout > cf->client_header_timeout &&
+	    p->seen_line[ini] == 0)
+		p->cf->client_header_initial_timeout =
+		    cf->client_header_timeout;
+	if (cf->client_header_initial_timeout > cf->client_header_timeout) {
+		at = p->seen_line[ini] != 0 ? ini : ht;
+		return fail_at(p, p->seen_file[at], p->seen_line[at],
+		    "client_header_initial_timeout (%ums) must not exceed "
+		    "client_header_timeout (%ums)",
+		    cf->client_header_initial_timeout,
+		    cf->client_header_timeout);
+	}
 	if (cf->client_max_uri_size <= cf->client_max_header_size)
 		return 0;
 	return fail_at(p, p->seen_file[at], p->seen_line[at],
@@ -1570,7 +1598,9 @@ conf_new(const char *path)
 	cf->refs = 1;
 	cf->access_log_format = CONF_LOG_COMBINED;
 	cf->error_log_level = LOG_INFO;
-	cf->client_header_timeout = 60 * 1000;
+	cf->client_header_timeout = 40 * 1000;
+	cf->client_header_initial_timeout = 20 * 1000;
+	cf->client_header_min_rate = 500;
 	cf->client_body_timeout = 60 * 1000;
 	cf->keepalive_timeout = 75 * 1000;
 	cf->send_timeout = 60 * 1000;
@@ -1585,6 +1615,8 @@ conf_new(const char *path)
 	cf->client_max_uri_size = 8 * KIB;
 	cf->client_max_body_size = 1024 * MIB;
 	cf->backend_max_header_size = 32 * KIB;
+	cf->client_max_header_fields = 100;
+	cf->backend_max_header_fields = 100;
 	cf->backend_keepalive = 256;
 	cf->keepalive_requests = 10000;
 	cf->http2_max_concurrent_streams = 100;

@@ -110,7 +110,12 @@ struct conf {
 	char *group;                    /* NULL: the user's primary group */
 
 	/* Timeouts, milliseconds. */
-	unsigned client_header_timeout; /* head must arrive within: 60s */
+	/* A request head must be whole client_header_initial_timeout (20s)
+	 * after its first byte, plus 1s per client_header_min_rate (500)
+	 * bytes received, and never later than client_header_timeout (40s)
+	 * after it (Apache mod_reqtimeout's header=20-40,MinRate=500). */
+	unsigned client_header_timeout;
+	unsigned client_header_initial_timeout;
 	unsigned client_body_timeout;   /* between body reads: 60s */
 	unsigned keepalive_timeout;     /* idle client between requests: 75s */
 	unsigned send_timeout;          /* client not reading a response: 60s */
@@ -127,6 +132,9 @@ struct conf {
 	size_t client_max_uri_size;     /* request line: 8k */
 	uint64_t client_max_body_size;  /* 1g */
 	size_t backend_max_header_size; /* whole response head: 32k */
+	size_t client_header_min_rate;  /* bytes/s that earn 1s more: 500 */
+	unsigned client_max_header_fields;      /* fields in a head: 100 */
+	unsigned backend_max_header_fields;     /* in a response head: 100 */
 	unsigned backend_keepalive;     /* idle conns kept per server: 256 */
 	unsigned keepalive_requests;    /* per client connection: 10000 */
 	unsigned max_connection_age;    /* ms, then GOAWAY/close; 0: off */
@@ -137,6 +145,9 @@ struct conf {
 	size_t http2_max_frame_size;            /* 16k */
 	size_t http2_max_header_list_size;      /* 64k */
 	unsigned http2_max_glitches;    /* useless frames before GOAWAY: 1000 */
+	/* Backend connections one h2 client connection may be opening at
+	 * once; 0 (default): http2_max_concurrent_streams. */
+	unsigned http2_max_backend_connects;
 
 	/* Forwarded headers. */
 	bool x_forwarded_for;           /* append client address: on */

@@ -104,6 +104,16 @@ static const struct {
 	{ BASE "client_max_header_size 4k\n",
 	  "t.conf:6: client_max_uri_size (8k) must not exceed "
 	  "client_max_header_size (4k)" },
+	{ BASE "client_header_timeout 10s\nclient_header_initial_timeout 11s\n",
+	  "t.conf:7: client_header_initial_timeout (11000ms) must not exceed "
+	  "client_header_timeout (10000ms)" },
+	{ BASE "client_header_timeout 50s\nclient_header_initial_timeout 1m\n",
+	  "t.conf:7: client_header_initial_timeout (60000ms) must not exceed "
+	  "client_header_timeout (50000ms)" },
+	{ BASE "client_max_header_fields 7\n", "t.conf:6: "
+	  "\"client_max_header_fields\" must be between 8 and 10000" },
+	{ BASE "client_header_min_rate 0\n", "t.conf:6: "
+	  "\"client_header_min_rate\" must be between 1 and 1m" },
 	{ BASE "backend_keepalive 10001\n",
 	  "t.conf:6: \"backend_keepalive\" must be between 0 and 10000" },
 	{ BASE "keepalive_requests 0\n",
@@ -274,7 +284,15 @@ START_TEST(test_conf_defaults)
 	ck_assert_int_eq(cf->access_log_format, CONF_LOG_COMBINED);
 	ck_assert_str_eq(cf->error_log, "stderr");
 	ck_assert_int_eq(cf->error_log_level, LOG_INFO);
-	ck_assert_uint_eq(cf->client_header_timeout, 60000);
+	ck_assert_uint_eq(cf->client_header_timeout, 40000);
+	ck_assert_uint_eq(cf->client_header_initial_timeout, 20000);
+	ck_assert_uint_eq(cf->client_header_min_rate, 500);
+	ck_assert_uint_eq(cf->client_max_header_fields, 100);
+	ck_assert_uint_eq(cf->backend_max_header_fields, 100);
+	ck_assert_uint_eq(cf->http2_max_backend_connects, 0);
+	conf_unref(cf);
+	cf = parse_ok(BASE "client_header_timeout 10s\n");
+	ck_assert_uint_eq(cf->client_header_initial_timeout, 10000);
 	ck_assert_uint_eq(cf->client_body_timeout, 60000);
 	ck_assert_uint_eq(cf->keepalive_timeout, 75000);
 	ck_assert_uint_eq(cf->send_timeout, 60000);
