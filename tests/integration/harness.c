@@ -280,11 +280,15 @@ origin_start(struct origin *o, int i)
 	char *ports, *nl;
 	char *argv[] = { (char *)env_or("ORIGIN", "./build/origin"),
 	    "-l", "127.0.0.1:0", "-l", o->unix_addr, "-p", portfile, "-q",
-	    NULL };
+	    "-r", o->record_dir, NULL };
 	int64_t end = now_ms() + START_WAIT_MS;
 
 	snprintf(o->unix_addr, sizeof(o->unix_addr), "unix:%s/o%d.sock",
 	    harness_dir, i);
+	snprintf(o->record_dir, sizeof(o->record_dir), "%s/o%d.rec",
+	    harness_dir, i);
+	ck_assert_msg(mkdir(o->record_dir, 0755) == 0, "mkdir %s",
+	    o->record_dir);
 	snprintf(portfile, sizeof(portfile), "%s/o%d.ports", harness_dir, i);
 	snprintf(errfile, sizeof(errfile), "%s/o%d.err", harness_dir, i);
 	o->pid = spawn_io(argv, "/dev/null", errfile);
@@ -1071,4 +1075,44 @@ proxy_reload(struct proxy *p, bool is_ok)
 		    got == 0 ? "neither line in time" : got == 1 ? ok : failed);
 	}
 	ck_assert_msg(proxy_is_running(p), "portico exited after SIGHUP");
+}
+
+char *
+origin_received(const struct origin *o, long conn, size_t *len)
+{
+	char path[HARNESS_PATH + 32];
+	char *p;
+
+	snprintf(path, sizeof(path), "%s/%ld.in", o->record_dir, conn);
+	if ((p = file_read(path, len)) == NULL) {
+		p = calloc(1, 1);
+		ck_assert_ptr_nonnull(p);
+		if (len != NULL)
+			*len = 0;
+	}
+	return p;
+}
+
+char *
+origin_received_all(const struct origin *o, size_t *len)
+{
+	struct stats st = origin_stats(o);
+	size_t total = 0, n;
+	char *all = calloc(1, 1), *one;
+	long i;
+
+	ck_assert_ptr_nonnull(all);
+	/* the last connection is origin_stats' own */
+	for (i = 1; i < st.conns; i++) {
+		one = origin_received(o, i, &n);
+		all = realloc(all, total + n + 1);
+		ck_assert_ptr_nonnull(all);
+		memcpy(all + total, one, n);
+		total += n;
+		all[total] = '\0';
+		free(one);
+	}
+	if (len != NULL)
+		*len = total;
+	return all;
 }

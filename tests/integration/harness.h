@@ -19,6 +19,7 @@ struct origin {
 	int port;                       /* its 127.0.0.1 listener */
 	char tcp[64];                   /* "127.0.0.1:PORT" */
 	char unix_addr[HARNESS_PATH];   /* "unix:/tmp/.../oN.sock" */
+	char record_dir[HARNESS_PATH];  /* origin -r: N.in per connection */
 };
 
 /* What an origin counted; the reader's own connection is included. */
@@ -121,6 +122,14 @@ long proc_rss_kb(pid_t pid);    /* VmRSS, -1 if gone */
 int free_port(void);            /* a 127.0.0.1 port nobody listens on */
 int64_t now_ms(void);           /* monotonic */
 void sleep_ms(int ms);
+
+/* The bytes connection CONN (1-based, as /echo's "connection") of O
+ * received, as received: malloc'd, NUL-ended (LEN without it); empty if
+ * there was no such connection. */
+char *origin_received(const struct origin *o, long conn, size_t *len);
+/* Every connection's bytes, in connection order, but for the one this
+ * call opens for /stats (an earlier call's /stats connection is in). */
+char *origin_received_all(const struct origin *o, size_t *len);
 
 /* The number value of KEY in O's /stats ("ws_sessions", "ws_open"),
  * read over a connection of its own; asserts it is there. */

@@ -15,6 +15,7 @@
  * on it echoes WebSocket frames (see the WebSocket section).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -162,6 +163,7 @@ struct conn {
 	uint64_t budget;        /* paced bytes left this tick */
 	bool is_eof;            /* peer shut its write side */
 	bool is_drop_next;      /* /close-next: drop the next request */
+	int record_fd;          /* -r: this connection's bytes go here */
 };
 
 struct listener {
@@ -180,6 +182,7 @@ struct server {
 	unsigned long n_ws_sessions, n_ws_open;
 	struct evbuffer *ws_last;       /* /ws-last JSON; empty until then */
 	bool is_quiet;
+	const char *record_dir;         /* -r DIR: every byte received */
 };
 
 static char pattern[ORIGIN_PIECE + 26];
@@ -355,6 +358,8 @@ conn_free(struct conn *c)
 		c->srv->n_ws_open--;
 	event_free(c->timer);
 	bufferevent_free(c->bev);
+	if (c->record_fd >= 0)
+		close(c->record_fd);
 	EVP_MD_CTX_free(c->sha);
 	evbuffer_free(c->headers);
 	evbuffer_free(c->trailers);
@@ -1684,11 +1689,54 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	settle(c);
 }
 
+/* -r: the bytes just added to a connection's input, appended as they
+ * came to DIR/ID.in, before anything parses them. */
+static void
+on_input_added(struct evbuffer *in, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer_ptr at;
+	char buf[16384];
+	size_t done = 0, n;
+
+	if (info->n_added == 0 ||
+	    evbuffer_ptr_set(in, &at, info->orig_size, EVBUFFER_PTR_SET) == -1)
+		return;
+	while (done < info->n_added) {
+		n = MIN(sizeof(buf), info->n_added - done);
+		if (evbuffer_copyout_from(in, &at, buf, n) != (ssize_t)n ||
+		    write(c->record_fd, buf, n) != (ssize_t)n)
+			return;
+		evbuffer_ptr_set(in, &at, n, EVBUFFER_PTR_ADD);
+		done += n;
+	}
+}
+
+static void
+record_start(struct server *srv, struct conn *c)
+{
+	char path[512];
+
+	c->record_fd = -1;
+	if (srv->record_dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%lu.in", srv->record_dir, c->id);
+	c->record_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0644);
+	if (c->record_fd == -1)
+		fprintf(stderr, "origin: %s: %s\n", path, strerror(errno));
+	else
+		evbuffer_add_cb(bufferevent_get_input(c->bev), on_input_added,
+		    c);
+}
+
 static void
 conn_start(struct server *srv, struct conn *c)
 {
 	c->srv = srv;
 	c->id = ++srv->n_conns;
+	record_start(srv, c);
 	TAILQ_INSERT_TAIL(&srv->conns, c, link);
 	llhttp_init(&c->parser, HTTP_REQUEST, &settings);
 	c->parser.data = c;
@@ -1911,9 +1959,12 @@ server_fini(struct server *srv)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: origin [-l ADDR]... [-p PORTFILE] [-q]\n"
+	fprintf(stderr, "usage: origin [-l ADDR]... [-p PORTFILE] [-q] "
+	    "[-r DIR]\n"
 	    "  ADDR: 127.0.0.1:PORT, [::1]:PORT or unix:/path"
-	    " (PORT 0: any)\n");
+	    " (PORT 0: any)\n"
+	    "  DIR: every byte received goes to DIR/N.in, N the "
+	    "connection number\n");
 	exit(2);
 }
 
@@ -1960,7 +2011,7 @@ main(int argc, char **argv)
 
 	memset(&srv, 0, sizeof(srv));
 	TAILQ_INIT(&srv.conns);
-	while ((opt = getopt(argc, argv, "l:p:q")) != -1) {
+	while ((opt = getopt(argc, argv, "l:p:qr:")) != -1) {
 		switch (opt) {
 		case 'l':
 			if (srv.n_ls == ORIGIN_MAX_LISTEN)
@@ -1972,6 +2023,9 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			srv.is_quiet = true;
+			break;
+		case 'r':
+			srv.record_dir = optarg;
 			break;
 		default:
 			usage();
