@@ -13,6 +13,7 @@ Suite *tls_suite(void);         /* test_tls.c: ALPN, SNI, versions, resumption *
 Suite *h2_suite(void);          /* test_h2.c: the HTTP/2 frontend */
 Suite *ws_suite(void);          /* test_ws.c: WebSocket tunnels, h1 and h2 */
 Suite *ops_suite(void);         /* test_ops.c: reloads, graceful stop */
+Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
 TCase *ops_daemon_tcase(void);  /* test_ops_daemon.c: sd_notify, socket
 				 * activation, SIGUSR1, privilege drop */
 
