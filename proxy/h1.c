@@ -14,6 +14,7 @@
 
 #include "arena.h"
 #include "h1.h"
+#include "log.h"
 
 static int on_message_begin(llhttp_t *p);
 static int on_method(llhttp_t *p, const char *at, size_t n);
@@ -522,20 +523,30 @@ h1_write_chunk(struct evbuffer *out, struct evbuffer *data)
 	evbuffer_add(out, "\r\n", 2);
 }
 
+/* Trailers obey headers_is_trailer_allowed() whichever way they go
+ * (client to backend, backend to client); what is dropped is logged once
+ * per message. */
 void
 h1_write_last_chunk(struct evbuffer *out, const struct hfield *trailers,
     size_t n)
 {
-	size_t i;
+	size_t i, ndropped = 0;
 
 	evbuffer_add(out, "0\r\n", 3);
 	for (i = 0; i < n; i++) {
+		if (!headers_is_trailer_allowed(trailers, n, &trailers[i])) {
+			ndropped++;
+			continue;
+		}
 		evbuffer_add(out, trailers[i].name, trailers[i].namelen);
 		evbuffer_add(out, ": ", 2);
 		evbuffer_add(out, trailers[i].value, trailers[i].valuelen);
 		evbuffer_add(out, "\r\n", 2);
 	}
 	evbuffer_add(out, "\r\n", 2);
+	if (ndropped > 0)
+		log_msg(LOG_DEBUG, "trailers: %zu of %zu fields may not "
+		    "cross (RFC 9110 6.5.1): dropped", ndropped, n);
 }
 
 bool

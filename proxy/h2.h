@@ -54,6 +54,12 @@ struct h2_stream {
 	size_t unconsumed;              /* DATA not yet acknowledged */
 	nghttp2_nv *trailers;           /* response trailers, when ended */
 	size_t ntrailers;
+	/* The request header list (then its trailers) as counted so far,
+	 * RFC 9113 §6.5.2; see h2_stream_header. */
+	size_t list_size;
+	unsigned list_fields;
+	bool is_list_over;              /* over a limit: nothing more kept */
+	bool in_trailers;               /* counting the trailers now */
 	bool is_resp_started;           /* a final head was submitted */
 	bool has_body_provider;         /* DATA frames will follow */
 	bool is_resp_eof;               /* the backend's body is complete */
@@ -115,7 +121,14 @@ struct h2_stream *h2_stream_new(struct h2_server *h, int32_t id);
 /* Logs it, releases its exchange and gives it back to the cache. */
 void h2_stream_free(struct h2_stream *st);
 struct h2_stream *h2_stream_get(struct h2_server *h, int32_t id);
-/* One header field (or trailer) as nghttp2 delivers it; -1: no memory. */
+/* The largest request header list (and trailer list), RFC 9113 §6.5.2
+ * size: the smaller of client_max_header_size and
+ * http2_max_header_list_size; advertised in SETTINGS. */
+size_t h2_stream_list_limit(const struct conf *cf);
+/* One header field (or trailer) as nghttp2 delivers it; -1: no memory.
+ * A list over the size or field-count limit is refused as it is decoded:
+ * nothing more of it is stored, the stream gets 431 (trailers: it is
+ * reset and its exchange discarded), and it counts as a glitch. */
 int h2_stream_header(struct h2_stream *st, const uint8_t *name,
     size_t namelen, const uint8_t *value, size_t valuelen);
 /* The request head is complete (IS_END: no body): check, route, start. */

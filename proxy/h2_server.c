@@ -382,8 +382,9 @@ start_session(struct h2_server *h)
 		  (uint32_t)cf->http2_initial_window_size },
 		{ NGHTTP2_SETTINGS_MAX_FRAME_SIZE,
 		  (uint32_t)cf->http2_max_frame_size },
+		/* RFC 9113 §6.5.2; enforced in h2_stream_header */
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
-		  (uint32_t)cf->http2_max_header_list_size },
+		  (uint32_t)h2_stream_list_limit(cf) },
 		{ NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1 },
 	};
 	int rv = -1;

@@ -199,6 +199,20 @@ lower_name(struct arena *a, const struct hfield *f)
 	return p;
 }
 
+/* NV points at F's value and an arena copy of its name, lower-cased. */
+static int
+put_nv(struct arena *a, const struct hfield *f, nghttp2_nv *nv)
+{
+	if ((nv->name = (uint8_t *)lower_name(a, f)) == NULL)
+		return -1;
+	nv->namelen = f->namelen;
+	nv->value = (uint8_t *)f->value;
+	nv->valuelen = f->valuelen;
+	nv->flags = NGHTTP2_NV_FLAG_NO_COPY_NAME |
+	    NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+	return 0;
+}
+
 /* RFC 9113 §8.2.2: the backend's connection-specific fields do not
  * cross; names are lower-cased. Returns the count, or -1. */
 static ssize_t
@@ -214,18 +228,30 @@ to_nv(struct arena *a, const struct hfield *fields, size_t n,
 		if (headers_is_hop_by_hop(fields, n, f) ||
 		    headers_check_field(f, &why) == -1)
 			continue;
-		if ((nv[k].name = (uint8_t *)lower_name(a, f)) == NULL)
+		if (put_nv(a, f, &nv[k]) == -1)
 			return -1;
-		nv[k].namelen = f->namelen;
-		nv[k].value = (uint8_t *)f->value;
-		nv[k].valuelen = f->valuelen;
-		nv[k].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME |
-		    NGHTTP2_NV_FLAG_NO_COPY_VALUE;
 		k++;
 	}
 	return (ssize_t)k;
 }
 
+/* The same for trailers: only what headers_is_trailer_allowed() lets
+ * cross; each name is copied once, values are not copied. */
+static ssize_t
+trailers_to_nv(struct arena *a, const struct hfield *fields, size_t n,
+    nghttp2_nv *nv)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!headers_is_trailer_allowed(fields, n, &fields[i]))
+			continue;
+		if (put_nv(a, &fields[i], &nv[k]) == -1)
+			return -1;
+		k++;
+	}
+	return (ssize_t)k;
+}
 
 static ssize_t
 on_data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
@@ -372,16 +398,47 @@ on_resp_body(void *fe, struct evbuffer *data)
 	h2_flush(st->h);
 }
 
+/* Whether the backend's trailers fit the limits a response head has
+ * (the h1 reader enforces them as it parses; this guards the copy). */
+static bool
+trailers_fit(const struct conf *cf, const struct hfield *t, size_t n)
+{
+	size_t i, size = 0;
+
+	if (n > cf->backend_max_header_fields)
+		return false;
+	for (i = 0; i < n; i++)
+		size += t[i].namelen + t[i].valuelen + 4;      /* ": ", CRLF */
+	return size <= cf->backend_max_header_size;
+}
+
+/* The backend's trailers, filtered, for nghttp2_submit_trailer once the
+ * body is sent. Trailers over the limits reset the stream: its body
+ * must not look complete. */
 static void
 keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
 {
 	nghttp2_nv *nv;
 	ssize_t k;
 
-	if (n == 0 || (nv = arena_alloc(&st->arena, n * sizeof(*nv))) == NULL)
+	if (n == 0)
 		return;
-	if ((k = to_nv(&st->arena, t, n, nv, 0)) <= 0)
+	if (!trailers_fit(st->h->cf, t, n)) {
+		log_conn(LOG_WARNING, st->h->c, "backend: trailers over the "
+		    "limits");
+		reset_stream(st, NGHTTP2_INTERNAL_ERROR,
+		    "backend trailers over the limits");
 		return;
+	}
+	if ((nv = arena_alloc(&st->arena, n * sizeof(*nv))) == NULL ||
+	    (k = trailers_to_nv(&st->arena, t, n, nv)) == -1) {
+		reset_stream(st, NGHTTP2_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	if ((size_t)k < n)
+		log_conn(LOG_DEBUG, st->h->c, "http2: %zu of %zu response "
+		    "trailer fields may not cross: dropped", n - (size_t)k,
+		    n);
 	st->trailers = nv;
 	st->ntrailers = (size_t)k;
 }
@@ -530,13 +587,96 @@ set_pseudo(struct h2_stream *st, const uint8_t *name, size_t namelen,
 	return 0;
 }
 
+size_t
+h2_stream_list_limit(const struct conf *cf)
+{
+	return cf->client_max_header_size < cf->http2_max_header_list_size ?
+	    cf->client_max_header_size : cf->http2_max_header_list_size;
+}
+
+/* RFC 9113 §6.5.2: name + value + 32 per field as HPACK decodes it,
+ * pseudo-headers included, so that a few bytes of HPACK referencing a
+ * big dynamic-table entry count for what they expand to. Each cookie
+ * crumb is a field of its own. Pseudo-headers are not in the field
+ * count (they are the request line). False once over a limit. */
+static bool
+count_field(struct h2_stream *st, size_t namelen, size_t valuelen,
+    bool is_pseudo)
+{
+	const struct conf *cf = st->h->cf;
+
+	if (st->is_list_over)
+		return false;
+	if (st->state != H2S_HEADERS && !st->in_trailers) {
+		st->in_trailers = true;         /* counted afresh */
+		st->list_size = 0;
+		st->list_fields = 0;
+	}
+	st->list_size += namelen + valuelen + 32;
+	st->list_fields += !is_pseudo;
+	if (st->list_size > h2_stream_list_limit(cf) ||
+	    st->list_fields > cf->client_max_header_fields)
+		st->is_list_over = true;
+	return !st->is_list_over;
+}
+
+/* A request head over the limits: 431 at once (no exchange exists yet,
+ * none will); the rest of the block is decoded by nghttp2 (the HPACK
+ * state must stay in step) but not kept. */
+static void
+refuse_head(struct h2_stream *st)
+{
+	st->note = "request header list over the limit";
+	log_conn(LOG_DEBUG, st->h->c, "http2: stream %d: %s", (int)st->id,
+	    st->note);
+	h2_glitch(st->h, "header lists over the limit");
+	st->state = H2S_DONE;
+	submit_error(st, 431);
+	st->is_bad = true;
+}
+
+/* Trailers over the limits: the request cannot end as the client sent
+ * it, so nothing of them is forwarded; the exchange is discarded (its
+ * backend connection holds half a request: closed, not pooled) and the
+ * stream reset. */
+static void
+refuse_trailers(struct h2_stream *st)
+{
+	log_conn(LOG_DEBUG, st->h->c, "http2: stream %d: request trailers "
+	    "over the limit", (int)st->id);
+	h2_glitch(st->h, "header lists over the limit");
+	release_exchange(st);
+	reset_stream(st, NGHTTP2_ENHANCE_YOUR_CALM,
+	    "request trailers over the limit");
+}
+
+/* Trailers are kept only while the request body is on its way to an
+ * exchange; once the stream is refused or answered, nothing is kept. */
+static bool
+wants_fields(const struct h2_stream *st)
+{
+	return !st->is_bad && (st->state == H2S_HEADERS ||
+	    (st->state == H2S_BODY && st->x != NULL));
+}
+
 int
 h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t namelen,
     const uint8_t *value, size_t valuelen)
 {
+	bool is_pseudo = namelen > 0 && name[0] == ':';
+
+	if (!wants_fields(st))
+		return 0;
+	if (!count_field(st, namelen, valuelen, is_pseudo)) {
+		if (st->state == H2S_HEADERS)
+			refuse_head(st);
+		else
+			refuse_trailers(st);
+		return 0;
+	}
 	if (st->state != H2S_HEADERS)           /* trailers */
 		return add_field(st, name, namelen, value, valuelen);
-	if (namelen > 0 && name[0] == ':')
+	if (is_pseudo)
 		return set_pseudo(st, name, namelen, value, valuelen);
 	if (add_field(st, name, namelen, value, valuelen) == -1)
 		return -1;

@@ -312,6 +312,37 @@ headers_check_field(const struct hfield *f, const char **why)
 	return 0;
 }
 
+/* Whether F's name starts with the lower-case PREFIX. */
+static bool
+has_prefix(const struct hfield *f, const char *prefix, size_t len)
+{
+	return f->namelen >= len && eq_nocase(f->name, len, prefix, len);
+}
+
+/* RFC 9110 §6.5.1: a trailer must not carry what frames, routes or
+ * identifies the message; a backend that merges trailers into the head
+ * would otherwise take them as the client's (or portico's) word. */
+bool
+headers_is_trailer_allowed(const struct hfield *fields, size_t n,
+    const struct hfield *f)
+{
+	const char *why;
+
+	if (f->namelen > 0 && f->name[0] == ':')
+		return false;
+	if (headers_check_field(f, &why) == -1 ||
+	    headers_is_hop_by_hop(fields, n, f))
+		return false;
+	switch (headers_kind(f)) {
+	case HF_HOST: case HF_CONTENT_LENGTH: case HF_EXPECT:
+	case HF_X_FORWARDED_FOR: case HF_X_FORWARDED_PROTO:
+	case HF_FORWARDED: case HF_VIA:
+		return false;
+	}
+	return !has_prefix(f, "x-forwarded-", 12) &&
+	    !has_prefix(f, "proxy-", 6);
+}
+
 static void
 put(struct wr *w, const char *s, size_t len)
 {

@@ -119,6 +119,14 @@ bool headers_has_token(const struct hfield *fields, size_t n,
  * non-token name. 0, or -1 with *why. */
 int headers_check_field(const struct hfield *f, const char **why);
 
+/* Whether trailer field F of the trailer section FIELDS[0..n) may cross
+ * (RFC 9110 §6.5.1): not a field headers_check_field() refuses, a
+ * pseudo-header, a hop-by-hop field (headers_is_hop_by_hop()), framing
+ * (Content-Length, Transfer-Encoding), routing (Host), identity
+ * (X-Forwarded-*, Forwarded, Via), Expect, nor any Proxy-* field. */
+bool headers_is_trailer_allowed(const struct hfield *fields, size_t n,
+    const struct hfield *f);
+
 /* Appends the request head for the backend to OUT: the request line with
  * an origin-form target (absolute-form is reduced to its path, its
  * authority becomes Host), Host first, the client's end-to-end fields

@@ -622,6 +622,81 @@ START_TEST(test_headers_find_and_hop)
 }
 END_TEST
 
+/* RFC 9110 §6.5.1: what a trailer section may carry across. OTHERS are
+ * the rest of the section (a Connection there names fields), FIELD is the
+ * one asked about. */
+static const struct {
+	const char *others;
+	const char *field;
+	bool is_allowed;
+} trailer_cases[] = {
+	{ "", "X-Checksum: abc", true },
+	{ "", "grpc-status: 0", true },
+	{ "", "Server-Timing: db;dur=53", true },
+	{ "", "Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==", true },
+	{ "", "Trailer: X-Checksum", true },
+	{ "", "Host: evil.test", false },
+	{ "", "HOST: evil.test", false },
+	{ "", "Content-Length: 5", false },
+	{ "", "content-length: 5", false },
+	{ "", "Transfer-Encoding: chunked", false },
+	{ "", "X-Forwarded-For: 10.0.0.1", false },
+	{ "", "X-Forwarded-Proto: https", false },
+	{ "", "X-Forwarded-Host: evil.test", false },
+	{ "", "x-forwarded-port: 443", false },
+	{ "", "X-Forwarded: 1", true },         /* not the prefix */
+	{ "", "Forwarded: for=10.0.0.1", false },
+	{ "", "Via: 1.1 evil", false },
+	{ "", "Connection: close", false },
+	{ "", "Keep-Alive: timeout=5", false },
+	{ "", "Proxy-Connection: keep-alive", false },
+	{ "", "Proxy-Authorization: Basic eA==", false },
+	{ "", "proxy-anything: 1", false },
+	{ "", "Proxy: 1", true },               /* not the prefix */
+	{ "", "TE: trailers", false },
+	{ "", "Upgrade: websocket", false },
+	{ "", "HTTP2-Settings: AAA", false },
+	{ "", "Expect: 100-continue", false },
+	{ "", ":path: /admin", false },
+	{ "", ":status: 200", false },
+	{ "Connection: x-secret\n", "X-Secret: 1", false },
+	{ "Connection: close, X-Secret\n", "x-secret: 1", false },
+	{ "Connection: x-other\n", "X-Secret: 1", true },
+	{ "", "X-Bad: a\rb", false },
+	{ "", "X-Bad: a\nb", false },
+	{ "", "Bad Name: 1", false },
+	{ "", "X-Ctl\x01: 1", false },
+};
+
+/* "name: value" split at the first ": " after the first byte (so a
+ * pseudo-header keeps its colon). */
+static struct hfield
+field_of(const char *line)
+{
+	const char *sep = strstr(line + 1, ": ");
+
+	ck_assert_ptr_nonnull(sep);
+	return (struct hfield){ line, sep + 2, (uint32_t)(sep - line),
+	    (uint32_t)strlen(sep + 2), 0 };
+}
+
+START_TEST(test_headers_trailer_allowed)
+{
+	struct parsed ps;
+	struct hfield all[MAX_FIELDS];
+	size_t n;
+
+	parse(&ps, trailer_cases[_i].others);
+	memcpy(all, ps.fields, ps.nfields * sizeof(all[0]));
+	n = ps.nfields;
+	all[n++] = field_of(trailer_cases[_i].field);
+	ck_assert_msg(headers_is_trailer_allowed(all, n, &all[n - 1]) ==
+	    trailer_cases[_i].is_allowed, "row %d: %s", _i,
+	    trailer_cases[_i].field);
+	free(ps.text);
+}
+END_TEST
+
 Suite *
 headers_suite(void)
 {
@@ -640,6 +715,8 @@ headers_suite(void)
 	tcase_add_loop_test(tc, test_headers_has_token, 0,
 	    NELEMS(token_cases));
 	tcase_add_test(tc, test_headers_find_and_hop);
+	tcase_add_loop_test(tc, test_headers_trailer_allowed, 0,
+	    NELEMS(trailer_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }
