@@ -659,6 +659,7 @@ static void
 reply_trailers(struct conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint64_t bad;
 
 	if (!c->req.can_chunk) {
 		send_text(c, 200, "text/plain", "hello\n");
@@ -668,7 +669,13 @@ reply_trailers(struct conn *c)
 	    LEN_CHUNKED);
 	if (!c->req.is_head)
 		evbuffer_add_printf(out,
-		    "6\r\nhello\n\r\n0\r\nX-Checksum: abc\r\n\r\n");
+		    "6\r\nhello\n\r\n0\r\nX-Checksum: abc\r\n%s\r\n",
+		    query_num(c->req.query, "bad", &bad) == 0 && bad != 0 ?
+		    "Host: evil.test\r\nContent-Length: 99\r\n"
+		    "X-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\n"
+		    "Proxy-Evil: 1\r\nX-Forwarded-Host: evil.test\r\n"
+		    "Connection: x-hop\r\nX-Hop: evil\r\n"
+		    "X-After: ok\r\n" : "");
 	response_done(c);
 }
 
