@@ -419,6 +419,22 @@ START_TEST(test_h2_response_trailers_filtered)
 }
 END_TEST
 
+/* A backend's trailers over backend_max_header_fields (150 fields from
+ * /trailers?many=150) never reach an HTTP/2 client, and its stream does
+ * not end as if complete: INTERNAL_ERROR. */
+START_TEST(test_h2_backend_trailers_over_limit)
+{
+	const char *args[] = { "/trailers?many=150", NULL };
+	char out[OUT_MAX];
+
+	start("");
+	tool(out, sizeof(out), NULL, "get", resp_protos[_i], args);
+	assert_kv(out, "status", "rst:2");
+	assert_kv(out, "trailers", "");
+	proxy_stop(&px);
+}
+END_TEST
+
 /* ---- trailer size ---- */
 
 static const struct {
@@ -494,6 +510,8 @@ hostile_h2_tcase(void)
 	    NELEMS(h2_trailer_cases));
 	tcase_add_test(tc, test_h1_response_trailers_filtered);
 	tcase_add_loop_test(tc, test_h2_response_trailers_filtered, 0,
+	    NELEMS(resp_protos));
+	tcase_add_loop_test(tc, test_h2_backend_trailers_over_limit, 0,
 	    NELEMS(resp_protos));
 	tcase_add_loop_test(tc, test_h2_big_trailer_refused, 0,
 	    NELEMS(big_trailer_cases));

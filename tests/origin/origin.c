@@ -659,7 +659,7 @@ static void
 reply_trailers(struct conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	uint64_t bad;
+	uint64_t bad = 0, many = 0, i;
 
 	if (!c->req.can_chunk) {
 		send_text(c, 200, "text/plain", "hello\n");
@@ -667,15 +667,21 @@ reply_trailers(struct conn *c)
 	}
 	send_head(c, 200, "Content-Type: text/plain\r\nTrailer: X-Checksum\r\n",
 	    LEN_CHUNKED);
-	if (!c->req.is_head)
+	query_num(c->req.query, "bad", &bad);
+	query_num(c->req.query, "many", &many);
+	if (!c->req.is_head) {
 		evbuffer_add_printf(out,
-		    "6\r\nhello\n\r\n0\r\nX-Checksum: abc\r\n%s\r\n",
-		    query_num(c->req.query, "bad", &bad) == 0 && bad != 0 ?
+		    "6\r\nhello\n\r\n0\r\nX-Checksum: abc\r\n%s",
+		    bad != 0 ?
 		    "Host: evil.test\r\nContent-Length: 99\r\n"
 		    "X-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\n"
 		    "Proxy-Evil: 1\r\nX-Forwarded-Host: evil.test\r\n"
 		    "Connection: x-hop\r\nX-Hop: evil\r\n"
 		    "X-After: ok\r\n" : "");
+		for (i = 0; i < many && i < 100000; i++)
+			evbuffer_add_printf(out, "X-T-%" PRIu64 ": v\r\n", i);
+		evbuffer_add(out, "\r\n", 2);
+	}
 	response_done(c);
 }
 
