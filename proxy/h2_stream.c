@@ -148,11 +148,24 @@ release_exchange(struct h2_stream *st)
 	st->x = NULL;
 }
 
+/* DATA never acknowledged (held before a 101 that did not come, or
+ * queued for a backend that failed) still holds the connection window:
+ * it goes back, or enough such streams would stall the connection. */
+static void
+give_back_window(struct h2_stream *st)
+{
+	if (st->unconsumed > 0)
+		nghttp2_session_consume_connection(st->h->session,
+		    st->unconsumed);
+	st->unconsumed = 0;
+}
+
 void
 h2_stream_free(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
 
+	give_back_window(st);
 	if (st->wants_resume)
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
 	TAILQ_REMOVE(&h->streams, st, link);

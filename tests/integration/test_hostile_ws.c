@@ -504,6 +504,22 @@ START_TEST(test_ws_h2_upgrade_answered_200)
 }
 END_TEST
 
+/* The DATA held for a stream whose backend then failed (502) is given
+ * back to the connection's window: 400 such streams of a full window
+ * each (26 MB, over the 16 MiB connection window) all get their 502,
+ * and the connection still serves a GET. */
+START_TEST(test_ws_h2_held_window_returned)
+{
+	char out[OUT_MAX];
+
+	start("");
+	ws_tool("failmany", _i, out, sizeof(out));
+	assert_kv(out, "status502", "400");
+	assert_kv(out, "after", "200");
+	proxy_stop(&px);
+}
+END_TEST
+
 TCase *
 hostile_ws_tcase(void)
 {
@@ -527,6 +543,8 @@ hostile_ws_tcase(void)
 	tcase_add_loop_test(tc, test_ws_h2_early_data_default_window, 0,
 	    NELEMS(transports));
 	tcase_add_loop_test(tc, test_ws_h2_upgrade_answered_200, 0,
+	    NELEMS(transports));
+	tcase_add_loop_test(tc, test_ws_h2_held_window_returned, 0,
 	    NELEMS(transports));
 	return tc;
 }

@@ -19,6 +19,11 @@ Modes:
   over       CONNECT /ws?delay_ms=1000, then at once 65537 bytes (one
              more than portico holds before a 101); then a GET /echo
   status200  CONNECT /echo (the origin answers 200, it does not switch)
+  failmany   400 CONNECTs to /close?delay_ms=100 (the origin closes
+             without a reply: 502), 50 at a time, each with a full
+             stream window of DATA (65,535 bytes) right after HEADERS:
+             the window of what portico held must come back, or the
+             connection's 16 MiB run out after about 256 streams
 """
 import json
 import os
@@ -289,9 +294,28 @@ def mode_status200(c):
     out(body=bytes(st.data).decode('latin-1').strip(), end=st.end_kind())
 
 
+def mode_failmany(c):
+    n502 = 0
+    for _ in range(8):
+        sids = [c.open('CONNECT', '/close?delay_ms=100', 'websocket')
+                for _ in range(50)]
+        for sid in sids:
+            c.send(sid, b'x' * 65535)
+        for sid in sids:
+            if c.response(sid) == '502':
+                n502 += 1
+            st = c.finish(sid)
+            if st.reset is None:
+                c.conn.reset_stream(sid)
+        c.flush()
+    out(status502=n502)
+    c.get_after()
+
+
 MODES = {
     'refuse': mode_refuse, 'early': mode_early, 'early-end': mode_early_end,
     'over': mode_over, 'status200': mode_status200,
+    'failmany': mode_failmany,
 }
 
 
