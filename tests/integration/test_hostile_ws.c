@@ -326,8 +326,8 @@ assert_only_after(const char *out, long conn, const char *b, size_t len,
 	size_t left = len - (size_t)(head_end - b);
 
 	if (atol(kv(out, "after_conn")) != conn) {
-		ck_assert_msg(left == 0, "%zu bytes after the upgrade head:\n%s",
-		    left, b);
+		ck_assert_msg(left == 0, "%zu bytes after the upgrade "
+		    "head:\n%s", left, b);
 		return;
 	}
 	ck_assert_msg(strncmp(head_end, "GET /echo?after=1 HTTP/1.1\r\n", 28)
