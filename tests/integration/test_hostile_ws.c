@@ -298,6 +298,28 @@ START_TEST(test_ws_h1_upgrade_tunnels)
 }
 END_TEST
 
+/* A backend that takes longer than backend_read_timeout to answer an
+ * upgrade: 504 (the wait for a 101 once had no timer at all). */
+START_TEST(test_ws_h1_101_timeout)
+{
+	struct rawc *c;
+	struct resp r;
+	int64_t t0;
+
+	start("backend_read_timeout 1s\n");
+	c = rawc_connect(px.port);
+	t0 = now_ms();
+	rawc_sends(c, "GET /ws?delay_ms=4000 HTTP/1.1\r\nHost: a.test\r\n"
+	    WS_FIELDS "\r\n");
+	ck_assert_int_eq(rawc_response(c, &r, false, CLIENT_WAIT_MS), 0);
+	ck_assert_msg(r.status == 504 && now_ms() - t0 < 3500,
+	    "status %d after %lld ms", r.status, (long long)(now_ms() - t0));
+	resp_free(&r);
+	rawc_close(c);
+	proxy_stop(&px);
+}
+END_TEST
+
 /* ---- HTTP/2, RFC 8441 ---- */
 
 static const char *const transports[] = { "tls", "h2c" };
@@ -504,6 +526,19 @@ START_TEST(test_ws_h2_upgrade_answered_200)
 }
 END_TEST
 
+/* The same over HTTP/2. */
+START_TEST(test_ws_h2_101_timeout)
+{
+	char out[OUT_MAX];
+
+	start("backend_read_timeout 1s\n");
+	ws_tool("slow101", _i, out, sizeof(out));
+	assert_kv(out, "status", "504");
+	ck_assert_msg(atol(kv(out, "status_ms")) < 3500, "%s", out);
+	proxy_stop(&px);
+}
+END_TEST
+
 /* The DATA held for a stream whose backend then failed (502) is given
  * back to the connection's window: 400 such streams of a full window
  * each (26 MB, over the 16 MiB connection window) all get their 502,
@@ -532,6 +567,7 @@ hostile_ws_tcase(void)
 	    NELEMS(h1_cases));
 	tcase_add_test(tc, test_ws_101_before_body_end);
 	tcase_add_test(tc, test_ws_h1_upgrade_tunnels);
+	tcase_add_test(tc, test_ws_h1_101_timeout);
 	tcase_add_loop_test(tc, test_ws_h2_data_before_101, 0,
 	    NELEMS(transports));
 	tcase_add_loop_test(tc, test_ws_h2_early_frame, 0,
@@ -545,6 +581,8 @@ hostile_ws_tcase(void)
 	tcase_add_loop_test(tc, test_ws_h2_upgrade_answered_200, 0,
 	    NELEMS(transports));
 	tcase_add_loop_test(tc, test_ws_h2_held_window_returned, 0,
+	    NELEMS(transports));
+	tcase_add_loop_test(tc, test_ws_h2_101_timeout, 0,
 	    NELEMS(transports));
 	return tc;
 }

@@ -19,6 +19,7 @@ Modes:
   over       CONNECT /ws?delay_ms=1000, then at once 65537 bytes (one
              more than portico holds before a 101); then a GET /echo
   status200  CONNECT /echo (the origin answers 200, it does not switch)
+  slow101    CONNECT /ws?delay_ms=4000: the status, and after how long
   failmany   400 CONNECTs to /close?delay_ms=100 (the origin closes
              without a reply: 502), 50 at a time, each with a full
              stream window of DATA (65,535 bytes) right after HEADERS:
@@ -294,6 +295,13 @@ def mode_status200(c):
     out(body=bytes(st.data).decode('latin-1').strip(), end=st.end_kind())
 
 
+def mode_slow101(c):
+    t0 = time.monotonic()
+    sid = c.open('CONNECT', '/ws?delay_ms=4000', 'websocket')
+    out(status=c.response(sid), status_ms=int((time.monotonic() - t0) *
+                                              1000))
+
+
 def mode_failmany(c):
     n502 = 0
     for _ in range(8):
@@ -315,7 +323,7 @@ def mode_failmany(c):
 MODES = {
     'refuse': mode_refuse, 'early': mode_early, 'early-end': mode_early_end,
     'over': mode_over, 'status200': mode_status200,
-    'failmany': mode_failmany,
+    'failmany': mode_failmany, 'slow101': mode_slow101,
 }
 
 
