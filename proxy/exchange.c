@@ -346,12 +346,13 @@ route_path(const struct req_head *h, const char **path, size_t *len)
 	*len = p != NULL ? n - (size_t)(p - t) : 1;
 }
 
+/* An upgrade request's body is framed like any other: only what follows
+ * a 101 is unframed (tunnel bytes, see h1_client_send_body). Unframed, a
+ * body refused with a 403 would be parsed as the next request on the
+ * pooled connection. */
 static enum headers_framing
 pick_framing(const struct req_head *h)
 {
-	/* a WebSocket's bytes follow the 101, unframed */
-	if (h->is_websocket)
-		return HEADERS_NO_BODY;
 	if (h->content_length >= 0)
 		return HEADERS_LENGTH;
 	return h->has_body ? HEADERS_CHUNKED : HEADERS_NO_BODY;

@@ -42,9 +42,12 @@ struct exchange *exchange_new(struct epoch *e,
  * not pooled) or releases a finished one. NULL ok. */
 void exchange_free(struct exchange *x);
 
-/* Moves all of DATA (request body bytes) towards the backend. */
+/* Moves all of DATA (request body bytes; after the backend's 101 for a
+ * WebSocket request, tunnel bytes) towards the backend. Bytes a request
+ * without a body sends before any 101 are dropped, never written. */
 void exchange_request_body(struct exchange *x, struct evbuffer *data);
-/* The request body is complete (TRAILERS may be empty). */
+/* The request body is complete (TRAILERS may be empty); after a 101,
+ * again: the client ended its side of the tunnel. */
 void exchange_request_end(struct exchange *x, const struct hfield *trailers,
     size_t n);
 /* True while the body queued for the backend is above the high-water

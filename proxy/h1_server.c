@@ -77,6 +77,7 @@ static void on_read(struct sock *sk, void *arg);
 static void on_write(struct sock *sk, void *arg);
 static void on_event(struct sock *sk, short what, void *arg);
 static void process(struct h1_server *s);
+static void body_failed(struct h1_server *s, int status, const char *why);
 
 static struct timeval
 tv_ms(unsigned ms)
@@ -255,12 +256,19 @@ start_tunnel(struct h1_server *s, const struct resp_head *r)
 static void
 send_interim(struct h1_server *s, const struct resp_head *r)
 {
+	/* h1_client passes a 101 up only once the whole request, body
+	 * included, went out; this is a second guard, as a 101 ignored here
+	 * would leave tunnel bytes to pose as a response */
 	if (r->status == 101 && s->req.is_websocket && s->is_req_done) {
 		start_tunnel(s, r);
 		return;
 	}
-	/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client; no 101 unasked */
-	if (s->req.version < 11 || r->status == 101)
+	if (r->status == 101) {
+		body_failed(s, 502, "101 before the request was complete");
+		return;
+	}
+	/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client */
+	if (s->req.version < 11)
 		return;
 	headers_write_response(sock_output(s->sk), r,
 	    s->req.version, HEADERS_NO_BODY, 0, true);

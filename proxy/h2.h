@@ -28,6 +28,11 @@ struct sock;
 #define H2_STREAM_HIGH  (256 * 1024)    /* stream response: pause backend */
 #define H2_STREAM_LOW   (64 * 1024)     /* resume it */
 #define H2_CONN_WINDOW  (16 * 1024 * 1024)
+/* RFC 8441 DATA a client sends before the backend's 101 waits in the
+ * stream's buffer, unacknowledged, up to this much: a first message or
+ * two, sent optimistically. More is no WebSocket client's business: the
+ * stream is reset. */
+#define H2_WS_EARLY_MAX (64 * 1024)
 
 enum h2_stream_state {
 	H2S_HEADERS = 0,        /* request headers arriving */
@@ -36,10 +41,20 @@ enum h2_stream_state {
 	H2S_DONE,               /* response complete or failed */
 };
 
+/* An RFC 8441 stream's tunnel, apart from its request and response. */
+enum h2_ws_state {
+	H2WS_NONE = 0,          /* not a WebSocket stream */
+	H2WS_WAIT,              /* upgrade sent: DATA held until a 101 */
+	H2WS_OPEN,              /* valid 101, :status 200 sent: DATA flows */
+	H2WS_REFUSED,           /* any other answer: DATA dropped */
+};
+
 struct h2_stream {
 	struct h2_server *h;
 	int32_t id;
 	enum h2_stream_state state;
+	enum h2_ws_state ws;
+	bool is_ws_end_held;            /* END_STREAM came during H2WS_WAIT */
 	struct req_head req;
 	struct hfield *fields;          /* request fields, then trailers */
 	size_t nfields, cap, ntrailer_start;
@@ -49,7 +64,10 @@ struct h2_stream {
 	char ws_key[WS_KEY_LEN + 1];    /* the key we sent the backend */
 	struct epoch *epoch;            /* the worker's when the stream began */
 	struct exchange *x;
-	struct evbuffer *in;            /* request DATA on its way */
+	struct evbuffer *in;            /* request DATA on its way; in
+	                                 * H2WS_WAIT, the held tunnel bytes
+	                                 * (at most H2_WS_EARLY_MAX; drained
+	                                 * by stream_release) */
 	struct evbuffer *out;           /* response body for DATA frames */
 	size_t unconsumed;              /* DATA not yet acknowledged */
 	nghttp2_nv *trailers;           /* response trailers, when ended */
@@ -135,6 +153,9 @@ int h2_stream_header(struct h2_stream *st, const uint8_t *name,
 void h2_stream_start(struct h2_stream *st, bool is_end);
 /* END_STREAM from the client (after DATA or trailers). */
 void h2_stream_end_request(struct h2_stream *st);
+/* Request DATA (or RFC 8441 tunnel bytes) for a stream whose exchange
+ * runs; acknowledged once the backend took it. */
+void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
 /* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
 void h2_stream_ack(struct h2_stream *st);
 void h2_stream_cache_free(void);

@@ -158,12 +158,7 @@ on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id,
 		nghttp2_session_consume(s, id, len);
 		return 0;
 	}
-	st->bytes_received += len;
-	st->unconsumed += len;
-	evbuffer_add(st->in, data, len);
-	exchange_request_body(st->x, st->in);
-	if (!exchange_request_is_full(st->x))
-		h2_stream_ack(st);
+	h2_stream_data(st, data, len);
 	return 0;
 }
 

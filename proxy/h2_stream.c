@@ -148,11 +148,24 @@ release_exchange(struct h2_stream *st)
 	st->x = NULL;
 }
 
+/* DATA never acknowledged (held before a 101 that did not come, or
+ * queued for a backend that failed) still holds the connection window:
+ * it goes back, or enough such streams would stall the connection. */
+static void
+give_back_window(struct h2_stream *st)
+{
+	if (st->unconsumed > 0)
+		nghttp2_session_consume_connection(st->h->session,
+		    st->unconsumed);
+	st->unconsumed = 0;
+}
+
 void
 h2_stream_free(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
 
+	give_back_window(st);
 	if (st->wants_resume)
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
 	TAILQ_REMOVE(&h->streams, st, link);
@@ -321,6 +334,60 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	    st->has_body_provider ? &prd : NULL);
 }
 
+/* The held tunnel bytes go nowhere: their window goes back to the
+ * client, and later DATA is acknowledged and dropped as it comes. */
+static void
+drop_early_data(struct h2_stream *st)
+{
+	st->ws = H2WS_REFUSED;
+	evbuffer_drain(st->in, evbuffer_get_length(st->in));
+	h2_stream_ack(st);
+}
+
+/* The backend answered the upgrade with something that is not a tunnel
+ * and cannot be relayed as an answer to the client's CONNECT. */
+static void
+fail_websocket(struct h2_stream *st, const char *why)
+{
+	st->note = why;
+	log_conn(LOG_WARNING, st->h->c, "backend: %s", why);
+	drop_early_data(st);
+	release_exchange(st);
+	st->state = H2S_DONE;
+	submit_error(st, 502);
+	st->is_bad = true;
+}
+
+/* A final answer other than 101: no tunnel. RFC 8441 §5 and RFC 9113
+ * §8.5: a 2xx to a CONNECT tells the client the tunnel is open, so a
+ * backend's 2xx (it ignored the Upgrade and answered the GET) becomes a
+ * 502; any other status (403, 404, 400...) is relayed with its body. */
+static void
+refuse_websocket(struct h2_stream *st, const struct resp_head *r)
+{
+	if (r->status < 300) {
+		fail_websocket(st, "backend answered a WebSocket upgrade "
+		    "without switching");
+		return;
+	}
+	drop_early_data(st);
+	submit_head(st, r);
+}
+
+/* After :status 200: the DATA held since the CONNECT goes first, then
+ * an END_STREAM that came meanwhile becomes the tunnel's half-close. */
+static void
+open_tunnel(struct h2_stream *st)
+{
+	st->ws = H2WS_OPEN;
+	if (evbuffer_get_length(st->in) > 0)
+		exchange_request_body(st->x, st->in);
+	if (st->is_ws_end_held)
+		exchange_request_end(st->x, NULL, 0);
+	if (!exchange_request_is_full(st->x))
+		h2_stream_ack(st);
+}
+
 /* RFC 8441 §5: the backend's 101 becomes :status 200; only the fields
  * of the WebSocket handshake's outcome pass. A wrong accept value means
  * the backend did not understand the key we sent: 502. */
@@ -338,12 +405,8 @@ accept_websocket(struct h2_stream *st, const struct resp_head *r)
 
 	if (acc == NULL || !ws_accept_matches(st->ws_key, WS_KEY_LEN,
 	    acc->value, acc->valuelen)) {
-		st->note = "wrong Sec-WebSocket-Accept from the backend";
-		log_conn(LOG_WARNING, st->h->c, "backend: %s", st->note);
-		release_exchange(st);
-		st->state = H2S_DONE;
-		submit_error(st, 502);
-		st->is_bad = true;
+		fail_websocket(st, "wrong Sec-WebSocket-Accept from the "
+		    "backend");
 		return;
 	}
 	for (i = 0; i < 2; i++)
@@ -353,6 +416,8 @@ accept_websocket(struct h2_stream *st, const struct resp_head *r)
 	ok.fields = f;
 	ok.nfields = n;
 	submit_head(st, &ok);
+	if (!st->is_bad)
+		open_tunnel(st);
 }
 
 static void
@@ -362,8 +427,10 @@ on_resp_head(void *fe, const struct resp_head *r)
 
 	if (st->is_bad)
 		return;
-	if (r->status == 101 && st->req.is_websocket)
+	if (r->status == 101 && st->ws == H2WS_WAIT)
 		accept_websocket(st, r);
+	else if (st->ws == H2WS_WAIT && r->status >= 200)
+		refuse_websocket(st, r);
 	else if (r->status != 101)      /* RFC 9113 §8.6: no 101 in h2 */
 		submit_head(st, r);
 	h2_flush(st->h);
@@ -718,6 +785,11 @@ start_websocket(struct h2_stream *st, int *status, const char **why)
 	st->req.nfields = st->nfields;
 	st->ntrailer_start = st->nfields;
 	st->req.is_websocket = true;
+	/* RFC 9110 §9.3.6: a CONNECT has no content, so the GET has no
+	 * body: the stream's DATA is tunnel bytes, held until the 101 */
+	st->req.has_body = false;
+	st->req.content_length = -1;
+	st->ws = H2WS_WAIT;
 	return 0;
 }
 
@@ -799,8 +871,10 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 		st->is_bad = true;
 		return;
 	}
-	if (is_end)
+	/* an upgrade GET is complete at once; END_STREAM waits for its 101 */
+	if (is_end || st->ws == H2WS_WAIT)
 		exchange_request_end(st->x, NULL, 0);
+	st->is_ws_end_held = is_end && st->ws == H2WS_WAIT;
 }
 
 void
@@ -811,7 +885,49 @@ h2_stream_end_request(struct h2_stream *st)
 	if (st->state != H2S_BODY)
 		return;
 	st->state = H2S_RESPONDING;
-	if (st->x != NULL)
+	if (st->ws == H2WS_WAIT) {
+		st->is_ws_end_held = true;
+		return;
+	}
+	if (st->x != NULL && st->ws != H2WS_REFUSED)
 		exchange_request_end(st->x, n > 0 ?
 		    st->fields + st->ntrailer_start : NULL, n);
+}
+
+/* Past H2_WS_EARLY_MAX before the 101: RST_STREAM CANCEL. Not
+ * REFUSED_STREAM, which would tell the client (RFC 9113 §8.7) that
+ * nothing was processed and a retry is safe: the upgrade GET did reach
+ * the backend. The held bytes are dropped, their connection window given
+ * back, and the backend connection closed. */
+static void
+reset_early_data(struct h2_stream *st)
+{
+	evbuffer_drain(st->in, evbuffer_get_length(st->in));
+	nghttp2_session_consume_connection(st->h->session, st->unconsumed);
+	st->unconsumed = 0;
+	st->ws = H2WS_REFUSED;
+	release_exchange(st);
+	reset_stream(st, NGHTTP2_CANCEL,
+	    "WebSocket data over the bound before the 101");
+}
+
+void
+h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
+{
+	st->bytes_received += len;
+	st->unconsumed += len;
+	if (st->ws == H2WS_REFUSED) {
+		h2_stream_ack(st);
+		return;
+	}
+	evbuffer_add(st->in, data, len);
+	if (st->ws == H2WS_WAIT) {
+		/* unacknowledged: the stream window bounds it too */
+		if (evbuffer_get_length(st->in) > H2_WS_EARLY_MAX)
+			reset_early_data(st);
+		return;
+	}
+	exchange_request_body(st->x, st->in);
+	if (!exchange_request_is_full(st->x))
+		h2_stream_ack(st);
 }

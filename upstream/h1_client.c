@@ -44,7 +44,6 @@ struct h1_client {
 	enum headers_framing framing;   /* of the request body */
 	bool is_head;
 	bool is_upgrade;                /* the request asks for a WebSocket */
-	bool wants_shutdown;            /* the client ended its side */
 	bool has_response;              /* a response byte arrived */
 	bool is_req_done;               /* the whole request was queued */
 	bool is_discarded;              /* not reusable whatever happens */
@@ -193,20 +192,32 @@ h1_client_take_sock(struct h1_client *c)
 	return sk;
 }
 
+/* Client bytes reach the backend in two forms only: framed as the
+ * request's body (its Content-Length or chunks), or as tunnel bytes once
+ * the backend switched with a 101. Anything else (bytes for a request
+ * without a body, or after its end, before any 101) would be parsed by
+ * the backend as a request of its own: it is dropped, and the connection
+ * is never reused. */
 void
 h1_client_send_body(struct h1_client *c, struct evbuffer *data)
 {
 	struct evbuffer *out = sock_output(c->sk);
 
-	if (c->framing == HEADERS_CHUNKED)
-		h1_write_chunk(out, data);
-	else
-		evbuffer_add_buffer(out, data);
-	if (c->state == H1C_TUNNEL)
+	if (c->state == H1C_TUNNEL) {
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
+		evbuffer_add_buffer(out, data);
+	} else if (c->is_req_done) {
+		evbuffer_drain(data, evbuffer_get_length(data));
+		c->is_discarded = true;
+	} else if (c->framing == HEADERS_CHUNKED) {
+		h1_write_chunk(out, data);
+	} else {
+		evbuffer_add_buffer(out, data);
+	}
 }
 
-/* The whole request is queued: from now on a silent backend times out. */
+/* The whole request is queued: from now on a silent backend times out.
+ * In a tunnel: the client ended its side, the backend sees our EOF. */
 void
 h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
     size_t n)
@@ -214,14 +225,11 @@ h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
 	struct timeval rt = tv_ms(c->cf->backend_read_timeout);
 	struct timeval wt = tv_ms(c->cf->backend_write_timeout);
 
-	if (c->is_upgrade) {
-		/* the client half-closed its side of the tunnel */
-		c->wants_shutdown = true;
-		if (c->state == H1C_TUNNEL)
-			sock_shutdown_write(c->sk);
+	if (c->state == H1C_TUNNEL) {
+		sock_shutdown_write(c->sk);
 		return;
 	}
-	if (c->framing == HEADERS_CHUNKED)
+	if (c->framing == HEADERS_CHUNKED && !c->is_req_done)
 		h1_write_last_chunk(sock_output(c->sk), trailers,
 		    n);
 	c->is_req_done = true;
@@ -294,7 +302,8 @@ finish(struct h1_client *c)
 /* One head: 1xx heads are passed on and the next head awaited. */
 /* RFC 9110 §15.2.2: after 101 the connection speaks the new protocol;
  * its bytes go up as body until the backend closes. An idle tunnel
- * ends after tunnel_timeout. */
+ * ends after tunnel_timeout. Checked before the 101 goes up, so that
+ * nothing above ever sees a switch that is not one. */
 static int
 start_tunnel(struct h1_client *c)
 {
@@ -304,12 +313,18 @@ start_tunnel(struct h1_client *c)
 		fail(c, H1C_BAD_RESPONSE, "101 without an upgrade request");
 		return -1;
 	}
+	/* RFC 9110 §7.8, RFC 6455 §4.1: the server switches after the
+	 * whole request. A 101 while some of its body is unsent would make
+	 * the rest of that body the new protocol's bytes. */
+	if (!c->is_req_done || evbuffer_get_length(sock_output(c->sk)) > 0) {
+		fail(c, H1C_BAD_RESPONSE,
+		    "101 before the request was complete");
+		return -1;
+	}
 	c->state = H1C_TUNNEL;
 	c->is_discarded = true;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
 	sock_set_timeouts(c->sk, &t, NULL);
-	if (c->wants_shutdown)
-		sock_shutdown_write(c->sk);
 	return 0;
 }
 
@@ -338,11 +353,13 @@ read_head(struct h1_client *c, struct evbuffer *in)
 			fail(c, H1C_BAD_RESPONSE, c->reader.why);
 		return -1;
 	}
+	if (c->head.status == 101 && start_tunnel(c) == -1)
+		return -1;
 	c->ops->on_head(c->arg, &c->head);
 	if (c->is_freed || c->sk == NULL)
 		return -1;              /* the exchange took the socket */
 	if (c->head.status == 101)
-		return start_tunnel(c);
+		return 0;               /* tunnel bytes follow */
 	if (c->head.status < 200) {
 		h1_reader_init(&c->reader, true, c->arena);
 		c->reader.is_head_request = c->is_head;

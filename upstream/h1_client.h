@@ -47,18 +47,22 @@ void h1_client_cache_free(void);
 void h1_client_free(struct h1_client *c);
 
 /* Writes the head; the body (if any) follows with FRAMING. UPGRADE: a
- * WebSocket request; a 101 then turns the connection into a tunnel whose
- * bytes come up through on_body (and go down through send_body) until
- * the backend closes (on_end); send_end then half-closes it. */
+ * WebSocket request; a 101 that comes once the whole request is written
+ * turns the connection into a tunnel whose bytes come up through on_body
+ * (and go down through send_body) until the backend closes (on_end);
+ * send_end then half-closes it. An earlier 101 is a bad response. */
 int h1_client_send_head(struct h1_client *c, const struct req_head *h,
     const struct fwd_info *fwd, enum headers_framing framing,
     uint64_t length, bool upgrade, const char **why);
 /* From inside on_head(101): the backend socket, now the caller's (its
  * buffered bytes included); the client reports nothing more. */
 struct sock *h1_client_take_sock(struct h1_client *c);
-/* Moves all of DATA to the backend (chunk-framed when the head said so). */
+/* Moves all of DATA to the backend (chunk-framed when the head said so);
+ * bytes that fit no framing (no body, or past its end, and no tunnel)
+ * are dropped and the connection is not reused. */
 void h1_client_send_body(struct h1_client *c, struct evbuffer *data);
-/* Ends a chunked body (with TRAILERS); nothing for a length body. */
+/* The request is complete: ends a chunked body (with TRAILERS); in a
+ * tunnel, shuts the backend's write side. */
 void h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
     size_t n);
 /* Bytes queued for the backend, not yet written. */

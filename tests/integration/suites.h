@@ -16,6 +16,7 @@ Suite *ops_suite(void);         /* test_ops.c: reloads, graceful stop */
 Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
 TCase *hostile_h2_tcase(void);  /* test_hostile_h2.c: h2 header list
 				 * limits, trailer fields */
+TCase *hostile_ws_tcase(void);  /* test_hostile_ws.c: upgrade smuggling */
 TCase *ops_daemon_tcase(void);  /* test_ops_daemon.c: sd_notify, socket
 				 * activation, SIGUSR1, privilege drop */
 
