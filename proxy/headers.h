@@ -55,6 +55,10 @@ struct req_head {
 	const char *target;             /* as received: origin/absolute form */
 	const char *authority;          /* Host, :authority, or NULL */
 	const char *scheme;             /* "http" or "https" */
+	/* The origin-form target route.c made of TARGET, written to the
+	 * backend as it is; NULL: TARGET is reduced to origin-form here. */
+	const char *fwd_target;
+	uint32_t fwd_targetlen;
 	uint32_t methodlen, targetlen, authoritylen;
 	unsigned version;               /* 10, 11 or 20 */
 	struct hfield *fields;          /* in arrival order */
