@@ -139,6 +139,17 @@ clean:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
+# The target/route parser: "make fuzz" runs it too (a rule of its own,
+# so that the fuzz recipe below stays as it is).
+.PHONY: fuzz-route
+fuzz: fuzz-route
+fuzz-route:
+	@mkdir -p build/fuzz/route
+	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_route tests/fuzz/fuzz_route.c \
+		proxy/route.c proxy/headers.c proxy/arena.c $(PKG_LIBS)
+	build/fuzz/fuzz_route -max_total_time=$(FUZZ_SECONDS) build/fuzz/route \
+		tests/fuzz/corpus/route
+
 # libFuzzer targets (clang), bounded: FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
