@@ -184,8 +184,9 @@ is_reg_name(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '.' && i > 0 && s[i - 1] == '.')
 			return false;
-		if (!is_unreserved((unsigned char)s[i]) &&
-		    strchr("!$&'()*+,;=", s[i]) == NULL)
+		/* strchr() would find the NUL that ends its set */
+		if (!is_unreserved((unsigned char)s[i]) && (s[i] == '\0' ||
+		    strchr("!$&'()*+,;=", s[i]) == NULL))
 			return false;
 	}
 	return true;

@@ -266,6 +266,36 @@ START_TEST(test_route_forwarded_line)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_route.c: strchr() matched the NUL that ends
+ * its set of sub-delims, so "a\0" passed as a host (and the head writer
+ * then refused what routing had accepted). */
+START_TEST(test_route_nul_in_host)
+{
+	static const char *const authorities[] = { "a\0", "\0a", "a\0:80" };
+	static const uint32_t lens[] = { 2, 2, 5 };
+	struct route_target rt;
+	struct req_head h;
+	struct arena a;
+	const char *why;
+	size_t i;
+
+	arena_init(&a);
+	for (i = 0; i < NELEMS(authorities); i++) {
+		memset(&h, 0, sizeof(h));
+		h.method = "OPTIONS";
+		h.methodlen = 7;
+		h.target = i == 0 ? "*" : "/x";
+		h.targetlen = 1 + (uint32_t)(i > 0);
+		h.authority = authorities[i];
+		h.authoritylen = lens[i];
+		h.version = 11;
+		ck_assert_msg(route_parse(&h, &a, &rt, &why) == -1,
+		    "authority %zu accepted", i);
+	}
+	arena_fini(&a);
+}
+END_TEST
+
 Suite *
 route_suite(void)
 {
@@ -276,6 +306,7 @@ route_suite(void)
 	tcase_add_loop_test(tc, test_route_fixed_point, 0, NELEMS(targets));
 	tcase_add_test(tc, test_route_star_get);
 	tcase_add_test(tc, test_route_forwarded_line);
+	tcase_add_test(tc, test_route_nul_in_host);
 	suite_add_tcase(s, tc);
 	return s;
 }
