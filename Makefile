@@ -145,7 +145,8 @@ clean:
 fuzz: fuzz-route
 fuzz-route:
 	@mkdir -p build/fuzz/route
-	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_route tests/fuzz/fuzz_route.c \
+	clang $(FUZZ_FLAGS) -fno-sanitize-recover=undefined \
+		-o build/fuzz/fuzz_route tests/fuzz/fuzz_route.c \
 		proxy/route.c proxy/headers.c proxy/arena.c $(PKG_LIBS)
 	build/fuzz/fuzz_route -max_total_time=$(FUZZ_SECONDS) build/fuzz/route \
 		tests/fuzz/corpus/route

@@ -231,11 +231,12 @@ static int
 parse_authority(const char *a, size_t n, struct route_target *rt,
     const char **why)
 {
-	const char *end = a + n, *h = a, *he;
+	const char *end, *h = a, *he;
 
 	*why = "missing host";
 	if (a == NULL || n == 0)
 		return -1;
+	end = a + n;
 	*why = "invalid host";
 	if (a[0] == '[') {
 		if ((he = memchr(a, ']', n)) == NULL ||
