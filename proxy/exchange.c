@@ -1,6 +1,7 @@
 /* proxy/exchange.c: where a request goes.
  *
- *   exchange_new: route the request (conf_route_find), pick a server of
+ *   exchange_new: route the request (route.c's one parse of the target,
+ *   then conf_route_find), pick a server of
  *   the route's backend (weighted round robin, failed servers skipped),
  *   take an idle pooled connection or open one (next server on failure),
  *   write the head, then stream the body as the frontend hands it over.

@@ -124,8 +124,9 @@ bool headers_has_token(const struct hfield *fields, size_t n,
 int headers_check_field(const struct hfield *f, const char **why);
 
 /* Appends the request head for the backend to OUT: the request line with
- * an origin-form target (absolute-form is reduced to its path, its
- * authority becomes Host), Host first, the client's end-to-end fields
+ * an origin-form target (H->fwd_target when set; else absolute-form is
+ * reduced to its path; an absolute-form authority becomes Host), Host
+ * first, the client's end-to-end fields
  * (h2 cookies joined), the forwarded fields CF asks for (appended to the
  * client's X-Forwarded-For, Forwarded and Via; FWD or CF NULL: none),
  * then the framing field. With UPGRADE set (a WebSocket request),
