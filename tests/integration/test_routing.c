@@ -264,7 +264,10 @@ static const struct {
 	{ "http://u@api.test/v1/", "other.test", -1, NULL, ROW_H1_ONLY },
 };
 
-enum hostile_proto { OVER_H1, OVER_H2C, OVER_H2_TLS };
+enum hostile_proto {
+	OVER_H1, OVER_H2C, OVER_H2_TLS,
+	OVER_H2C_RAW, OVER_H2_TLS_RAW,  /* route_h2.py */
+};
 
 /* The marker of row I over PROTO, sent as "X-Row: N". */
 static int
@@ -423,6 +426,112 @@ START_TEST(test_hostile_route_h2_tls)
 }
 END_TEST
 
+/* ---- the same over HTTP/2 with what curl will not send: the :path and
+ * :authority bytes as given (route_h2.py) ---- */
+
+#define ROUTE_H2        "tests/integration/route_h2.py"
+#define ROUTE_H2_MS     60000
+
+static const struct {
+	const char *method;
+	const char *authority;
+	const char *path;
+	int origin;             /* 0 a, 1 b, -1 refused (400 or a reset) */
+	const char *want;       /* the request line's target at the origin */
+} h2_raw_routes[] = {
+	/* RFC 9113 §8.3.1: :path is origin-form or "*" */
+	{ "GET", "api.test", "http://api.test/v1/x", -1, NULL },
+	{ "GET", "api.test", "http://api.test:?/v1/", -1, NULL },
+	{ "GET", "api.test", "*", -1, NULL },
+	{ "OPTIONS", "api.test", "*", 1, "*" },
+	{ "GET", "api.test", "/v1/a b", -1, NULL },
+	{ "GET", "api.test", "/v1/#x", -1, NULL },
+	{ "GET", "api.test", "/v1/\\..\\admin", -1, NULL },
+	{ "GET", "api.test", "/v1/%2fadmin", -1, NULL },
+	{ "GET", "api.test", "/v1/%2e%2e/admin", 1, "/admin" },
+	{ "GET", "api.test", "//v1//x/./", 0, "/v1/x/" },
+	{ "GET", "api.test:", "/v1/x", -1, NULL },
+	{ "GET", "api.test:99999", "/v1/x", -1, NULL },
+	{ "GET", "u@api.test", "/v1/x", -1, NULL },
+	{ "GET", "[::1]:443", "/v6/y", 0, "/v6/y" },
+};
+
+static void
+run_h2_raw_routes(bool is_tls)
+{
+	char port[16], tls[2], rows[NELEMS(h2_raw_routes)][128], key[16];
+	char *argv[NELEMS(h2_raw_routes) + 5];
+	char out[4096], err[4096], line[512], expect[512];
+	const char *got;
+	size_t i, len;
+	int rc, o, n, marker;
+	char *all;
+
+	start_hostile_routes();
+	snprintf(port, sizeof(port), "%d", is_tls ? px.tls_port : px.port);
+	snprintf(tls, sizeof(tls), "%d", is_tls);
+	argv[0] = "/usr/bin/python3";
+	argv[1] = ROUTE_H2;
+	argv[2] = port;
+	argv[3] = tls;
+	for (i = 0; i < NELEMS(h2_raw_routes); i++) {
+		snprintf(rows[i], sizeof(rows[i]), "%d %s %s %s",
+		    row_marker((int)i, is_tls ?
+		    OVER_H2_TLS_RAW : OVER_H2C_RAW), h2_raw_routes[i].method,
+		    h2_raw_routes[i].authority, h2_raw_routes[i].path);
+		argv[4 + i] = rows[i];
+	}
+	argv[4 + i] = NULL;
+	rc = run_argv(argv, out, sizeof(out), err, sizeof(err), ROUTE_H2_MS);
+	ck_assert_msg(rc == 0, "route_h2.py: exit %d\n%s\n%s", rc, out, err);
+	for (i = 0; i < NELEMS(h2_raw_routes); i++) {
+		marker = row_marker((int)i, is_tls ?
+		    OVER_H2_TLS_RAW : OVER_H2C_RAW);
+		snprintf(key, sizeof(key), "r%d", marker);
+		got = kv(out, key);
+		if (h2_raw_routes[i].origin < 0)
+			ck_assert_msg(strcmp(got, "400") == 0 ||
+			    strcmp(got, "reset") == 0, ":path %s (:authority "
+			    "%s): %s, want 400 or a reset",
+			    h2_raw_routes[i].path, h2_raw_routes[i].authority,
+			    got);
+		else
+			ck_assert_msg(strcmp(got, "200") == 0 ||
+			    strcmp(got, "404") == 0, ":path %s: %s",
+			    h2_raw_routes[i].path, got);
+		for (o = 0; o < 2; o++) {
+			all = origin_received_all(&origins[o], &len);
+			n = find_row(all, marker, line, sizeof(line));
+			free(all);
+			ck_assert_msg(n == (o == h2_raw_routes[i].origin),
+			    ":path %s (:authority %s): origin %d got it %d "
+			    "times, wanted origin %d", h2_raw_routes[i].path,
+			    h2_raw_routes[i].authority, o, n,
+			    h2_raw_routes[i].origin);
+			if (n == 0)
+				continue;
+			snprintf(expect, sizeof(expect), "%s %s HTTP/1.1",
+			    h2_raw_routes[i].method, h2_raw_routes[i].want);
+			ck_assert_msg(strcmp(line, expect) == 0, ":path %s: "
+			    "origin got \"%s\", want \"%s\"",
+			    h2_raw_routes[i].path, line, expect);
+		}
+	}
+	proxy_stop(&px);
+}
+
+START_TEST(test_hostile_route_h2c_raw)
+{
+	run_h2_raw_routes(false);
+}
+END_TEST
+
+START_TEST(test_hostile_route_h2_tls_raw)
+{
+	run_h2_raw_routes(true);
+}
+END_TEST
+
 Suite *
 routing_suite(void)
 {
@@ -448,6 +557,8 @@ routing_suite(void)
 	tcase_add_test(tc, test_hostile_route_h1);
 	tcase_add_test(tc, test_hostile_route_h2c);
 	tcase_add_test(tc, test_hostile_route_h2_tls);
+	tcase_add_test(tc, test_hostile_route_h2c_raw);
+	tcase_add_test(tc, test_hostile_route_h2_tls_raw);
 	suite_add_tcase(s, tc);
 	return s;
 }
