@@ -380,10 +380,11 @@ exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
 	const struct conf_route *rt;
 	struct route_target target;
 	struct exchange *x;
+	int rc;
 
 	/* One parse decides the route and is what the backend receives. */
-	if (route_parse(h, arena, &target, why) == -1) {
-		*status = 400;
+	if ((rc = route_parse(h, arena, &target, why)) != 0) {
+		*status = rc == -2 ? 500 : 400;
 		return NULL;
 	}
 	if ((rt = find_route(cf, &target)) == NULL) {

@@ -269,7 +269,8 @@ scheme_len(const char *t, size_t len)
 	return 0;
 }
 
-/* Normalises the origin-form P[0..len) into RT->target, in A. */
+/* Normalises the origin-form P[0..len) into RT->target, in A; -2 when
+ * out of memory. */
 static int
 normalise(const char *p, size_t len, struct arena *a,
     struct route_target *rt, const char **why)
@@ -281,7 +282,7 @@ normalise(const char *p, size_t len, struct arena *a,
 
 	*why = "out of memory";
 	if ((out = arena_alloc(a, len + 2)) == NULL)
-		return -1;
+		return -2;
 	if (plen == 0)          /* absolute-form without a path */
 		n = normalise_path("/", 1, out, why);
 	else

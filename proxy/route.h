@@ -29,8 +29,8 @@ struct route_target {
  * §5.2.4, §6.2.2). Refused: a path that climbs above "/", "%2F", "%5C",
  * "%00", "\", a "." or ".." segment with ";" parameters, bad "%",
  * controls, spaces and "#" anywhere, an authority with userinfo, an
- * empty host, an empty, non-numeric or too large port. 0, or -1 with
- * *why (the client gets a 400). */
+ * empty host, an empty, non-numeric or too large port. 0; -1 with *why
+ * when refused (the client gets a 400); -2 when out of memory (500). */
 int route_parse(const struct req_head *h, struct arena *a,
     struct route_target *rt, const char **why);
 

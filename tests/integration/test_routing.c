@@ -206,9 +206,10 @@ START_TEST(test_route)
 END_TEST
 
 /* ---- hostile targets (issue 11): "route api.test/v1/ a" (and
- * "[::1]/v6/") and "route * b"; backend a is origin 0, b origin 1. The bug: "http://api.test:?/v1/"
- * was routed by "/v1/" and forwarded as "/?/v1/", and "/v1/../admin" went
- * to a as it was. Now one parse picks the route and is forwarded. ---- */
+ * "[::1]/v6/") and "route * b"; backend a is origin 0, b origin 1. The
+ * bug: "http://api.test:?/v1/" was routed by "/v1/" and forwarded as
+ * "/?/v1/", and "/v1/../admin" went to a as it was. Now one parse picks
+ * the route and is forwarded. ---- */
 
 #define ROW_H1_ONLY     1       /* curl cannot send it over HTTP/2 */
 
