@@ -23,7 +23,7 @@ MODULES := config/conf.c tls/tls.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
 	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/h2_stream.c \
-	proxy/exchange.c \
+	proxy/route.c proxy/exchange.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \
 	upstream/backend.c upstream/pool.c \
 	upstream/h1_client.c
@@ -138,6 +138,18 @@ clean:
 	rm -rf build build-asan portico
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# The target/route parser: "make fuzz" runs it too (a rule of its own,
+# so that the fuzz recipe below stays as it is).
+.PHONY: fuzz-route
+fuzz: fuzz-route
+fuzz-route:
+	@mkdir -p build/fuzz/route
+	clang $(FUZZ_FLAGS) -fno-sanitize-recover=undefined \
+		-o build/fuzz/fuzz_route tests/fuzz/fuzz_route.c \
+		proxy/route.c proxy/headers.c proxy/arena.c $(PKG_LIBS)
+	build/fuzz/fuzz_route -max_total_time=$(FUZZ_SECONDS) build/fuzz/route \
+		tests/fuzz/corpus/route
 
 # libFuzzer targets (clang), bounded: FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60

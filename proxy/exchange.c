@@ -1,6 +1,7 @@
 /* proxy/exchange.c: where a request goes.
  *
- *   exchange_new: route the request (conf_route_find), pick a server of
+ *   exchange_new: route the request (route.c's one parse of the target,
+ *   then conf_route_find), pick a server of
  *   the route's backend (weighted round robin, failed servers skipped),
  *   take an idle pooled connection or open one (next server on failure),
  *   write the head, then stream the body as the frontend hands it over.
@@ -25,6 +26,7 @@
 #include "h1_client.h"
 #include "log.h"
 #include "pool.h"
+#include "route.h"
 #include "worker.h"
 
 #define EXCH_BODY_HIGH (256 * 1024)     /* body queued before pausing */
@@ -276,23 +278,6 @@ start_attempt(struct exchange *x)
 	}
 }
 
-/* RFC 9112 §3.2.2: an absolute-form target's authority wins over Host. */
-static void
-target_authority(const struct req_head *h, const char **a, size_t *n)
-{
-	const char *t = h->target, *p, *end;
-	size_t len = h->targetlen;
-
-	if (len == 0 || t[0] == '/' || (p = memmem(t, len, "://", 3)) == NULL)
-		return;
-	p += 3;
-	end = memchr(p, '/', len - (size_t)(p - t));
-	if (end == NULL)
-		end = memchr(p, '?', len - (size_t)(p - t));
-	*a = p;
-	*n = (size_t)((end != NULL ? end : t + len) - p);
-}
-
 /* Starts the backend side from a frontend's call: a failure right away
  * is told from the loop, as the frontend still holds on to x. */
 static void
@@ -303,47 +288,23 @@ begin(struct exchange *x)
 	x->is_starting = false;
 }
 
-/* Host without port (and without the brackets of an IPv6 literal). */
-static void
-route_host(const struct req_head *h, const char **host, size_t *len)
+/* The route for RT: conf.c keeps an IPv6 literal's brackets, so they
+ * are put back for the match; "*" (OPTIONS) is matched as "/". */
+static const struct conf_route *
+find_route(const struct conf *cf, const struct route_target *rt)
 {
-	const char *a = h->authority, *end;
-	size_t n = h->authoritylen;
+	const char *host = rt->host, *path = rt->target;
+	size_t hostlen = rt->hostlen, pathlen = rt->pathlen;
 
-	target_authority(h, &a, &n);
-	*host = "";
-	*len = 0;
-	if (a == NULL)
-		return;
-	if (n > 0 && a[0] == '[') {
-		end = memchr(a, ']', n);
-		*host = a + 1;
-		*len = end != NULL ? (size_t)(end - a - 1) : n - 1;
-		return;
+	if (rt->is_ip6) {
+		host--;
+		hostlen += 2;
 	}
-	end = memchr(a, ':', n);
-	*host = a;
-	*len = end != NULL ? (size_t)(end - a) : n;
-}
-
-/* The path of an origin-form or absolute-form target. */
-static void
-route_path(const struct req_head *h, const char **path, size_t *len)
-{
-	const char *t = h->target, *p;
-	size_t n = h->targetlen;
-
-	*path = t;
-	*len = n;
-	if (n == 0 || t[0] == '/')
-		return;
-	p = memmem(t, n, "://", 3);
-	if (p == NULL)
-		return;
-	p += 3;
-	p = memchr(p, '/', n - (size_t)(p - t));
-	*path = p != NULL ? p : "/";
-	*len = p != NULL ? n - (size_t)(p - t) : 1;
+	if (path[0] == '*') {
+		path = "/";
+		pathlen = 1;
+	}
+	return conf_route_find(cf, host, hostlen, path, pathlen);
 }
 
 /* An upgrade request's body is framed like any other: only what follows
@@ -411,24 +372,29 @@ exchange_cache_free(void)
 }
 
 struct exchange *
-exchange_new(struct epoch *e, const struct req_head *h, struct arena *arena,
+exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
     const struct fwd_info *fwd, const struct exchange_ops *ops, void *fe,
     int *status, const char **why)
 {
 	const struct conf *cf = epoch_conf(e);
 	struct worker *w = epoch_worker(e);
 	const struct conf_route *rt;
+	struct route_target target;
 	struct exchange *x;
-	const char *host, *path;
-	size_t hostlen, pathlen;
+	int rc;
 
-	route_host(h, &host, &hostlen);
-	route_path(h, &path, &pathlen);
-	if ((rt = conf_route_find(cf, host, hostlen, path, pathlen)) == NULL) {
+	/* One parse decides the route and is what the backend receives. */
+	if ((rc = route_parse(h, arena, &target, why)) != 0) {
+		*status = rc == -2 ? 500 : 400;
+		return NULL;
+	}
+	if ((rt = find_route(cf, &target)) == NULL) {
 		*status = 404;
 		*why = "no route";
 		return NULL;
 	}
+	h->fwd_target = target.target;
+	h->fwd_targetlen = target.targetlen;
 	*status = 500;
 	*why = "out of memory";
 	if ((x = exchange_alloc()) == NULL)

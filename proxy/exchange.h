@@ -30,12 +30,14 @@ struct exchange_ops {
 	void (*on_request_drain)(void *fe);
 };
 
-/* Routes H (which, with ARENA, must outlive the exchange) and starts it.
- * NULL with *status and *why when no exchange could start (no route). */
+/* Routes H (which, with ARENA, must outlive the exchange) and starts it;
+ * H->fwd_target is set to the target route.c normalised, which is what
+ * the backend gets. NULL with *status and *why when no exchange could
+ * start (400: a target or authority refused; 404: no route). */
 struct epoch;
 /* E: the epoch whose routes and backends apply (referenced). */
 struct exchange *exchange_new(struct epoch *e,
-    const struct req_head *h, struct arena *arena,
+    struct req_head *h, struct arena *arena,
     const struct fwd_info *fwd, const struct exchange_ops *ops, void *fe,
     int *status, const char **why);
 /* Cancels whatever is in flight (the backend connection is then closed,

@@ -676,6 +676,23 @@ plan_target(struct req_plan *p, const char **why)
 	return 0;
 }
 
+/* The target route.c normalised, when the exchange set one, is what the
+ * backend gets, so that it is exactly what the route was picked by. */
+static int
+plan_fwd_target(struct req_plan *p, const char **why)
+{
+	const struct req_head *h = p->h;
+
+	if (plan_target(p, why) == -1)
+		return -1;
+	if (h->fwd_target == NULL)
+		return 0;
+	p->path = h->fwd_target;
+	p->pathlen = h->fwd_targetlen;
+	p->path_needs_slash = false;
+	return 0;
+}
+
 /* RFC 9112 §3.2.2 and §3.2: the absolute-form authority, else the
  * :authority or Host the frontend set, else the one Host field. */
 static int
@@ -721,7 +738,7 @@ plan_request(struct req_plan *p, const char **why)
 	*why = "bad method";
 	if (!is_token(h->method, h->methodlen))
 		return -1;
-	if (plan_target(p, why) == -1 || plan_host(p, why) == -1)
+	if (plan_fwd_target(p, why) == -1 || plan_host(p, why) == -1)
 		return -1;
 	for (i = 0; i < h->nfields; i++) {
 		f = &h->fields[i];

@@ -55,6 +55,10 @@ struct req_head {
 	const char *target;             /* as received: origin/absolute form */
 	const char *authority;          /* Host, :authority, or NULL */
 	const char *scheme;             /* "http" or "https" */
+	/* The origin-form target route.c made of TARGET, written to the
+	 * backend as it is; NULL: TARGET is reduced to origin-form here. */
+	const char *fwd_target;
+	uint32_t fwd_targetlen;
 	uint32_t methodlen, targetlen, authoritylen;
 	unsigned version;               /* 10, 11 or 20 */
 	struct hfield *fields;          /* in arrival order */
@@ -128,8 +132,9 @@ bool headers_is_trailer_allowed(const struct hfield *fields, size_t n,
     const struct hfield *f);
 
 /* Appends the request head for the backend to OUT: the request line with
- * an origin-form target (absolute-form is reduced to its path, its
- * authority becomes Host), Host first, the client's end-to-end fields
+ * an origin-form target (H->fwd_target when set; else absolute-form is
+ * reduced to its path; an absolute-form authority becomes Host), Host
+ * first, the client's end-to-end fields
  * (h2 cookies joined), the forwarded fields CF asks for (appended to the
  * client's X-Forwarded-For, Forwarded and Via; FWD or CF NULL: none),
  * then the framing field. With UPGRADE set (a WebSocket request),

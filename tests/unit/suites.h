@@ -12,5 +12,6 @@ Suite *backend_suite(void);
 Suite *h1_suite(void);
 Suite *ws_suite(void);
 Suite *tls_suite(void);
+Suite *route_suite(void);
 
 #endif
