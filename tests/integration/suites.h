@@ -14,6 +14,8 @@ Suite *h2_suite(void);          /* test_h2.c: the HTTP/2 frontend */
 Suite *ws_suite(void);          /* test_ws.c: WebSocket tunnels, h1 and h2 */
 Suite *ops_suite(void);         /* test_ops.c: reloads, graceful stop */
 Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
+TCase *hostile_h1_tcase(void);  /* test_hostile_h1.c: h1 reader, slow
+				 * heads, limits, retries, 1xx */
 TCase *ops_daemon_tcase(void);  /* test_ops_daemon.c: sd_notify, socket
 				 * activation, SIGUSR1, privilege drop */
 
