@@ -24,6 +24,15 @@
 
 static struct proxy px;
 
+/* Bound on portico's RSS growth in one case; ASan's shadow memory and
+ * quarantine inflate RSS, so it gets more (still far below the 140 MB
+ * the 2 MiB trailer took). */
+static long
+rss_growth_max_kb(void)
+{
+	return harness_is_asan() ? 64 * 1024 : 16 * 1024;
+}
+
 static void
 start(const char *extra)
 {
@@ -530,7 +539,7 @@ START_TEST(test_trailer_2mib_rss)
 	resp_free(&r);
 	rawc_close(c);
 	after = proc_rss_kb(px.pid);
-	ck_assert_msg(after - before < 16 * 1024, "RSS %ld kB -> %ld kB",
+	ck_assert_msg(after - before < rss_growth_max_kb(), "RSS %ld kB -> %ld kB",
 	    before, after);
 	assert_nothing_since(&origins[0], m, "2 MiB trailer");
 	proxy_stop(&px);
@@ -725,11 +734,11 @@ START_TEST(test_interim_noread_rss)
 	sleep_ms(1500);
 	after = proc_rss_kb(px.pid);
 	rawc_close(c);
-	ck_assert_msg(after - before < 16 * 1024, "h1: RSS %ld kB -> %ld kB",
+	ck_assert_msg(after - before < rss_growth_max_kb(), "h1: RSS %ld kB -> %ld kB",
 	    before, after);
 	tool(out, sizeof(out), "noread", "20000", "2000", "1500");
 	after = proc_rss_kb(px.pid);
-	ck_assert_msg(after - before < 16 * 1024, "h2: RSS %ld kB -> %ld kB",
+	ck_assert_msg(after - before < rss_growth_max_kb(), "h2: RSS %ld kB -> %ld kB",
 	    before, after);
 	proxy_stop(&px);
 }
