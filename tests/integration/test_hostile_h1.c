@@ -243,9 +243,8 @@ trickle(const char *piece, int every_ms, int bound_ms, struct resp *r)
 			break;
 		}
 	}
-	if (c->len > 0) {
+	if (c->len > 0)
 		rawc_response(c, r, false, 1000);
-	}
 	rawc_close(c);
 	return t;
 }
@@ -539,8 +538,8 @@ START_TEST(test_trailer_2mib_rss)
 	resp_free(&r);
 	rawc_close(c);
 	after = proc_rss_kb(px.pid);
-	ck_assert_msg(after - before < rss_growth_max_kb(), "RSS %ld kB -> %ld kB",
-	    before, after);
+	ck_assert_msg(after - before < rss_growth_max_kb(),
+	    "RSS %ld kB -> %ld kB", before, after);
 	assert_nothing_since(&origins[0], m, "2 MiB trailer");
 	proxy_stop(&px);
 }
@@ -734,12 +733,12 @@ START_TEST(test_interim_noread_rss)
 	sleep_ms(1500);
 	after = proc_rss_kb(px.pid);
 	rawc_close(c);
-	ck_assert_msg(after - before < rss_growth_max_kb(), "h1: RSS %ld kB -> %ld kB",
-	    before, after);
+	ck_assert_msg(after - before < rss_growth_max_kb(),
+	    "h1: RSS %ld kB -> %ld kB", before, after);
 	tool(out, sizeof(out), "noread", "20000", "2000", "1500");
 	after = proc_rss_kb(px.pid);
-	ck_assert_msg(after - before < rss_growth_max_kb(), "h2: RSS %ld kB -> %ld kB",
-	    before, after);
+	ck_assert_msg(after - before < rss_growth_max_kb(),
+	    "h2: RSS %ld kB -> %ld kB", before, after);
 	proxy_stop(&px);
 }
 END_TEST

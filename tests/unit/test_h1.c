@@ -227,7 +227,8 @@ START_TEST(test_h1_bad_response)
 		"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
 		"garbage\r\n\r\n",
 		/* 2^63 would be read as -1: a body until close */
-		"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n"
+		"\r\n",
 	};
 	struct evbuffer *in = evbuffer_new();
 	struct arena a;
@@ -322,8 +323,8 @@ static const struct {
 	  "0123456789\r\n\r\n", 431, 0 },
 	{ true, "A: 01234567890123456789012345678901234567890123456789"
 	  "0123456789\r\n\r\n", 502, 0 },
-	{ false, "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	  "aaaaaaaaaaaaaaaaa", 431, 0 },          /* a name, never ending */
+	{ false, "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaa", 431, 0 },          /* a name, never ending */
 };
 
 /* Trailers obey the limits of a head (issue 11), fed a byte at a time. */
