@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """tests/integration/hostile_h1.py MODE PORT [ARGS]: HTTP/2 over TLS
-(ALPN h2, SNI a.test, no certificate check) for test_hostile_h1.c: the
+(ALPN h2, SNI a.test, no certificate check), or h2c with prior
+knowledge when PORT is written c:PORT, for test_hostile_h1.c: the
 stale-connection retry and interim responses. Prints "key=value" lines;
 exit 2 if something unexpected stopped it. Every wait is bounded.
 
@@ -29,6 +30,19 @@ def out(**kv):
 
 
 def connect(port):
+    if port.startswith('c:'):
+        s = socket.create_connection(('127.0.0.1', int(port[2:])),
+                                     timeout=TIMEOUT)
+    else:
+        s = tls_connect(int(port))
+    conn = h2.connection.H2Connection(
+        h2.config.H2Configuration(client_side=True, header_encoding='utf-8'))
+    conn.initiate_connection()
+    s.sendall(conn.data_to_send())
+    return s, conn
+
+
+def tls_connect(port):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -38,11 +52,7 @@ def connect(port):
     if s.selected_alpn_protocol() != 'h2':
         out(error='alpn %r' % s.selected_alpn_protocol())
         sys.exit(2)
-    conn = h2.connection.H2Connection(
-        h2.config.H2Configuration(client_side=True, header_encoding='utf-8'))
-    conn.initiate_connection()
-    s.sendall(conn.data_to_send())
-    return s, conn
+    return s
 
 
 def request(s, conn, method, path, extra=()):
@@ -110,7 +120,7 @@ def noread(port, n, size, ms):
 
 
 def main():
-    mode, port = sys.argv[1], int(sys.argv[2])
+    mode, port = sys.argv[1], sys.argv[2]
     if mode == 'retry':
         retry(port, sys.argv[3])
     elif mode == 'interim':
