@@ -99,6 +99,16 @@ set_state(struct h1_server *s, enum h1s_state st)
 	return names[st];
 }
 
+/* Client bytes read ahead: H1S_IN_HIGH, or more when a head may be
+ * larger, since a head is only parsed once it is whole in the input
+ * (a 300 KB head under client_max_header_size 1m waited for 408). */
+static size_t
+in_high(const struct conf *cf)
+{
+	return cf->client_max_header_size < H1S_IN_HIGH ? H1S_IN_HIGH :
+	    cf->client_max_header_size + 1;
+}
+
 /* Between requests: only keepalive_timeout runs. */
 static void
 enter_idle(struct h1_server *s)
@@ -122,6 +132,7 @@ enter_idle(struct h1_server *s)
 	s->note = NULL;
 	s->upstream = NULL;
 	s->upstream_us = -1;
+	sock_set_read_high(s->sk, in_high(s->cf));
 	sock_set_timeouts(s->sk, &rt, &wt);
 	sock_read_enable(s->sk, true);
 }
@@ -704,7 +715,6 @@ h1_server_new(struct conn *c, struct sock *sk)
 	    s);
 	event_assign(&s->next_ev, worker_base(c->w), -1, 0, on_next, s);
 	sock_setcb(sk, on_read, on_write, on_event, s);
-	sock_set_read_high(sk, H1S_IN_HIGH);
 	enter_idle(s);
 	/* bytes read while the protocol was being chosen */
 	if (evbuffer_get_length(sock_input(sk)) > 0)

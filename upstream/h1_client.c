@@ -152,7 +152,9 @@ h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
 	c->arg = arg;
 	start_reader(c);
 	sock_setcb(c->sk, on_read, on_write, on_event, c);
-	sock_set_read_high(c->sk, H1C_READ_HIGH);
+	/* a head is parsed once whole in the input: room for the largest */
+	sock_set_read_high(c->sk, cf->backend_max_header_size < H1C_READ_HIGH ?
+	    H1C_READ_HIGH : cf->backend_max_header_size + 1);
 	sock_set_write_low(c->sk, H1C_WRITE_LOW);
 	sock_set_timeouts(c->sk, NULL, &wt);
 	sock_read_enable(c->sk, true);

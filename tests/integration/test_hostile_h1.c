@@ -321,6 +321,45 @@ START_TEST(test_slow_head_served)
 }
 END_TEST
 
+/* ---- heads larger than the read-ahead ---- */
+
+/* A head is parsed once whole in the input, which stopped at 256 KiB:
+ * a 300 KB head under client_max_header_size 1m waited for the header
+ * timeout (408), and a response head as large for the backend read
+ * timeout. Both are served now, the field intact at the origin. */
+START_TEST(test_head_over_read_ahead)
+{
+	const size_t big = 300000;
+	char *raw = malloc(big + 128), *got, *v;
+	struct resp r;
+	long m;
+	size_t n;
+
+	ck_assert_ptr_nonnull(raw);
+	start("client_max_header_size 1m\nbackend_max_header_size 1m\n"
+	    "client_header_timeout 5s\nclient_header_initial_timeout 5s\n");
+	m = mark(&origins[0]);
+	n = (size_t)snprintf(raw, 128, "GET /echo HTTP/1.1\r\nHost: a.test"
+	    "\r\nX-Big: ");
+	memset(raw + n, 'h', big);
+	strcpy(raw + n + big, "\r\n\r\n");
+	rawc_fetch(px.port, raw, &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	got = received_since(&origins[0], m, NULL);
+	ck_assert_ptr_nonnull(v = strstr(got, "X-Big: "));
+	ck_assert_uint_eq(strspn(v + 7, "h"), big);
+	free(got);
+	rawc_fetch(px.port, "GET /bighead?size=300000 HTTP/1.1\r\n"
+	    "Host: a.test\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.head, "X-Big: abcdefghij"));
+	resp_free(&r);
+	free(raw);
+	proxy_stop(&px);
+}
+END_TEST
+
 /* ---- field counts ---- */
 
 /* A request of N fields: Host and N - 1 more. */
@@ -774,6 +813,7 @@ hostile_h1_tcase(void)
 	tcase_add_test(tc, test_slowloris_cut_at_initial);
 	tcase_add_test(tc, test_slow_head_cut_at_cap);
 	tcase_add_test(tc, test_slow_head_served);
+	tcase_add_test(tc, test_head_over_read_ahead);
 	tcase_add_test(tc, test_request_field_count);
 	tcase_add_test(tc, test_response_field_count);
 	tcase_add_test(tc, test_request_trailers_too_large);
