@@ -135,10 +135,27 @@ on_end(void *arg, const struct hfield *trailers, size_t n)
 	x->ops->on_end(x->fe, trailers, n);
 }
 
+/* RFC 9110 §9.2.2: a request may be retried automatically only when it
+ * is idempotent: GET, HEAD, OPTIONS, TRACE, and PUT and DELETE, here
+ * only without body bytes (there is no copy of a body to send again).
+ * POST never is, even with Content-Length: 0: the backend may have
+ * acted on it before its connection died. */
 static bool
 can_retry_stale(const struct exchange *x)
 {
-	return !x->has_retried && !x->has_sent_body &&
+	static const char *const idempotent[] = {
+		"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE",
+	};
+	const struct req_head *h = x->h;
+	size_t i;
+	bool is_idempotent = false;
+
+	for (i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
+		if (h->methodlen == strlen(idempotent[i]) &&
+		    memcmp(h->method, idempotent[i], h->methodlen) == 0)
+			is_idempotent = true;
+	return is_idempotent && !h->has_body && h->content_length <= 0 &&
+	    !x->has_retried && !x->has_sent_body &&
 	    x->state == EXCH_SENDING && x->hc != NULL &&
 	    !h1_client_has_response(x->hc);
 }

@@ -88,24 +88,85 @@ on_status(llhttp_t *p, const char *at, size_t n)
 	return 0;
 }
 
+void
+h1_reader_set_limits(struct h1_reader *r, unsigned max_fields,
+    size_t max_trailer_size)
+{
+	r->max_fields = max_fields;
+	r->max_trailer_size = max_trailer_size;
+}
+
+static int
+fail(struct h1_reader *r, int status, const char *why)
+{
+	r->status = status;
+	r->why = why;
+	return -1;
+}
+
+/* Over a limit: a request gets 431 (RFC 6585 §5), a response is bad. */
+static int
+over_limit(struct h1_reader *r, const char *why)
+{
+	return fail(r, r->is_response ? 502 : 431, why);
+}
+
 /* Trailers arrive from evbuffer memory that is drained afterwards, and may
- * be split across chunks of it: they are copied (and joined) here. */
+ * be split across any number of reads: each piece (a name or a value) is
+ * joined in an arena block whose room doubles as it grows, so a long one
+ * costs linear time and at most about twice its size. */
 static const char *
 keep(struct h1_reader *r, const char *old, uint32_t oldlen, const char *at,
     size_t n)
 {
 	char *p;
+	size_t cap;
 
 	if (!r->in_trailers && oldlen == 0)
 		return at;
 	if (!r->in_trailers && old + oldlen == at)
 		return old;
-	if ((p = arena_alloc(r->arena, oldlen + n + 1)) == NULL)
+	if (old != NULL && old == r->grow && oldlen + n <= r->grow_cap) {
+		memcpy((char *)old + oldlen, at, n);
+		return old;
+	}
+	cap = 2 * ((size_t)oldlen + n);
+	if (cap < 64)
+		cap = 64;
+	if ((p = arena_alloc(r->arena, cap)) == NULL)
 		return NULL;
 	if (oldlen > 0)
 		memcpy(p, old, oldlen);
 	memcpy(p + oldlen, at, n);
+	r->grow = p;
+	r->grow_cap = cap;
 	return p;
+}
+
+/* N more bytes of the trailer section (RFC 9112 §7.1.2): bounded like a
+ * head, so that a trailer cannot do what a head may not. */
+static int
+count_trailer_bytes(struct h1_reader *r, size_t n)
+{
+	if (!r->in_trailers)
+		return 0;
+	r->trailer_bytes += n;
+	if (r->max_trailer_size > 0 && r->trailer_bytes > r->max_trailer_size)
+		return over_limit(r, "trailers too large");
+	return 0;
+}
+
+/* One more field in the head, or in the trailers (counted apart). */
+static int
+count_field(struct h1_reader *r)
+{
+	size_t n = r->in_trailers ? r->nfields - r->trailer_start :
+	    r->nfields;
+
+	if (r->max_fields == 0 || n < r->max_fields)
+		return 0;
+	return over_limit(r, r->in_trailers ? "too many trailer fields" :
+	    "too many header fields");
 }
 
 static int
@@ -132,6 +193,10 @@ on_header_field(llhttp_t *p, const char *at, size_t n)
 	struct h1_reader *r = p->data;
 	struct hfield *f;
 
+	/* ": " and CRLF of a new field count too */
+	if (count_trailer_bytes(r, r->is_name_done || r->nfields == 0 ?
+	    n + 4 : n) == -1)
+		return HPE_USER;
 	if (r->nfields > 0 && !r->is_name_done) {
 		/* the same name, continued in the next buffer */
 		f = &r->fields[r->nfields - 1];
@@ -140,7 +205,7 @@ on_header_field(llhttp_t *p, const char *at, size_t n)
 		f->namelen += (uint32_t)n;
 		return 0;
 	}
-	if (add_field(r) == -1)
+	if (count_field(r) == -1 || add_field(r) == -1)
 		return HPE_USER;
 	f = &r->fields[r->nfields++];
 	r->is_name_done = false;
@@ -172,6 +237,8 @@ on_header_value(llhttp_t *p, const char *at, size_t n)
 	struct h1_reader *r = p->data;
 	struct hfield *f = &r->fields[r->nfields - 1];
 
+	if (count_trailer_bytes(r, n) == -1)
+		return HPE_USER;
 	if ((f->value = keep(r, f->value, f->valuelen, at, n)) == NULL)
 		return HPE_USER;
 	f->valuelen += (uint32_t)n;
@@ -187,6 +254,19 @@ fix_empty_values(struct hfield *v, size_t n)
 	for (i = 0; i < n; i++)
 		if (v[i].value == NULL)
 			v[i].value = "";
+}
+
+/* content_length is an int64_t everywhere past this point: a length
+ * that does not fit (2^63 and up) would read as negative, "no body", and
+ * the body would become the next message. 400 for a request, 502 for a
+ * response (set by the caller's default status). */
+static int
+length_overflows(struct h1_reader *r)
+{
+	if (r->parser.content_length <= (uint64_t)INT64_MAX)
+		return 0;
+	r->why = "Content-Length too large";
+	return -1;
 }
 
 static int
@@ -243,6 +323,8 @@ request_complete(struct h1_reader *r)
 		return -1;
 	}
 	if (r->parser.flags & F_CONTENT_LENGTH) {
+		if (length_overflows(r) == -1)
+			return -1;
 		h->content_length = (int64_t)r->parser.content_length;
 		h->has_body = h->content_length > 0;
 		r->body = h->has_body ? H1_BODY_LENGTH : H1_BODY_NONE;
@@ -262,8 +344,11 @@ response_complete(struct h1_reader *r)
 	h->fields = r->fields;
 	h->nfields = r->nfields;
 	h->content_length = -1;
-	if (r->parser.flags & F_CONTENT_LENGTH)
+	if (r->parser.flags & F_CONTENT_LENGTH) {
+		if (length_overflows(r) == -1)
+			return -1;
 		h->content_length = (int64_t)r->parser.content_length;
+	}
 	h->wants_close = headers_has_token(r->fields, r->nfields,
 	    "connection", "close") || (h->version < 11 &&
 	    !headers_has_token(r->fields, r->nfields, "connection",
@@ -341,14 +426,6 @@ find_head_end(struct h1_reader *r, struct evbuffer *in)
 	return found.pos + 4;
 }
 
-static size_t
-first_line_length(struct evbuffer *in)
-{
-	struct evbuffer_ptr p = evbuffer_search(in, "\r\n", 2, NULL);
-
-	return p.pos == -1 ? evbuffer_get_length(in) : (size_t)p.pos;
-}
-
 /* RFC 9112 §2.2: ignore empty lines before a request line. */
 static void
 skip_empty_lines(struct evbuffer *in)
@@ -358,14 +435,6 @@ skip_empty_lines(struct evbuffer *in)
 	while ((p = evbuffer_pullup(in, 2)) != NULL && p[0] == '\r' &&
 	    p[1] == '\n')
 		evbuffer_drain(in, 2);
-}
-
-static int
-fail(struct h1_reader *r, int status, const char *why)
-{
-	r->status = status;
-	r->why = why;
-	return -1;
 }
 
 /* A line that starts with SP or HTAB continues the previous one. */
@@ -416,22 +485,88 @@ parse_head(struct h1_reader *r, struct evbuffer *in, size_t len, int bad)
 	return 1;
 }
 
+/* RFC 9110 §5.6.2: tchar, what a method token is made of. */
+static bool
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Screens N new head bytes at offset R->checked: what can only end in
+ * a refusal is refused now, not after client_header_timeout. */
+static int
+screen_bytes(struct h1_reader *r, const unsigned char *p, size_t n,
+    size_t max_line)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, r->checked++) {
+		if (r->checked == 0 && !is_tchar(p[i]))
+			return fail(r, 400, "no method at the start");
+		/* RFC 9112 §2.2: we do not take a bare LF for a line end;
+		 * a head that has one is never forwarded */
+		if (p[i] == '\n' && r->prev != '\r')
+			return fail(r, 400, "bare LF in the head");
+		if (r->line_end == 0 && p[i] == '\n')
+			r->line_end = r->checked;
+		else if (r->line_end == 0 && p[i] != '\r' &&
+		    r->checked >= max_line)
+			return fail(r, 414, "request line too long");
+		r->prev = (char)p[i];
+	}
+	return 0;
+}
+
+/* Screens IN's bytes up to UPTO that were not screened yet: each byte of
+ * a head is looked at once, however it is split into reads. */
+static int
+screen_head(struct h1_reader *r, struct evbuffer *in, size_t upto,
+    size_t max_line)
+{
+	struct evbuffer_ptr pos;
+	struct evbuffer_iovec v[8];
+	size_t len;
+	int i, n;
+
+	while (r->checked < upto) {
+		if (evbuffer_ptr_set(in, &pos, r->checked,
+		    EVBUFFER_PTR_SET) == -1)
+			return 0;
+		n = evbuffer_peek(in, (ssize_t)(upto - r->checked), &pos, v,
+		    8);
+		if (n <= 0)
+			return 0;
+		for (i = 0; i < n && i < 8 && r->checked < upto; i++) {
+			len = v[i].iov_len < upto - r->checked ? v[i].iov_len :
+			    upto - r->checked;
+			if (screen_bytes(r, v[i].iov_base, len, max_line) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int
 h1_read_request_head(struct h1_reader *r, struct evbuffer *in,
     struct req_head *h, size_t max_head, size_t max_line)
 {
+	size_t len;
 	ssize_t end;
 
 	skip_empty_lines(in);
-	if ((end = find_head_end(r, in)) == -1) {
-		if (first_line_length(in) > max_line)
-			return fail(r, 414, "request line too long");
-		if (evbuffer_get_length(in) > max_head)
+	len = evbuffer_get_length(in);
+	if (len == 1 && *evbuffer_pullup(in, 1) == '\r')
+		return 0;               /* an empty line, half there */
+	end = find_head_end(r, in);
+	if (screen_head(r, in, end == -1 ? len : (size_t)end, max_line) == -1)
+		return -1;
+	if (end == -1) {
+		if (len > max_head)
 			return fail(r, 431, "request head too large");
 		return 0;
 	}
-	if (first_line_length(in) > max_line)
-		return fail(r, 414, "request line too long");
 	if ((size_t)end > max_head)
 		return fail(r, 431, "request head too large");
 	memset(h, 0, sizeof(*h));
@@ -476,6 +611,8 @@ read_chunked(struct h1_reader *r, struct evbuffer *in, struct evbuffer *out,
 			llhttp_resume(&r->parser);
 			return 1;
 		}
+		if (e != HPE_OK && r->why != NULL)
+			return -1;      /* a limit: status and why are set */
 		if (e != HPE_OK)
 			return fail(r, 400,
 			    llhttp_get_error_reason(&r->parser));

@@ -31,6 +31,14 @@ struct h1_reader {
 	uint64_t remaining;             /* H1_BODY_LENGTH: bytes left */
 	bool is_done;                   /* message complete */
 	size_t scanned;                 /* head bytes already searched */
+	size_t checked;                 /* head bytes already screened */
+	size_t line_end;                /* end of the first line, or 0 */
+	char prev;                      /* the byte before CHECKED */
+	unsigned max_fields;            /* per head, per trailers; 0: any */
+	size_t max_trailer_size;        /* trailer section bytes; 0: any */
+	size_t trailer_bytes;           /* trailer section bytes so far */
+	const char *grow;               /* the trailer piece being joined */
+	size_t grow_cap;                /* its room in the arena */
 	/* Filled while parsing. */
 	struct req_head *req;
 	struct resp_head *resp;
@@ -50,10 +58,18 @@ struct h1_reader {
 /* Prepares R for one message; heads go in ARENA. */
 void h1_reader_init(struct h1_reader *r, bool is_response,
     struct arena *arena);
+/* Most fields in the head, and separately in the trailers (0: no limit),
+ * and the largest trailer section (0: no limit). Over them a request
+ * fails with 431, a response with 502. Call after h1_reader_init. */
+void h1_reader_set_limits(struct h1_reader *r, unsigned max_fields,
+    size_t max_trailer_size);
 
 /* Reads a whole request head from IN: 1 when R->req is filled (and its
  * bytes drained from IN), 0 when more is needed, -1 with R->why and
- * R->status (414 line too long, 431 head too large, 400 malformed). */
+ * R->status (414 line too long, 431 head too large or too many fields,
+ * 400 malformed). A head that can only fail fails as soon as that is
+ * known: a bare LF, a first byte that cannot start a method, a request
+ * line of MAX_LINE bytes without its end. */
 int h1_read_request_head(struct h1_reader *r, struct evbuffer *in,
     struct req_head *h, size_t max_head, size_t max_line);
 /* The same for a response head (-1 means 502). */
@@ -62,7 +78,8 @@ int h1_read_response_head(struct h1_reader *r, struct evbuffer *in,
 
 /* Moves at most LIMIT body bytes from IN to OUT (decoding chunks):
  * 1 when the body is complete, 0 when more is needed, -1 on bad framing
- * (R->why). For H1_BODY_UNTIL_CLOSE it never returns 1: EOF ends it. */
+ * (R->why; R->status 400, or 431/502 for trailers over the limits).
+ * For H1_BODY_UNTIL_CLOSE it never returns 1: EOF ends it. */
 int h1_read_body(struct h1_reader *r, struct evbuffer *in,
     struct evbuffer *out, size_t limit);
 

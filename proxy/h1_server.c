@@ -34,7 +34,7 @@
 
 enum h1s_state {
 	H1S_IDLE = 0,           /* between requests (keepalive_timeout) */
-	H1S_HEAD,               /* a head is arriving (client_header_timeout) */
+	H1S_HEAD,               /* a head is arriving (header_timer) */
 	H1S_BODY,               /* the request body is being forwarded */
 	H1S_WAIT,               /* request read; the response is pending */
 	H1S_LINGER,             /* last response flushing, then close */
@@ -53,7 +53,9 @@ struct h1_server {
 	struct exchange *x;
 	struct tunnel *tunnel;          /* after a 101 */
 	struct evbuffer *body;          /* decoded body on its way */
-	struct event header_timer;      /* the whole head must arrive by then */
+	struct event header_timer;      /* H1S_HEAD: the head's deadline */
+	int64_t head_start_us;          /* the head's first byte */
+	size_t head_credit;             /* seconds its bytes earned so far */
 	struct event next_ev;           /* starts a pipelined request */
 	enum headers_framing framing;   /* of the response to the client */
 	bool is_resp_started;           /* a final head went out */
@@ -98,6 +100,16 @@ set_state(struct h1_server *s, enum h1s_state st)
 	return names[st];
 }
 
+/* Client bytes read ahead: H1S_IN_HIGH, or more when a head may be
+ * larger, since a head is only parsed once it is whole in the input
+ * (a 300 KB head under client_max_header_size 1m waited for 408). */
+static size_t
+in_high(const struct conf *cf)
+{
+	return cf->client_max_header_size < H1S_IN_HIGH ? H1S_IN_HIGH :
+	    cf->client_max_header_size + 1;
+}
+
 /* Between requests: only keepalive_timeout runs. */
 static void
 enter_idle(struct h1_server *s)
@@ -111,6 +123,8 @@ enter_idle(struct h1_server *s)
 	wt = tv_ms(s->cf->send_timeout);
 	arena_reset(&s->arena);
 	h1_reader_init(&s->reader, false, &s->arena);
+	h1_reader_set_limits(&s->reader, s->cf->client_max_header_fields,
+	    s->cf->client_max_header_size);
 	memset(&s->req, 0, sizeof(s->req));
 	s->is_resp_started = s->is_req_done = false;
 	s->is_reading_paused = s->is_resp_paused = false;
@@ -119,6 +133,7 @@ enter_idle(struct h1_server *s)
 	s->note = NULL;
 	s->upstream = NULL;
 	s->upstream_us = -1;
+	sock_set_read_high(s->sk, in_high(s->cf));
 	sock_set_timeouts(s->sk, &rt, &wt);
 	sock_read_enable(s->sk, true);
 }
@@ -253,6 +268,21 @@ start_tunnel(struct h1_server *s, const struct resp_head *r)
 	}
 }
 
+/* Above the high-water mark the backend waits until on_write sees the
+ * output drain: a slow client never makes us hold more than that. */
+static void
+pause_if_full(struct h1_server *s)
+{
+	if (evbuffer_get_length(sock_output(s->sk)) > H1S_OUT_HIGH &&
+	    !s->is_resp_paused) {
+		s->is_resp_paused = true;
+		sock_set_write_low(s->sk, H1S_OUT_LOW);
+		exchange_response_pause(s->x);
+	}
+}
+
+/* A 1xx goes out under the same high-water mark as a body (h1_client
+ * relays at most H1C_MAX_INTERIM of them). */
 static void
 send_interim(struct h1_server *s, const struct resp_head *r)
 {
@@ -272,6 +302,7 @@ send_interim(struct h1_server *s, const struct resp_head *r)
 		return;
 	headers_write_response(sock_output(s->sk), r,
 	    s->req.version, HEADERS_NO_BODY, 0, true);
+	pause_if_full(s);
 }
 
 static enum headers_framing
@@ -326,11 +357,7 @@ on_resp_body(void *fe, struct evbuffer *data)
 		h1_write_chunk(out, data);
 	else
 		evbuffer_add_buffer(out, data);
-	if (evbuffer_get_length(out) > H1S_OUT_HIGH && !s->is_resp_paused) {
-		s->is_resp_paused = true;
-		sock_set_write_low(s->sk, H1S_OUT_LOW);
-		exchange_response_pause(s->x);
-	}
+	pause_if_full(s);
 }
 
 static void
@@ -471,26 +498,65 @@ start_exchange(struct h1_server *s)
 	wait_response(s);
 }
 
+/* H1S_HEAD is governed by header_timer alone, as Apache mod_reqtimeout's
+ * header=initial-cap,MinRate=rate: the head must be whole
+ * client_header_initial_timeout after its first byte, one second later
+ * for every client_header_min_rate bytes received, and never later than
+ * client_header_timeout after that byte. The timer is re-armed as bytes
+ * earn time (not the socket's read timeout: that is an inactivity
+ * timeout, reset by every byte a slowloris sends). Before the first byte
+ * (H1S_IDLE) keepalive_timeout governs; once the head is read,
+ * client_body_timeout (H1S_BODY) or send_timeout (H1S_WAIT) does. */
+static void
+arm_header_timer(struct h1_server *s, size_t bytes)
+{
+	const struct conf *cf = s->cf;
+	int64_t limit = cf->client_header_initial_timeout, left;
+	struct timeval tv;
+
+	s->head_credit = bytes / cf->client_header_min_rate;
+	limit += (int64_t)s->head_credit * 1000;
+	if (limit > cf->client_header_timeout)
+		limit = cf->client_header_timeout;
+	left = limit - (worker_now_us(s->c->w) - s->head_start_us) / 1000;
+	tv = tv_ms(left > 0 ? (unsigned)left : 0);
+	event_add(&s->header_timer, &tv);
+}
+
+/* The first bytes of a head, or more of them: the deadline moves only
+ * when they earned another second. */
+static void
+head_progress(struct h1_server *s, size_t bytes)
+{
+	struct timeval ht = tv_ms(s->cf->client_header_timeout);
+
+	if (s->state == H1S_HEAD) {
+		if (bytes / s->cf->client_header_min_rate > s->head_credit)
+			arm_header_timer(s, bytes);
+		return;
+	}
+	set_state(s, H1S_HEAD);
+	/* the socket's read timeout is only a backstop from here on: being
+	 * reset by each byte, it can never fire before header_timer */
+	sock_set_timeouts(s->sk, &ht, NULL);
+	arm_header_timer(s, bytes);
+}
+
 /* The head usually arrives whole in one read; the header timer is only
  * armed when it does not. */
 static int
 read_head(struct h1_server *s, struct evbuffer *in)
 {
-	struct timeval ht = tv_ms(s->cf->client_header_timeout);
 	int r;
 
 	if (evbuffer_get_length(in) == 0)
 		return -1;
 	if (s->state == H1S_IDLE)
-		s->start_us = worker_now_us(s->c->w);
+		s->start_us = s->head_start_us = worker_now_us(s->c->w);
 	r = h1_read_request_head(&s->reader, in, &s->req,
 	    s->cf->client_max_header_size, s->cf->client_max_uri_size);
 	if (r == 0) {
-		if (s->state == H1S_IDLE) {
-			set_state(s, H1S_HEAD);
-			event_add(&s->header_timer, &ht);
-			sock_set_timeouts(s->sk, &ht, NULL);
-		}
+		head_progress(s, evbuffer_get_length(in));
 		return -1;
 	}
 	if (s->state == H1S_HEAD)
@@ -522,7 +588,11 @@ read_body(struct h1_server *s, struct evbuffer *in)
 	size_t n = evbuffer_get_length(s->body);
 
 	if (r == -1) {
-		body_failed(s, 400, s->reader.why);
+		/* 400 bad framing, 431 trailers over the limits: in both
+		 * cases no trailer byte went out, and the backend connection
+		 * is discarded with the exchange */
+		body_failed(s, s->reader.status != 0 ? s->reader.status :
+		    400, s->reader.why);
 		return -1;
 	}
 	s->bytes_received += n;
@@ -653,7 +723,6 @@ h1_server_new(struct conn *c, struct sock *sk)
 	    s);
 	event_assign(&s->next_ev, worker_base(c->w), -1, 0, on_next, s);
 	sock_setcb(sk, on_read, on_write, on_event, s);
-	sock_set_read_high(sk, H1S_IN_HIGH);
 	enter_idle(s);
 	/* bytes read while the protocol was being chosen */
 	if (evbuffer_get_length(sock_input(sk)) > 0)

@@ -420,6 +420,24 @@ accept_websocket(struct h2_stream *st, const struct resp_head *r)
 		open_tunnel(st);
 }
 
+/* A 1xx is relayed under the high-water mark, as a body is: when the
+ * client is not taking what we send, frames stay in nghttp2's queue,
+ * and the backend waits until a flush has drained them (resume_streams
+ * in h2_server.c, after the next send). h1_client relays at most 10. */
+static void
+pause_after_interim(struct h2_stream *st)
+{
+	struct h2_server *h = st->h;
+
+	if (st->x == NULL || st->is_resp_paused || st->wants_resume ||
+	    nghttp2_session_get_outbound_queue_size(h->session) == 0)
+		return;
+	st->is_resp_paused = true;
+	exchange_response_pause(st->x);
+	st->wants_resume = true;
+	TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
+}
+
 static void
 on_resp_head(void *fe, const struct resp_head *r)
 {
@@ -434,6 +452,8 @@ on_resp_head(void *fe, const struct resp_head *r)
 	else if (r->status != 101)      /* RFC 9113 §8.6: no 101 in h2 */
 		submit_head(st, r);
 	h2_flush(st->h);
+	if (r->status < 200 && r->status != 101)
+		pause_after_interim(st);
 }
 
 static void

@@ -21,6 +21,9 @@
 
 #define H1C_READ_HIGH  (256 * 1024)     /* input kept before pausing */
 #define H1C_WRITE_LOW  (64 * 1024)      /* on_drain below this */
+/* 1xx heads relayed per request; one more is a 502 (each stays in the
+ * request's arena, and a backend could send them forever). */
+#define H1C_MAX_INTERIM 10
 
 enum h1c_state {
 	H1C_HEAD = 0,           /* waiting for a (1xx or final) head */
@@ -53,6 +56,7 @@ struct h1_client {
 	short eof_what;                 /* the SOCK_ flags of that */
 	int depth;                      /* nesting of our own callbacks */
 	bool is_freed;                  /* h1_client_free during a callback */
+	unsigned ninterim;              /* 1xx heads received */
 };
 
 static void on_read(struct sock *sk, void *arg);
@@ -119,6 +123,16 @@ h1_client_cache_free(void)
 	}
 }
 
+/* For each head (the 1xx and the final one): the backend's limits. */
+static void
+start_reader(struct h1_client *c)
+{
+	h1_reader_init(&c->reader, true, c->arena);
+	c->reader.is_head_request = c->is_head;
+	h1_reader_set_limits(&c->reader, c->cf->backend_max_header_fields,
+	    c->cf->backend_max_header_size);
+}
+
 struct h1_client *
 h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
     bool is_head, const struct h1_client_ops *ops, void *arg)
@@ -135,10 +149,11 @@ h1_client_new(struct upconn *uc, const struct conf *cf, struct arena *arena,
 	c->is_head = is_head;
 	c->ops = ops;
 	c->arg = arg;
-	h1_reader_init(&c->reader, true, arena);
-	c->reader.is_head_request = is_head;
+	start_reader(c);
 	sock_setcb(c->sk, on_read, on_write, on_event, c);
-	sock_set_read_high(c->sk, H1C_READ_HIGH);
+	/* a head is parsed once whole in the input: room for the largest */
+	sock_set_read_high(c->sk, cf->backend_max_header_size < H1C_READ_HIGH ?
+	    H1C_READ_HIGH : cf->backend_max_header_size + 1);
 	sock_set_write_low(c->sk, H1C_WRITE_LOW);
 	sock_set_timeouts(c->sk, NULL, &wt);
 	sock_read_enable(c->sk, true);
@@ -355,14 +370,18 @@ read_head(struct h1_client *c, struct evbuffer *in)
 	}
 	if (c->head.status == 101 && start_tunnel(c) == -1)
 		return -1;
+	if (c->head.status < 200 && c->head.status != 101 &&
+	    ++c->ninterim > H1C_MAX_INTERIM) {
+		fail(c, H1C_BAD_RESPONSE, "too many interim responses");
+		return -1;
+	}
 	c->ops->on_head(c->arg, &c->head);
 	if (c->is_freed || c->sk == NULL)
 		return -1;              /* the exchange took the socket */
 	if (c->head.status == 101)
 		return 0;               /* tunnel bytes follow */
 	if (c->head.status < 200) {
-		h1_reader_init(&c->reader, true, c->arena);
-		c->reader.is_head_request = c->is_head;
+		start_reader(c);
 		return 0;
 	}
 	if (c->reader.body == H1_BODY_NONE) {
@@ -379,7 +398,9 @@ read_body(struct h1_client *c, struct evbuffer *in)
 	int r = h1_read_body(&c->reader, in, c->body, SIZE_MAX);
 
 	if (r == -1) {
-		fail(c, H1C_BAD_RESPONSE, "bad chunked framing");
+		/* bad chunks, or trailers over the backend's limits */
+		fail(c, H1C_BAD_RESPONSE, c->reader.why != NULL ?
+		    c->reader.why : "bad chunked framing");
 		return -1;
 	}
 	if (evbuffer_get_length(c->body) > 0)

@@ -17,6 +17,8 @@ Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
 TCase *hostile_h2_tcase(void);  /* test_hostile_h2.c: h2 header list
 				 * limits, trailer fields */
 TCase *hostile_ws_tcase(void);  /* test_hostile_ws.c: upgrade smuggling */
+TCase *hostile_h1_tcase(void);  /* test_hostile_h1.c: h1 reader, slow
+				 * heads, limits, retries, 1xx */
 TCase *ops_daemon_tcase(void);  /* test_ops_daemon.c: sd_notify, socket
 				 * activation, SIGUSR1, privilege drop */
 

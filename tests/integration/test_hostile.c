@@ -16,5 +16,6 @@ hostile_suite(void)
 	/* suite_add_tcase(s, hostile_<concern>_tcase()); one line each */
 	suite_add_tcase(s, hostile_h2_tcase());
 	suite_add_tcase(s, hostile_ws_tcase());
+	suite_add_tcase(s, hostile_h1_tcase());
 	return s;
 }

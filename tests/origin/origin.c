@@ -85,6 +85,7 @@ enum route {
 	ROUTE_BIGHEAD,
 	ROUTE_TRAILERS,
 	ROUTE_EARLY_HINTS,
+	ROUTE_INTERIM,
 	ROUTE_STATS,
 	ROUTE_WS,
 	ROUTE_WS_REFUSE,
@@ -696,6 +697,43 @@ reply_early_hints(struct conn *c)
 	send_text(c, 200, "text/plain", "hinted\n");
 }
 
+/* /interim?n=N&status=S&size=B: N interim responses (status S, 100 to
+ * 199 but 101, default 103), each with an X-Pad of B bytes (default 0),
+ * then 200 "interim N". For a proxy's limit on 1xx and its backpressure
+ * on them. The whole is kept under 64 MiB. */
+static void
+reply_interim(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint64_t n = 1, status = 103, size = 0, i, off, piece;
+	char text[48];
+
+	query_num(c->req.query, "n", &n);
+	query_num(c->req.query, "status", &status);
+	query_num(c->req.query, "size", &size);
+	if (status < 100 || status > 199 || status == 101 ||
+	    size > ORIGIN_BIGHEAD_MAX || n > (64u << 20) / (size + 64)) {
+		send_text(c, 400, "text/plain", "bad interim query\n");
+		return;
+	}
+	for (i = 0; i < n && c->req.can_chunk; i++) {
+		evbuffer_add_printf(out, "HTTP/1.1 %u Interim\r\n"
+		    "Link: </%llu.css>; rel=preload\r\n", (unsigned)status,
+		    (unsigned long long)i);
+		if (size > 0)
+			evbuffer_add(out, "X-Pad: ", 7);
+		for (off = 0; off < size; off += piece) {
+			piece = MIN(size - off, ORIGIN_PIECE);
+			evbuffer_add_reference(out, pattern, (size_t)piece,
+			    NULL, NULL);
+		}
+		evbuffer_add(out, size > 0 ? "\r\n\r\n" : "\r\n", size > 0 ?
+		    4 : 2);
+	}
+	snprintf(text, sizeof(text), "interim %llu\n", (unsigned long long)n);
+	send_text(c, 200, "text/plain", text);
+}
+
 static void
 reply_stats(struct conn *c)
 {
@@ -1274,6 +1312,9 @@ reply(struct conn *c)
 	case ROUTE_EARLY_HINTS:
 		reply_early_hints(c);
 		break;
+	case ROUTE_INTERIM:
+		reply_interim(c);
+		break;
 	case ROUTE_STATS:
 		reply_stats(c);
 		break;
@@ -1330,6 +1371,7 @@ static const struct {
 	{ "/bad", ROUTE_BAD },
 	{ "/bighead", ROUTE_BIGHEAD }, { "/trailers", ROUTE_TRAILERS },
 	{ "/early-hints", ROUTE_EARLY_HINTS }, { "/stats", ROUTE_STATS },
+	{ "/interim", ROUTE_INTERIM },
 	{ "/ws", ROUTE_WS }, { "/ws-refuse", ROUTE_WS_REFUSE },
 	{ "/ws-badaccept", ROUTE_WS_BADACCEPT }, { "/ws-last", ROUTE_WS_LAST },
 	{ "/ws-page", ROUTE_WS_PAGE },

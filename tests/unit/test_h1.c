@@ -1,4 +1,7 @@
 /* tests/unit/test_h1.c: HTTP/1.1 heads and bodies through h1.h. */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -53,6 +56,38 @@ static const struct {
 	  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 	  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
 	  431, 0 },                                   /* incomplete, too big */
+	/* Content-Length 2^63 read as negative meant "no body", and the
+	 * body became a second request (issue 11) */
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "
+	  "9223372036854775808\r\n\r\n", 400, 0 },
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "
+	  "18446744073709551615\r\n\r\n", 400, 0 },
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "
+	  "18446744073709551616\r\n\r\n", 400, 0 },
+	{ "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: "
+	  "9223372036854775807\r\n\r\n", 1, H1_BODY_LENGTH },
+	/* refused at once, not after the header timeout (issue 11) */
+	{ "GET / HTTP/1.1\nHost: a\n\n", 400, 0 },        /* bare LF only */
+	{ "GET / HTTP/1.1\nHo", 400, 0 },
+	{ "GET / HTTP/1.1\r\nHost: a\nX", 400, 0 },
+	{ "\n", 400, 0 },
+	{ "\r", 0, 0 },                                    /* may be CRLF */
+	{ "\rX", 400, 0 },
+	{ "\x16\x03\x01\x02\x00", 400, 0 },                 /* TLS to h1 */
+	{ " GET / HTTP/1.1\r\n", 400, 0 },
+	{ "{\"a\":1}", 400, 0 },
+	{ "GET /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 414, 0 }, /* no end */
+	{ "GET /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 414, 0 },
+	{ "GET /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 0 },     /* 99 bytes */
+	{ "GET /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n", 1,
+	  H1_BODY_NONE },                                 /* 100 bytes */
+	{ "GET /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n\r\n", 414,
+	  0 },                                            /* 101 bytes */
 };
 
 START_TEST(test_h1_request_head)
@@ -160,6 +195,8 @@ static const struct {
 	  false, H1_BODY_LENGTH, 1, true },
 	{ "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", false,
 	  H1_BODY_NONE, -1, false },
+	{ "HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n",
+	  false, H1_BODY_LENGTH, INT64_MAX, false },
 };
 
 START_TEST(test_h1_response_head)
@@ -189,6 +226,9 @@ START_TEST(test_h1_bad_response)
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n",
 		"garbage\r\n\r\n",
+		/* 2^63 would be read as -1: a body until close */
+		"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n"
+		"\r\n",
 	};
 	struct evbuffer *in = evbuffer_new();
 	struct arena a;
@@ -209,6 +249,166 @@ START_TEST(test_h1_bad_response)
 }
 END_TEST
 
+/* A head of N fields: Host and N - 1 more. */
+static char *
+make_head(bool is_response, unsigned n)
+{
+	struct evbuffer *b = evbuffer_new();
+	unsigned i;
+	char *p;
+	size_t len;
+
+	evbuffer_add_printf(b, is_response ? "HTTP/1.1 200 OK\r\n"
+	    "Host: a\r\n" : "GET / HTTP/1.1\r\nHost: a\r\n");
+	for (i = 1; i < n; i++)
+		evbuffer_add_printf(b, "X-%u: v\r\n", i);
+	evbuffer_add(b, "\r\n", 2);
+	len = evbuffer_get_length(b);
+	p = malloc(len + 1);
+	evbuffer_remove(b, p, len);
+	p[len] = '\0';
+	evbuffer_free(b);
+	return p;
+}
+
+static const struct {
+	bool is_response;
+	unsigned nfields;
+	int result;             /* 1 parsed, else the status */
+} counts[] = {
+	{ false, 10, 1 }, { false, 11, 431 }, { false, 500, 431 },
+	{ true, 10, 1 }, { true, 11, 502 },
+};
+
+/* client_max_header_fields / backend_max_header_fields (issue 11) */
+START_TEST(test_h1_field_count)
+{
+	struct evbuffer *in = evbuffer_new();
+	char *raw = make_head(counts[_i].is_response, counts[_i].nfields);
+	struct arena a;
+	struct h1_reader r;
+	struct req_head h;
+	struct resp_head rh;
+	int got;
+
+	arena_init(&a);
+	h1_reader_init(&r, counts[_i].is_response, &a);
+	h1_reader_set_limits(&r, 10, 0);
+	evbuffer_add(in, raw, strlen(raw));
+	got = counts[_i].is_response ?
+	    h1_read_response_head(&r, in, &rh, 1 << 20) :
+	    h1_read_request_head(&r, in, &h, 1 << 20, 1024);
+	if (got == -1)
+		got = r.status;
+	ck_assert_int_eq(got, counts[_i].result);
+	free(raw);
+	arena_fini(&a);
+	evbuffer_free(in);
+}
+END_TEST
+
+static const struct {
+	bool is_response;
+	const char *trailers;   /* after the last chunk */
+	int result;             /* 1 read, else the status */
+	size_t ntrailers;
+} trailer_cases[] = {
+	{ false, "A: 1\r\nB: 2\r\n\r\n", 1, 2 },
+	{ false, "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", 1, 4 },
+	{ false, "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", 431, 0 },
+	{ true, "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", 502, 0 },
+	{ false, "A: 0123456789012345678901234567890123456789012345678\r\n"
+	  "\r\n", 1, 1 },                                 /* 54 + 4 < 64 */
+	{ false, "A: 01234567890123456789012345678901234567890123456789"
+	  "0123456789\r\n\r\n", 431, 0 },
+	{ true, "A: 01234567890123456789012345678901234567890123456789"
+	  "0123456789\r\n\r\n", 502, 0 },
+	{ false, "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaa", 431, 0 },          /* a name, never ending */
+};
+
+/* Trailers obey the limits of a head (issue 11), fed a byte at a time. */
+START_TEST(test_h1_trailer_limits)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n";
+	static const char body[] = "2\r\nhi\r\n0\r\n";
+	bool is_resp = trailer_cases[_i].is_response;
+	const char *t = trailer_cases[_i].trailers;
+	struct evbuffer *in = evbuffer_new(), *out = evbuffer_new();
+	struct arena a;
+	struct h1_reader r;
+	struct req_head h;
+	struct resp_head rh;
+	size_t i;
+	int got = 0;
+
+	arena_init(&a);
+	h1_reader_init(&r, is_resp, &a);
+	h1_reader_set_limits(&r, 4, 64);
+	evbuffer_add(in, is_resp ? resp : req, strlen(is_resp ? resp : req));
+	ck_assert_int_eq(is_resp ? h1_read_response_head(&r, in, &rh, 4096) :
+	    h1_read_request_head(&r, in, &h, 4096, 1024), 1);
+	evbuffer_add(in, body, strlen(body));
+	for (i = 0; i < strlen(t) && got == 0; i++) {
+		evbuffer_add(in, t + i, 1);
+		got = h1_read_body(&r, in, out, 1 << 20);
+	}
+	if (got == -1)
+		got = r.status;
+	ck_assert_int_eq(got, trailer_cases[_i].result);
+	if (got == 1)
+		ck_assert_uint_eq(r.ntrailers, trailer_cases[_i].ntrailers);
+	arena_fini(&a);
+	evbuffer_free(in);
+	evbuffer_free(out);
+}
+END_TEST
+
+/* One 2 MiB trailer in 64-byte reads: each read copied the whole value
+ * again, so memory and time grew with its square (7 MB to 140 MB for
+ * one connection, issue 11). Now the value is joined in linear time and
+ * the arena holds a small multiple of it. */
+START_TEST(test_h1_trailer_linear)
+{
+	static const char head[] = "POST / HTTP/1.1\r\nHost: a\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n0\r\nX-Big: ";
+	const size_t big = 2 << 20, piece = 64;
+	struct evbuffer *in = evbuffer_new(), *out = evbuffer_new();
+	char buf[64];
+	struct arena a;
+	struct h1_reader r;
+	struct req_head h;
+	size_t off, before, grown;
+	int got = 0;
+
+	memset(buf, 'v', sizeof(buf));
+	arena_init(&a);
+	h1_reader_init(&r, false, &a);
+	h1_reader_set_limits(&r, 100, 4 << 20);
+	evbuffer_add(in, head, strlen(head));
+	ck_assert_int_eq(h1_read_request_head(&r, in, &h, 4096, 1024), 1);
+	before = mallinfo2().uordblks;
+	for (off = 0; off < big && got == 0; off += piece) {
+		evbuffer_add(in, buf, piece);
+		got = h1_read_body(&r, in, out, 1 << 20);
+	}
+	ck_assert_int_eq(got, 0);
+	grown = mallinfo2().uordblks - before;
+	evbuffer_add(in, "\r\n\r\n", 4);
+	ck_assert_int_eq(h1_read_body(&r, in, out, 1 << 20), 1);
+	ck_assert_uint_eq(r.ntrailers, 1);
+	ck_assert_uint_eq(r.trailers[0].valuelen, big);
+	ck_assert_int_eq(r.trailers[0].value[big - 1], 'v');
+	ck_assert_msg(grown < 4 * big, "the arena grew by %zu bytes", grown);
+	arena_fini(&a);
+	evbuffer_free(in);
+	evbuffer_free(out);
+}
+END_TEST
+
 Suite *
 h1_suite(void)
 {
@@ -220,6 +420,10 @@ h1_suite(void)
 	tcase_add_test(tc, test_h1_bad_chunk);
 	tcase_add_loop_test(tc, test_h1_response_head, 0, NELEMS(responses));
 	tcase_add_test(tc, test_h1_bad_response);
+	tcase_add_loop_test(tc, test_h1_field_count, 0, NELEMS(counts));
+	tcase_add_loop_test(tc, test_h1_trailer_limits, 0,
+	    NELEMS(trailer_cases));
+	tcase_add_test(tc, test_h1_trailer_linear);
 	suite_add_tcase(s, tc);
 	return s;
 }
