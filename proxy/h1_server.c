@@ -8,7 +8,10 @@
  * response goes the other way; the backend is paused while the client's
  * output buffer is above the high-water mark.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <string.h>
 
@@ -438,13 +441,32 @@ default_host(struct h1_server *s)
 {
 	const struct conf_listen *l = &s->c->listen;
 
-	if (l->addr.ss.ss_family == AF_UNIX) {
-		s->req.authority = "localhost";
-		s->req.authoritylen = 9;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN], *a;
+	const void *ip;
+	int port;
+
+	s->req.authority = "localhost";
+	s->req.authoritylen = 9;
+	/* "listen :8080" names no host: the address the client reached is
+	 * the one that means something to the backend. */
+	if (l->addr.ss.ss_family == AF_UNIX ||
+	    getsockname(sock_fd(s->sk), (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
 		return;
-	}
-	s->req.authority = l->addr.text;
-	s->req.authoritylen = (uint32_t)strlen(l->addr.text);
+	ip = ss.ss_family == AF_INET ?
+	    (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
+	    (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+	port = ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	if (inet_ntop(ss.ss_family, ip, host, sizeof(host)) == NULL ||
+	    (a = arena_alloc(&s->arena, sizeof(host) + 10)) == NULL)
+		return;
+	s->req.authority = a;
+	s->req.authoritylen = (uint32_t)snprintf(a, sizeof(host) + 10,
+	    ss.ss_family == AF_INET ? "%s:%d" : "[%s]:%d", host, port);
 }
 
 /* Reading stays enabled (switching it costs an epoll_ctl per request):

@@ -388,6 +388,27 @@ START_TEST(test_http10_closes)
 }
 END_TEST
 
+/* An HTTP/1.0 request may lack Host; the backend gets the address the
+ * client reached (a listener written ":PORT" names no host of its own,
+ * and "Host: :PORT" would be refused by route.c). */
+START_TEST(test_http10_without_host)
+{
+	char want[64], *got;
+	struct resp r;
+
+	start_one("");
+	rawc_fetch(px.port, "GET /echo HTTP/1.0\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	snprintf(want, sizeof(want), "GET /echo HTTP/1.1\r\nHost: "
+	    "127.0.0.1:%d\r\n", px.port);
+	got = origin_received_all(&origins[0], NULL);
+	ck_assert_msg(strstr(got, want) != NULL, "origin got:\n%s", got);
+	free(got);
+	proxy_stop(&px);
+}
+END_TEST
+
 START_TEST(test_http10_keepalive)
 {
 	struct rawc *c;
@@ -489,6 +510,7 @@ proxy_suite(void)
 	tcase_add_loop_test(tc, test_expect_continue, 0, NELEMS(expects));
 	tcase_add_test(tc, test_head_then_get);
 	tcase_add_test(tc, test_http10_closes);
+	tcase_add_test(tc, test_http10_without_host);
 	tcase_add_test(tc, test_http10_keepalive);
 	tcase_add_test(tc, test_http10_chunked_backend);
 	tcase_add_loop_test(tc, test_absolute_form, 0,
