@@ -226,6 +226,8 @@ on_ready(struct upconn *uc, const char *why, void *arg)
 	struct exchange *x = arg;
 
 	x->preq = NULL;
+	if (x->ops->on_connect_done != NULL)
+		x->ops->on_connect_done(x->fe);
 	if (uc != NULL) {
 		backend_mark_ok(x->srv);
 		attach(x, uc);
@@ -263,6 +265,11 @@ start_attempt(struct exchange *x)
 			return;
 		}
 		x->state = EXCH_CONNECTING;
+		if (x->ops->may_connect != NULL &&
+		    !x->ops->may_connect(x->fe)) {
+			x->tries--;     /* picked again by exchange_connect */
+			return;
+		}
 		x->preq = pool_connect(server_pool(x->srv), on_ready, x, &why);
 		if (x->preq != NULL)
 			return;
@@ -470,6 +477,15 @@ exchange_free(struct exchange *x)
 		h1_client_free(x->hc);
 	}
 	exchange_release(x);
+}
+
+void
+exchange_connect(struct exchange *x)
+{
+	if (x->state != EXCH_CONNECTING || x->preq != NULL ||
+	    x->hc != NULL || x->is_holding)
+		return;
+	begin(x);
 }
 
 void
