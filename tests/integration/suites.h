@@ -14,6 +14,9 @@ Suite *h2_suite(void);          /* test_h2.c: the HTTP/2 frontend */
 Suite *ws_suite(void);          /* test_ws.c: WebSocket tunnels, h1 and h2 */
 Suite *ops_suite(void);         /* test_ops.c: reloads, graceful stop */
 Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
+TCase *hostile_reset_tcase(void);       /* test_hostile_reset.c: h2 resets,
+					 * MadeYouReset, the connect cap */
+TCase *hostile_h2conform_tcase(void);   /* test_h2conform.c: RFC 9113 table */
 TCase *ops_daemon_tcase(void);  /* test_ops_daemon.c: sd_notify, socket
 				 * activation, SIGUSR1, privilege drop */
 

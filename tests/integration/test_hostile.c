@@ -14,5 +14,7 @@ hostile_suite(void)
 	Suite *s = suite_create("hostile");
 
 	/* suite_add_tcase(s, hostile_<concern>_tcase()); one line each */
+	suite_add_tcase(s, hostile_reset_tcase());
+	suite_add_tcase(s, hostile_h2conform_tcase());
 	return s;
 }
