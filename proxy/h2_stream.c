@@ -660,6 +660,19 @@ start_websocket(struct h2_stream *st, int *status, const char **why)
 	return 0;
 }
 
+/* What the backend request writer would refuse (method, target,
+ * authority, fields) is refused now, before a backend connection is
+ * opened for it: a dry run into the empty response buffer. */
+static int
+check_forwardable(struct h2_stream *st, const char **why)
+{
+	int rv = headers_write_request(st->out, &st->req, NULL, NULL,
+	    HEADERS_NO_BODY, 0, false, why);
+
+	evbuffer_drain(st->out, evbuffer_get_length(st->out));
+	return rv;
+}
+
 /* RFC 9113 §8.3.1: Host, when present, must agree with :authority. */
 static int
 check_request(struct h2_stream *st, int *status, const char **why)
@@ -688,7 +701,7 @@ check_request(struct h2_stream *st, int *status, const char **why)
 		*why = "missing :authority";
 		return -1;
 	}
-	return 0;
+	return check_forwardable(st, why);
 }
 
 static int64_t

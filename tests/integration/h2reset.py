@@ -17,6 +17,10 @@ Modes:
       2 GETs whose connects hang, reset by the client; then 2 more on
       the same connection: the abandoned connects must be gone
       (syn_after_reset=0) and not hold their slots (syn_after_new=2).
+  badhead PROTO PORT
+      requests that nghttp2 accepts but the backend request writer
+      refuses (an :authority with '@', a method with '{' in the absolute
+      form's authority): status_N counts.
 """
 import struct
 import sys
@@ -107,6 +111,34 @@ def abandon(proto, port, bport):
     out(syn_after_new=wait_syn(c, bport, 2, 5))
 
 
+BAD_HEADS = [
+    [(':method', 'GET'), (':scheme', 'https'), (':authority', 'a.test@b'),
+     (':path', '/echo')],
+    [(':method', 'GET'), (':scheme', 'https'), (':authority', 'a.test'),
+     (':path', '/echo'), ('host', 'a.test@b')],
+    [(':method', 'GET'), (':scheme', 'https'), (':authority', 'u@a.test'),
+     (':path', '/echo')],
+]
+
+
+def badhead(proto, port):
+    c = Conn(proto, port)
+    sids = []
+    for i, fields in enumerate(BAD_HEADS):
+        sid = 1 + 2 * i
+        sids.append(sid)
+        c.send(frame(HEADERS, END_STREAM | END_HEADERS, sid,
+                     c.enc.encode(fields, huffman=False)))
+    c.read(WAIT, until=lambda: all(s in c.ended or s in c.rst
+                                   for s in sids))
+    statuses = {}
+    for s in sids:
+        k = c.status.get(s, 'rst_' + str(c.rst.get(s)))
+        statuses[k] = statuses.get(k, 0) + 1
+    for k in sorted(statuses):
+        out(**{'status_' + k: statuses[k]})
+
+
 def main(argv):
     mode, proto, port = argv[1], argv[2], int(argv[3])
     args = [int(a) for a in argv[4:]]
@@ -114,6 +146,8 @@ def main(argv):
         madeyoureset(proto, port, args[0])
     elif mode == 'cap':
         cap(proto, port, args[0], args[1])
+    elif mode == 'badhead':
+        badhead(proto, port)
     elif mode == 'abandon':
         abandon(proto, port, args[0])
     else:

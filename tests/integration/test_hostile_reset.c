@@ -46,6 +46,8 @@ h2reset(char *out, const char *mode, int i, int a, int b)
 	snprintf(sb, sizeof(sb), "%d", b);
 	if (b < 0)
 		argv[6] = NULL;
+	if (a < 0)
+		argv[5] = NULL;
 	rc = run_argv(argv, out, OUT_MAX, err, sizeof(err), TOOL_MS);
 	ck_assert_msg(rc == 0, "h2reset.py %s %s: exit %d\n%s\n%s", mode,
 	    protos[i], rc, out, err);
@@ -83,6 +85,29 @@ START_TEST(test_madeyoureset_goaway)
 	    "%s: %ld backend connections for %d reset streams", protos[_i],
 	    conns, STREAMS);
 	ck_assert_int_eq(after.reqs, before.reqs);      /* none forwarded */
+	proxy_stop(&px);
+}
+END_TEST
+
+/* A head that nghttp2 accepts but that could not be written to a
+ * backend (an authority with userinfo, RFC 9113 §8.3.1; the Host field
+ * the same) is refused with 400 before any backend connection opens. */
+START_TEST(test_bad_head_opens_no_connection)
+{
+	char out[OUT_MAX];
+	struct stats before, after;
+
+	memset(&px, 0, sizeof(px));
+	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n",
+	    harness_tls_block(NULL), origins[0].tcp);
+	before = origin_stats(&origins[0]);
+	h2reset(out, "badhead", _i, -1, -1);
+	assert_kv(out, "status_400", "3");
+	after = origin_stats(&origins[0]);
+	ck_assert_msg(after.conns - before.conns - 1 == 0, "%s: %ld backend "
+	    "connections for refused heads", protos[_i],
+	    after.conns - before.conns - 1);
+	ck_assert_int_eq(after.reqs, before.reqs);
 	proxy_stop(&px);
 }
 END_TEST
@@ -165,6 +190,8 @@ hostile_reset_tcase(void)
 	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_madeyoureset_goaway, 0, NELEMS(protos));
+	tcase_add_loop_test(tc, test_bad_head_opens_no_connection, 0,
+	    NELEMS(protos));
 	tcase_add_loop_test(tc, test_backend_connect_cap, 0, NELEMS(protos));
 	tcase_add_loop_test(tc, test_abandoned_connect_frees_slot, 0,
 	    NELEMS(protos));
