@@ -273,6 +273,8 @@ start_attempt(struct exchange *x)
 		x->preq = pool_connect(server_pool(x->srv), on_ready, x, &why);
 		if (x->preq != NULL)
 			return;
+		if (x->ops->on_connect_done != NULL)    /* failed at once */
+			x->ops->on_connect_done(x->fe);
 		log_msg(LOG_WARNING, "backend %s server %s: %s",
 		    backend_name(x->be), server_name(x->srv), why);
 		backend_mark_failed(x->srv, worker_now_ms(x->w));

@@ -32,9 +32,9 @@ struct exchange_ops {
 	 * connect, not for a pooled connection: false makes the exchange
 	 * wait, with no connect, until exchange_connect(). */
 	bool (*may_connect)(void *fe);
-	/* Optional: a connect this exchange opened has finished, either
-	 * way (called before the connection is used or the next server is
-	 * tried). */
+	/* Optional: a connect may_connect allowed has finished, either
+	 * way, or failed at once (called before the connection is used or
+	 * the next server is tried). */
 	void (*on_connect_done)(void *fe);
 };
 
