@@ -91,6 +91,7 @@ struct h2_server {
 	bool is_goaway;                 /* GOAWAY submitted */
 	bool is_closing;
 	bool is_reading;                /* inside on_read: no connect yet */
+	bool is_terminated;             /* a connection error was submitted */
 	unsigned nconnecting;           /* backend connects in progress */
 	int32_t max_client_id;          /* highest HEADERS stream id */
 	uint8_t ids_seen[H2_ID_WINDOW / 8];     /* which ids below it */

@@ -164,6 +164,7 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 	    "PROTOCOL_ERROR", hd->stream_id, h->max_client_id);
 	nghttp2_session_terminate_session(s, NGHTTP2_PROTOCOL_ERROR);
 	h->is_goaway = true;
+	h->is_terminated = true;
 	return 0;
 }
 
@@ -374,6 +375,7 @@ on_read(struct sock *sk, void *arg)
 			    NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
 			evbuffer_drain(in, evbuffer_get_length(in));
 			h->is_goaway = true;
+			h->is_terminated = true;
 			break;
 		}
 		evbuffer_drain(in, (size_t)n);

@@ -530,8 +530,10 @@ h2_stream_connect_waiting(struct h2_server *h)
 {
 	struct h2_stream *st;
 
-	/* none once the session is ending (GOAWAY ENHANCE_YOUR_CALM) */
-	if (h->is_reading || h->is_closing ||
+	/* none once a connection error ends the session (its GOAWAY may
+	 * still wait in the output) */
+	if (h->is_reading || h->is_closing || h->is_terminated ||
+	    h->glitches > h->cf->http2_max_glitches ||
 	    !nghttp2_session_want_read(h->session))
 		return;
 	while (h->nconnecting < connect_cap(h) &&
