@@ -157,11 +157,15 @@ FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 	-Iproxy -Iconfig -Iupstream -Itls -I$(LLHTTP_INC)
 .PHONY: fuzz
 fuzz:
-	@mkdir -p build/fuzz/h1 build/fuzz/conf
+	@mkdir -p build/fuzz/h1 build/fuzz/conf build/fuzz/h2
 	clang $(FUZZ_FLAGS) -DLLHTTP_STRICT_MODE=1 -o build/fuzz/fuzz_h1 \
 		tests/fuzz/fuzz_h1.c proxy/h1.c proxy/headers.c proxy/arena.c \
 		$(LLHTTP_SRC) $(PKG_LIBS)
 	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_conf tests/fuzz/fuzz_conf.c \
 		config/conf.c $(PKG_LIBS)
+	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_h2 tests/fuzz/fuzz_h2.c \
+		proxy/h2_server.c proxy/h2_stream.c proxy/headers.c \
+		proxy/arena.c proxy/ws.c config/conf.c $(PKG_LIBS)
 	build/fuzz/fuzz_h1 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h1 tests/fuzz/corpus/h1
 	build/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) build/fuzz/conf tests/fuzz/corpus/conf
+	build/fuzz/fuzz_h2 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h2 tests/fuzz/corpus/h2

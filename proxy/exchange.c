@@ -245,6 +245,8 @@ on_ready(struct upconn *uc, const char *why, void *arg)
 	struct exchange *x = arg;
 
 	x->preq = NULL;
+	if (x->ops->on_connect_done != NULL)
+		x->ops->on_connect_done(x->fe);
 	if (uc != NULL) {
 		backend_mark_ok(x->srv);
 		attach(x, uc);
@@ -282,9 +284,16 @@ start_attempt(struct exchange *x)
 			return;
 		}
 		x->state = EXCH_CONNECTING;
+		if (x->ops->may_connect != NULL &&
+		    !x->ops->may_connect(x->fe)) {
+			x->tries--;     /* picked again by exchange_connect */
+			return;
+		}
 		x->preq = pool_connect(server_pool(x->srv), on_ready, x, &why);
 		if (x->preq != NULL)
 			return;
+		if (x->ops->on_connect_done != NULL)    /* failed at once */
+			x->ops->on_connect_done(x->fe);
 		log_msg(LOG_WARNING, "backend %s server %s: %s",
 		    backend_name(x->be), server_name(x->srv), why);
 		backend_mark_failed(x->srv, worker_now_ms(x->w));
@@ -454,6 +463,15 @@ exchange_free(struct exchange *x)
 		h1_client_free(x->hc);
 	}
 	exchange_release(x);
+}
+
+void
+exchange_connect(struct exchange *x)
+{
+	if (x->state != EXCH_CONNECTING || x->preq != NULL ||
+	    x->hc != NULL || x->is_holding)
+		return;
+	begin(x);
 }
 
 void

@@ -28,6 +28,14 @@ struct exchange_ops {
 	void (*on_fail)(void *fe, int status, const char *why);
 	/* The backend took the queued body: client reads may resume. */
 	void (*on_request_drain)(void *fe);
+	/* Optional (NULL: always yes). Asked before each new backend
+	 * connect, not for a pooled connection: false makes the exchange
+	 * wait, with no connect, until exchange_connect(). */
+	bool (*may_connect)(void *fe);
+	/* Optional: a connect may_connect allowed has finished, either
+	 * way, or failed at once (called before the connection is used or
+	 * the next server is tried). */
+	void (*on_connect_done)(void *fe);
 };
 
 /* Routes H (which, with ARENA, must outlive the exchange) and starts it;
@@ -43,6 +51,10 @@ struct exchange *exchange_new(struct epoch *e,
 /* Cancels whatever is in flight (the backend connection is then closed,
  * not pooled) or releases a finished one. NULL ok. */
 void exchange_free(struct exchange *x);
+
+/* An exchange that may_connect kept waiting: it may connect now. A
+ * failure is told from the loop, as from exchange_new. */
+void exchange_connect(struct exchange *x);
 
 /* Moves all of DATA (request body bytes; after the backend's 101 for a
  * WebSocket request, tunnel bytes) towards the backend. Bytes a request

@@ -33,6 +33,7 @@ struct sock;
  * two, sent optimistically. More is no WebSocket client's business: the
  * stream is reset. */
 #define H2_WS_EARLY_MAX (64 * 1024)
+#define H2_ID_WINDOW    2048            /* client stream ids remembered */
 
 enum h2_stream_state {
 	H2S_HEADERS = 0,        /* request headers arriving */
@@ -85,6 +86,8 @@ struct h2_stream {
 	bool is_resp_paused;            /* backend paused: out is full */
 	bool wants_resume;              /* resume after the current send */
 	bool is_bad;                    /* refused: RST or error sent */
+	bool is_connecting;             /* holds one of h.nconnecting */
+	bool is_waiting;                /* in h.waiting: may not connect yet */
 	/* for the access log */
 	int status;
 	uint64_t bytes_sent, bytes_received;
@@ -93,6 +96,7 @@ struct h2_stream {
 	int64_t upstream_us;
 	const char *note;
 	TAILQ_ENTRY(h2_stream) resume_link;
+	TAILQ_ENTRY(h2_stream) wait_link;       /* in h2_server.waiting */
 	TAILQ_ENTRY(h2_stream) link;    /* in h2_server.streams */
 	struct arena arena;             /* last: not cleared on reuse */
 };
@@ -110,10 +114,16 @@ struct h2_server {
 	bool wants_flush;               /* a flush was asked meanwhile */
 	bool is_goaway;                 /* GOAWAY submitted */
 	bool is_closing;
+	bool is_reading;                /* inside on_read: no connect yet */
+	bool is_terminated;             /* a connection error was submitted */
+	unsigned nconnecting;           /* backend connects in progress */
+	int32_t max_client_id;          /* highest HEADERS stream id */
+	uint8_t ids_seen[H2_ID_WINDOW / 8];     /* which ids below it */
 	struct event idle_timer;
 	struct event age_timer;
 	TAILQ_HEAD(, h2_stream) resumes;
 	TAILQ_HEAD(, h2_stream) streams;
+	TAILQ_HEAD(, h2_stream) waiting;        /* for a connect slot */
 };
 
 static inline struct timeval
@@ -159,5 +169,8 @@ void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
 /* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
 void h2_stream_ack(struct h2_stream *st);
 void h2_stream_cache_free(void);
+/* Streams waiting for a backend connect slot get one while there are
+ * any (http2_max_backend_connects); not while inside on_read. */
+void h2_stream_connect_waiting(struct h2_server *h);
 
 #endif

@@ -114,6 +114,81 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	return 0;
 }
 
+/* RFC 9113 §5.1.1: a new stream's id must be greater than every id the
+ * client used before, else PROTOCOL_ERROR for the connection. nghttp2
+ * forgets closed streams, so it cannot tell a never-used smaller id from
+ * a closed stream's (whose late trailers are fine) and ignores both:
+ * portico remembers which of the last H2_ID_WINDOW client ids it saw. */
+static bool
+id_bit(struct h2_server *h, int32_t id, int set)
+{
+	uint32_t i = ((uint32_t)id >> 1) % H2_ID_WINDOW;
+	uint8_t m = (uint8_t)(1u << (i % 8));
+
+	if (set > 0)
+		h->ids_seen[i / 8] |= m;
+	else if (set < 0)
+		h->ids_seen[i / 8] &= (uint8_t)~m;
+	return h->ids_seen[i / 8] & m;
+}
+
+static bool
+is_reused_id(struct h2_server *h, int32_t id)
+{
+	int32_t i, n;
+
+	if (id > h->max_client_id) {
+		n = (id - h->max_client_id) / 2;
+		if (n > H2_ID_WINDOW)
+			n = H2_ID_WINDOW;
+		for (i = 0; i < n; i++)         /* skipped ids: unused */
+			id_bit(h, id - 2 * i, -1);
+		id_bit(h, id, 1);
+		h->max_client_id = id;
+		return false;
+	}
+	return (h->max_client_id - id) / 2 < H2_ID_WINDOW &&
+	    !id_bit(h, id, 0);
+}
+
+static int
+on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
+{
+	struct h2_server *h = arg;
+
+	/* even ids and id 0 are nghttp2's to refuse */
+	if (hd->type != NGHTTP2_HEADERS || hd->stream_id % 2 == 0 ||
+	    !is_reused_id(h, hd->stream_id))
+		return 0;
+	log_conn(LOG_INFO, h->c, "http2: HEADERS on stream %d, below %d: "
+	    "PROTOCOL_ERROR", hd->stream_id, h->max_client_id);
+	nghttp2_session_terminate_session(s, NGHTTP2_PROTOCOL_ERROR);
+	h->is_goaway = true;
+	h->is_terminated = true;
+	return 0;
+}
+
+/* RST_STREAM that nghttp2 sent by itself (content-length mismatch,
+ * invalid fields, DATA on a closed stream, streams over the concurrency
+ * limit ...): the client broke the protocol on that stream, a glitch as
+ * its own RST_STREAM is (MadeYouReset, CVE-2025-8671). Portico's own
+ * resets mark the stream is_bad first. */
+static int
+on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
+{
+	struct h2_server *h = arg;
+	struct h2_stream *st;
+
+	(void)s;
+	if (f->hd.type != NGHTTP2_RST_STREAM ||
+	    f->rst_stream.error_code == NGHTTP2_NO_ERROR)
+		return 0;
+	st = h2_stream_get(h, f->hd.stream_id);
+	if (st == NULL || !st->is_bad)
+		h2_glitch(h, "streams reset for protocol errors");
+	return 0;
+}
+
 static int
 on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
@@ -282,6 +357,7 @@ on_read(struct sock *sk, void *arg)
 	struct evbuffer_iovec v;
 	ssize_t n;
 
+	h->is_reading = true;
 	while (evbuffer_peek(in, -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
 		n = nghttp2_session_mem_recv(h->session, v.iov_base,
 		    v.iov_len);
@@ -294,11 +370,14 @@ on_read(struct sock *sk, void *arg)
 			    NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
 			evbuffer_drain(in, evbuffer_get_length(in));
 			h->is_goaway = true;
+			h->is_terminated = true;
 			break;
 		}
 		evbuffer_drain(in, (size_t)n);
 	}
-	h2_flush(h);
+	h2_flush(h);    /* the resets: their streams go, connects and all */
+	h->is_reading = false;
+	h2_stream_connect_waiting(h);
 }
 
 static void
@@ -354,6 +433,10 @@ make_callbacks(void)
 	nghttp2_session_callbacks_set_send_data_callback(cb, on_send_data);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb,
 	    on_frame_recv);
+	nghttp2_session_callbacks_set_on_begin_frame_callback(cb,
+	    on_begin_frame);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cb,
+	    on_frame_send);
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cb,
 	    on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
@@ -422,6 +505,7 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	h->cf = c->cf;
 	TAILQ_INIT(&h->resumes);
 	TAILQ_INIT(&h->streams);
+	TAILQ_INIT(&h->waiting);
 	if (start_session(h) == -1) {
 		nghttp2_session_del(h->session);
 		free(h);

@@ -21,6 +21,7 @@
 #include "worker.h"
 
 static void submit_error(struct h2_stream *st, int status);
+static void release_connect(struct h2_stream *st);
 
 /* Streams. */
 
@@ -169,7 +170,8 @@ h2_stream_free(struct h2_stream *st)
 	if (st->wants_resume)
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
 	TAILQ_REMOVE(&h->streams, st, link);
-	release_exchange(st);
+	release_exchange(st);           /* an abandoned connect: closed */
+	release_connect(st);
 	log_stream(st);
 	epoch_unref(st->epoch);
 	stream_release(st);
@@ -178,6 +180,7 @@ h2_stream_free(struct h2_stream *st)
 
 		event_add(&h->idle_timer, &tv);
 	}
+	h2_stream_connect_waiting(h);
 }
 
 struct h2_stream *
@@ -610,12 +613,90 @@ on_request_drain(void *fe)
 	h2_flush(st->h);
 }
 
+/* Backend connects: at most http2_max_backend_connects in progress per
+ * client connection (0: http2_max_concurrent_streams), so a client that
+ * opens and abandons streams (MadeYouReset, CVE-2025-8671) cannot make
+ * portico open backend connections faster than they finish. None starts
+ * inside on_read: a stream that the same read resets (content-length
+ * mismatch, a bad frame) never costs a connection. */
+static unsigned
+connect_cap(const struct h2_server *h)
+{
+	unsigned n = h->cf->http2_max_backend_connects;
+
+	return n != 0 ? n : h->cf->http2_max_concurrent_streams;
+}
+
+static bool
+may_connect(void *fe)
+{
+	struct h2_stream *st = fe;
+	struct h2_server *h = st->h;
+
+	if (st->is_connecting)          /* the next server, same slot */
+		return true;
+	if (!h->is_reading && h->nconnecting < connect_cap(h)) {
+		h->nconnecting++;
+		st->is_connecting = true;
+		return true;
+	}
+	if (!st->is_waiting) {
+		st->is_waiting = true;
+		TAILQ_INSERT_TAIL(&h->waiting, st, wait_link);
+	}
+	return false;
+}
+
+static void
+release_connect(struct h2_stream *st)
+{
+	if (st->is_waiting) {
+		st->is_waiting = false;
+		TAILQ_REMOVE(&st->h->waiting, st, wait_link);
+	}
+	if (st->is_connecting) {
+		st->is_connecting = false;
+		st->h->nconnecting--;
+	}
+}
+
+static void
+on_connect_done(void *fe)
+{
+	struct h2_stream *st = fe;
+
+	release_connect(st);
+	h2_stream_connect_waiting(st->h);
+}
+
+void
+h2_stream_connect_waiting(struct h2_server *h)
+{
+	struct h2_stream *st;
+
+	/* none once a connection error ends the session (its GOAWAY may
+	 * still wait in the output) */
+	if (h->is_reading || h->is_closing || h->is_terminated ||
+	    h->glitches > h->cf->http2_max_glitches ||
+	    !nghttp2_session_want_read(h->session))
+		return;
+	while (h->nconnecting < connect_cap(h) &&
+	    (st = TAILQ_FIRST(&h->waiting)) != NULL) {
+		TAILQ_REMOVE(&h->waiting, st, wait_link);
+		st->is_waiting = false;
+		if (st->x != NULL)      /* may_connect takes the slot */
+			exchange_connect(st->x);
+	}
+}
+
 static const struct exchange_ops exchange_ops = {
 	.on_head = on_resp_head,
 	.on_body = on_resp_body,
 	.on_end = on_resp_end,
 	.on_fail = on_resp_fail,
 	.on_request_drain = on_request_drain,
+	.may_connect = may_connect,
+	.on_connect_done = on_connect_done,
 };
 
 /* The request side, from nghttp2. */
@@ -813,6 +894,19 @@ start_websocket(struct h2_stream *st, int *status, const char **why)
 	return 0;
 }
 
+/* What the backend request writer would refuse (method, target,
+ * authority, fields) is refused now, before a backend connection is
+ * opened for it: a dry run into the empty response buffer. */
+static int
+check_forwardable(struct h2_stream *st, const char **why)
+{
+	int rv = headers_write_request(st->out, &st->req, NULL, NULL,
+	    HEADERS_NO_BODY, 0, false, why);
+
+	evbuffer_drain(st->out, evbuffer_get_length(st->out));
+	return rv;
+}
+
 /* RFC 9113 §8.3.1: Host, when present, must agree with :authority. */
 static int
 check_request(struct h2_stream *st, int *status, const char **why)
@@ -841,7 +935,7 @@ check_request(struct h2_stream *st, int *status, const char **why)
 		*why = "missing :authority";
 		return -1;
 	}
-	return 0;
+	return check_forwardable(st, why);
 }
 
 static int64_t

@@ -19,6 +19,9 @@ TCase *hostile_h2_tcase(void);  /* test_hostile_h2.c: h2 header list
 TCase *hostile_ws_tcase(void);  /* test_hostile_ws.c: upgrade smuggling */
 TCase *hostile_h1_tcase(void);  /* test_hostile_h1.c: h1 reader, slow
 				 * heads, limits, retries, 1xx */
+TCase *hostile_reset_tcase(void);       /* test_hostile_reset.c: h2 resets,
+					 * MadeYouReset, the connect cap */
+TCase *hostile_h2conform_tcase(void);   /* test_h2conform.c: RFC 9113 table */
 TCase *ops_daemon_tcase(void);  /* test_ops_daemon.c: sd_notify, socket
 				 * activation, SIGUSR1, privilege drop */
 

@@ -17,5 +17,7 @@ hostile_suite(void)
 	suite_add_tcase(s, hostile_h2_tcase());
 	suite_add_tcase(s, hostile_ws_tcase());
 	suite_add_tcase(s, hostile_h1_tcase());
+	suite_add_tcase(s, hostile_reset_tcase());
+	suite_add_tcase(s, hostile_h2conform_tcase());
 	return s;
 }
