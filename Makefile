@@ -159,7 +159,7 @@ FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 fuzz:
 	@mkdir -p build/fuzz/h1 build/fuzz/conf build/fuzz/h2
 	clang $(FUZZ_FLAGS) -DLLHTTP_STRICT_MODE=1 -o build/fuzz/fuzz_h1 \
-		tests/fuzz/fuzz_h1.c proxy/h1.c proxy/headers.c proxy/arena.c \
+		tests/fuzz/fuzz_h1.c proxy/h1.c proxy/headers.c proxy/arena.c proxy/log.c \
 		$(LLHTTP_SRC) $(PKG_LIBS)
 	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_conf tests/fuzz/fuzz_conf.c \
 		config/conf.c $(PKG_LIBS)

@@ -202,7 +202,7 @@ ask(struct exchange *x)
 }
 
 struct exchange *
-exchange_new(struct epoch *e, const struct req_head *h, struct arena *arena,
+exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
     const struct fwd_info *fwd, const struct exchange_ops *ops, void *fe,
     int *status, const char **why)
 {
