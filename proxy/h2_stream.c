@@ -896,15 +896,11 @@ start_websocket(struct h2_stream *st, int *status, const char **why)
 
 /* What the backend request writer would refuse (method, target,
  * authority, fields) is refused now, before a backend connection is
- * opened for it: a dry run into the empty response buffer. */
+ * opened for it. */
 static int
 check_forwardable(struct h2_stream *st, const char **why)
 {
-	int rv = headers_write_request(st->out, &st->req, NULL, NULL,
-	    HEADERS_NO_BODY, 0, false, why);
-
-	evbuffer_drain(st->out, evbuffer_get_length(st->out));
-	return rv;
+	return headers_check_request(&st->req, why);
 }
 
 /* RFC 9113 §8.3.1: Host, when present, must agree with :authority. */

@@ -751,6 +751,16 @@ plan_request(struct req_plan *p, const char **why)
 }
 
 int
+headers_check_request(const struct req_head *h, const char **why)
+{
+	struct req_plan p;
+
+	memset(&p, 0, sizeof(p));
+	p.h = h;
+	return plan_request(&p, why);
+}
+
+int
 headers_write_request(struct evbuffer *out, const struct req_head *h,
     const struct fwd_info *fwd, const struct conf *cf,
     enum headers_framing framing, uint64_t length, bool upgrade,

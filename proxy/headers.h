@@ -147,6 +147,10 @@ int headers_write_request(struct evbuffer *out, const struct req_head *h,
     enum headers_framing framing, uint64_t length, bool upgrade,
     const char **why);
 
+/* The checks headers_write_request makes, without writing: what a
+ * frontend asks before any backend connection is opened for H. */
+int headers_check_request(const struct req_head *h, const char **why);
+
 /* Appends an HTTP/1.1 response head for a client (RFC 9110 §2.5: 1.1
  * even to a 1.0 client): the status line (the backend's reason, or
  * headers_reason()), the backend's end-to-end fields (hop-by-hop,
