@@ -336,10 +336,17 @@ translate(const struct req_case *c, const char *in, const char **why)
 		fwd.client_addr = "unix";
 	if (headers_write_request(out, &h, &fwd, &cf,
 	    c != NULL ? c->framing : HEADERS_NO_BODY, c != NULL ? c->length : 0,
-	    (opts & UPG) != 0, why) == 0)
+	    (opts & UPG) != 0, why) == 0) {
 		got = drain_string(out);
-	else
+		ck_assert_int_eq(headers_check_request(&h, why), 0);
+	} else {
+		const char *first = *why;
+
 		ck_assert_uint_eq(evbuffer_get_length(out), 0);
+		/* the check before a connect refuses it alike */
+		ck_assert_int_eq(headers_check_request(&h, why), -1);
+		ck_assert_str_eq(*why, first);
+	}
 	evbuffer_free(out);
 	free(ps.text);
 	return got;
