@@ -392,6 +392,17 @@ ROWS = [
      lambda c: post(c, 1) + frame(DATA, 0, 1, b'x') +
      frame(HEADERS, END_HEADERS, 1, c.enc.encode([('x-t', '1')])),
      ('rst-or-goaway', 1, 'PROTOCOL_ERROR')),
+    # issue 11: a content-length that does not fit in 63 bits is no
+    # length at all: the stream is refused, never read as "no body"
+    ('8.1/content-length-2^63',
+     lambda c: post(c, 1, '9223372036854775808') + frame(DATA, 0, 1, b'x'),
+     ('rst', 1, 'PROTOCOL_ERROR')),
+    ('8.1/content-length-2^64',
+     lambda c: post(c, 1, '18446744073709551616') + frame(DATA, 0, 1, b'x'),
+     ('rst', 1, 'PROTOCOL_ERROR')),
+    ('8.1/content-length-2^63-then-alive',
+     lambda c: post(c, 1, '9223372036854775808', end=True) + hdr(c, 3),
+     ('status', 3, '200')),
     ('8.1/request-with-body',
      lambda c: post(c, 1, '2') + frame(DATA, END_STREAM, 1, b'xx'),
      ('status', 1, '200')),
