@@ -173,6 +173,30 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
  * limit ...): the client broke the protocol on that stream, a glitch as
  * its own RST_STREAM is (MadeYouReset, CVE-2025-8671). Portico's own
  * resets mark the stream is_bad first. */
+/* RFC 9113 §8.1: a response complete before the request (a 431, 400
+ * or 404 sent at once, a backend that answered early) is followed by
+ * RST_STREAM NO_ERROR, asking the client to stop sending. Without it a
+ * client that never ends the stream keeps its concurrency slot, and the
+ * idle timer never starts, for as long as it likes. Not for an RFC 8441
+ * tunnel: there END_STREAM is the backend's half-close, and the client
+ * ends its own side (RFC 8441 §4). */
+static void
+end_unfinished(struct h2_server *h, const nghttp2_frame *f)
+{
+	struct h2_stream *st;
+
+	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
+	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
+	    nghttp2_session_get_stream_remote_close(h->session,
+	    f->hd.stream_id) != 0)
+		return;
+	st = h2_stream_get(h, f->hd.stream_id);
+	if (st != NULL && st->ws == H2WS_OPEN && !st->is_bad)
+		return;
+	nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE,
+	    f->hd.stream_id, NGHTTP2_NO_ERROR);
+}
+
 static int
 on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
@@ -180,6 +204,7 @@ on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	struct h2_stream *st;
 
 	(void)s;
+	end_unfinished(h, f);
 	if (f->hd.type != NGHTTP2_RST_STREAM ||
 	    f->rst_stream.error_code == NGHTTP2_NO_ERROR)
 		return 0;

@@ -491,6 +491,43 @@ START_TEST(test_h2_big_trailer_refused)
 }
 END_TEST
 
+static const struct {
+	const char *proto;
+	const char *kind;       /* h2unfinished.py: how portico refuses */
+} unfinished_cases[] = {
+	{ "tls", "fields" },    /* 101 fields: 431 */
+	{ "h2c", "fields" },
+	{ "tls", "target" },    /* /a/../../b: 400 */
+	{ "h2c", "target" },
+};
+
+/* Regression: a stream refused at once (431, 400) that the client never
+ * ended kept its concurrency slot for good: with all of them refused,
+ * the next stream was over http2_max_concurrent_streams (GOAWAY
+ * PROTOCOL_ERROR), and the connection never went idle. RFC 9113 §8.1:
+ * the complete response is followed by RST_STREAM NO_ERROR. */
+START_TEST(test_h2_refused_unfinished_gives_slot_back)
+{
+	char port[16], out[OUT_MAX], err[OUT_MAX];
+	char *argv[] = { "/usr/bin/python3",
+	    "tests/integration/h2unfinished.py",
+	    (char *)unfinished_cases[_i].proto, port, "8",
+	    (char *)unfinished_cases[_i].kind, NULL };
+	int rc;
+
+	start("http2_max_concurrent_streams 8\n");
+	snprintf(port, sizeof(port), "%d",
+	    port_of(unfinished_cases[_i].proto));
+	rc = run_argv(argv, out, sizeof(out), err, sizeof(err), TOOL_MS);
+	ck_assert_msg(rc == 0, "h2unfinished.py: exit %d\n%s\n%s", rc, out,
+	    err);
+	assert_kv(out, "refused", "8");
+	assert_kv(out, "rst_no_error", "8");
+	assert_kv(out, "after", "200");
+	proxy_stop(&px);
+}
+END_TEST
+
 TCase *
 hostile_h2_tcase(void)
 {
@@ -515,5 +552,7 @@ hostile_h2_tcase(void)
 	    NELEMS(resp_protos));
 	tcase_add_loop_test(tc, test_h2_big_trailer_refused, 0,
 	    NELEMS(big_trailer_cases));
+	tcase_add_loop_test(tc, test_h2_refused_unfinished_gives_slot_back, 0,
+	    NELEMS(unfinished_cases));
 	return tc;
 }
