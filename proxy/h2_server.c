@@ -151,11 +151,47 @@ is_reused_id(struct h2_server *h, int32_t id)
 	    !id_bit(h, id, 0);
 }
 
+/* RFC 9113 §6.10: a header block is one HEADERS and the CONTINUATION
+ * frames right after it, so at most one is open at a time. A request's
+ * block must be whole client_header_timeout after its HEADERS began, as
+ * an HTTP/1.1 head must: the idle timer stops while a stream exists, so
+ * a client trickling CONTINUATION (or one HEADERS payload byte at a
+ * time) would otherwise hold its connection forever. */
+static void
+on_head_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_server *h = arg;
+	struct h2_stream *st = h2_stream_get(h, h->head_id);
+
+	(void)fd;
+	(void)what;
+	/* the block was taken or refused since: nothing to do */
+	if (st == NULL || st->is_bad || st->state != H2S_HEADERS)
+		return;
+	log_conn(LOG_INFO, h->c, "http2: stream %d: request headers not "
+	    "complete after client_header_timeout", (int)h->head_id);
+	nghttp2_session_terminate_session(h->session, NGHTTP2_NO_ERROR);
+	h->is_goaway = true;
+	h->is_terminated = true;
+	h2_flush(h);
+}
+
+static void
+watch_head(struct h2_server *h, const nghttp2_frame_hd *hd)
+{
+	struct timeval tv = tv_ms(h->cf->client_header_timeout);
+
+	h->head_id = hd->stream_id;
+	event_add(&h->head_timer, &tv);
+}
+
 static int
 on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 {
 	struct h2_server *h = arg;
 
+	if (hd->type == NGHTTP2_HEADERS)
+		watch_head(h, hd);
 	/* even ids and id 0 are nghttp2's to refuse */
 	if (hd->type != NGHTTP2_HEADERS || hd->stream_id % 2 == 0 ||
 	    !is_reused_id(h, hd->stream_id))
@@ -538,6 +574,7 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	}
 	evtimer_assign(&h->idle_timer, worker_base(c->w), on_idle, h);
 	evtimer_assign(&h->age_timer, worker_base(c->w), on_age, h);
+	evtimer_assign(&h->head_timer, worker_base(c->w), on_head_timeout, h);
 	tv = tv_ms(h->cf->keepalive_timeout);
 	event_add(&h->idle_timer, &tv);
 	if (h->cf->max_connection_age > 0) {
@@ -575,6 +612,7 @@ h2_server_free(struct h2_server *h)
 		return;
 	event_del(&h->idle_timer);
 	event_del(&h->age_timer);
+	event_del(&h->head_timer);
 	h->is_closing = true;
 	/* nghttp2_session_del does not call on_stream_close */
 	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {

@@ -10,7 +10,12 @@ stream, GET /echo. With http2_max_concurrent_streams N, that stream gets
 a slot only if the refused streams gave theirs back (RFC 9113 §8.1:
 RST_STREAM NO_ERROR after the complete response).
 
-Prints key=value lines for assert_kv(): refused (responses with the
+KIND "block": N is ignored; one HEADERS without END_HEADERS, then
+silence: prints after (goaway:CODE, "closed" or "none") and secs (how
+long until then). KIND "quiet": GET /slow?ms=N, then silence: prints
+after (the :status, or "closed"/"goaway:CODE" if portico cut it).
+
+Otherwise prints key=value lines for assert_kv(): refused (responses with the
 refusal's status), rst_no_error (RST_STREAM NO_ERROR on those streams),
 after (the last stream's :status, "rst:CODE", "goaway:CODE" or "none").
 Exit 0 unless something unexpected stopped it (exit 2). Every wait is
@@ -78,12 +83,46 @@ class Reader:
             self.buf += b
 
 
+def silent(s, enc, n, kind):
+    """One request (or half of one), then nothing but ACKs."""
+    get = [(':method', 'GET'), (':scheme', 'https'),
+           (':authority', 'a.test'), (':path', '/slow?ms=%d' % n)]
+    block = enc.encode(get)
+    r = Reader(s)
+    acked = [False]
+    # our SETTINGS ACK must not fall inside the open block (§6.10)
+    for ftype, flags, sid, p in r.frames(lambda: acked[0]):
+        if ftype == SETTINGS and not flags & ACK:
+            s.sendall(frame(SETTINGS, ACK, 0))
+            acked[0] = True
+    if kind == 'block':
+        s.sendall(frame(HEADERS, END_STREAM, 1, block[:3]))
+    else:
+        s.sendall(frame(HEADERS, END_HEADERS | END_STREAM, 1, block))
+    st = {'after': 'none'}
+    t0 = time.time()
+    for ftype, flags, sid, p in r.frames(lambda: st['after'] != 'none'):
+        if ftype == SETTINGS and not flags & ACK:
+            s.sendall(frame(SETTINGS, ACK, 0))
+        elif ftype == HEADERS and sid == 1:
+            st['after'] = dict(r.dec.decode(p)).get(':status')
+        elif ftype == GOAWAY:
+            st['after'] = 'goaway:%d' % struct.unpack('>I', p[4:8])[0]
+    if st['after'] == 'none' and time.time() - t0 < TIMEOUT - 0.5:
+        st['after'] = 'closed'
+    print('after=%s' % st['after'])
+    print('secs=%d' % round(time.time() - t0))
+
+
 def main():
     proto, port, n, kind = (sys.argv[1], int(sys.argv[2]),
                             int(sys.argv[3]), sys.argv[4])
     s = connect(proto, port)
     enc = hpack.Encoder()
     s.sendall(PREFACE + frame(SETTINGS, 0, 0))
+    if kind in ('block', 'quiet'):
+        silent(s, enc, n, kind)
+        return
     base = [(':method', 'POST'), (':scheme', 'https'),
             (':authority', 'a.test')]
     if kind == 'fields':
