@@ -121,6 +121,8 @@ struct h2_server {
 	uint8_t ids_seen[H2_ID_WINDOW / 8];     /* which ids below it */
 	struct event idle_timer;
 	struct event age_timer;
+	struct event head_timer;        /* the open header block's deadline */
+	int32_t head_id;                /* the stream that block is for */
 	TAILQ_HEAD(, h2_stream) resumes;
 	TAILQ_HEAD(, h2_stream) streams;
 	TAILQ_HEAD(, h2_stream) waiting;        /* for a connect slot */

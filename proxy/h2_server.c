@@ -151,11 +151,47 @@ is_reused_id(struct h2_server *h, int32_t id)
 	    !id_bit(h, id, 0);
 }
 
+/* RFC 9113 §6.10: a header block is one HEADERS and the CONTINUATION
+ * frames right after it, so at most one is open at a time. A request's
+ * block must be whole client_header_timeout after its HEADERS began, as
+ * an HTTP/1.1 head must: the idle timer stops while a stream exists, so
+ * a client trickling CONTINUATION (or one HEADERS payload byte at a
+ * time) would otherwise hold its connection forever. */
+static void
+on_head_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_server *h = arg;
+	struct h2_stream *st = h2_stream_get(h, h->head_id);
+
+	(void)fd;
+	(void)what;
+	/* the block was taken or refused since: nothing to do */
+	if (st == NULL || st->is_bad || st->state != H2S_HEADERS)
+		return;
+	log_conn(LOG_INFO, h->c, "http2: stream %d: request headers not "
+	    "complete after client_header_timeout", (int)h->head_id);
+	nghttp2_session_terminate_session(h->session, NGHTTP2_NO_ERROR);
+	h->is_goaway = true;
+	h->is_terminated = true;
+	h2_flush(h);
+}
+
+static void
+watch_head(struct h2_server *h, const nghttp2_frame_hd *hd)
+{
+	struct timeval tv = tv_ms(h->cf->client_header_timeout);
+
+	h->head_id = hd->stream_id;
+	event_add(&h->head_timer, &tv);
+}
+
 static int
 on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 {
 	struct h2_server *h = arg;
 
+	if (hd->type == NGHTTP2_HEADERS)
+		watch_head(h, hd);
 	/* even ids and id 0 are nghttp2's to refuse */
 	if (hd->type != NGHTTP2_HEADERS || hd->stream_id % 2 == 0 ||
 	    !is_reused_id(h, hd->stream_id))
@@ -173,6 +209,30 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
  * limit ...): the client broke the protocol on that stream, a glitch as
  * its own RST_STREAM is (MadeYouReset, CVE-2025-8671). Portico's own
  * resets mark the stream is_bad first. */
+/* RFC 9113 §8.1: a response complete before the request (a 431, 400
+ * or 404 sent at once, a backend that answered early) is followed by
+ * RST_STREAM NO_ERROR, asking the client to stop sending. Without it a
+ * client that never ends the stream keeps its concurrency slot, and the
+ * idle timer never starts, for as long as it likes. Not for an RFC 8441
+ * tunnel: there END_STREAM is the backend's half-close, and the client
+ * ends its own side (RFC 8441 §4). */
+static void
+end_unfinished(struct h2_server *h, const nghttp2_frame *f)
+{
+	struct h2_stream *st;
+
+	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
+	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
+	    nghttp2_session_get_stream_remote_close(h->session,
+	    f->hd.stream_id) != 0)
+		return;
+	st = h2_stream_get(h, f->hd.stream_id);
+	if (st != NULL && st->ws == H2WS_OPEN && !st->is_bad)
+		return;
+	nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE,
+	    f->hd.stream_id, NGHTTP2_NO_ERROR);
+}
+
 static int
 on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
@@ -180,6 +240,7 @@ on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	struct h2_stream *st;
 
 	(void)s;
+	end_unfinished(h, f);
 	if (f->hd.type != NGHTTP2_RST_STREAM ||
 	    f->rst_stream.error_code == NGHTTP2_NO_ERROR)
 		return 0;
@@ -513,6 +574,7 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	}
 	evtimer_assign(&h->idle_timer, worker_base(c->w), on_idle, h);
 	evtimer_assign(&h->age_timer, worker_base(c->w), on_age, h);
+	evtimer_assign(&h->head_timer, worker_base(c->w), on_head_timeout, h);
 	tv = tv_ms(h->cf->keepalive_timeout);
 	event_add(&h->idle_timer, &tv);
 	if (h->cf->max_connection_age > 0) {
@@ -550,6 +612,7 @@ h2_server_free(struct h2_server *h)
 		return;
 	event_del(&h->idle_timer);
 	event_del(&h->age_timer);
+	event_del(&h->head_timer);
 	h->is_closing = true;
 	/* nghttp2_session_del does not call on_stream_close */
 	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {

@@ -559,11 +559,25 @@ sock_read_enable(struct sock *s, bool on)
 	update_read(s);
 }
 
+/* A persistent event keeps its last timeout through event_add() with
+ * none and through event_del(), and re-arms it on every activation:
+ * only event_assign() forgets it. Without this, h2c (sniffed under
+ * client_header_timeout, then set to no read timeout) was cut that long
+ * after any read followed by silence. */
+static void
+forget_timeout(struct event *ev)
+{
+	event_del(ev);
+	event_assign(ev, event_get_base(ev), event_get_fd(ev),
+	    event_get_events(ev), event_get_callback(ev),
+	    event_get_callback_arg(ev));
+}
+
 void
 sock_set_timeouts(struct sock *s, const struct timeval *read,
     const struct timeval *write)
 {
-	bool had = s->has_rtv;
+	bool had = s->has_rtv, had_w = s->has_wtv;
 
 	s->has_rtv = read != NULL;
 	if (read != NULL)
@@ -571,6 +585,10 @@ sock_set_timeouts(struct sock *s, const struct timeval *read,
 	s->has_wtv = write != NULL;
 	if (write != NULL)
 		s->wtv = *write;
+	if (had && !s->has_rtv)
+		forget_timeout(&s->rev);
+	if (had_w && !s->has_wtv)
+		forget_timeout(&s->wev);
 	/* re-add an armed event so its new timeout applies */
 	if (s->is_read_armed && (had || s->has_rtv))
 		event_add(&s->rev, s->has_rtv ? &s->rtv : NULL);

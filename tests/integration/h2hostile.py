@@ -145,7 +145,11 @@ class Conn:
         elif ftype == GOAWAY:
             self.goaway = struct.unpack('>II', payload[:8])[1]
         elif ftype == RST and sid in self.streams:
-            self.streams[sid].rst = struct.unpack('>I', payload[:4])[0]
+            code = struct.unpack('>I', payload[:4])[0]
+            # RFC 9113 §8.1: NO_ERROR after a complete response only
+            # asks us to stop sending; the response stands
+            if not (code == 0 and self.streams[sid].ended):
+                self.streams[sid].rst = code
             self.streams[sid].ended = True
         elif ftype == DATA:
             self.on_data(flags, sid, payload)

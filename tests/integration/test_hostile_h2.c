@@ -491,6 +491,96 @@ START_TEST(test_h2_big_trailer_refused)
 }
 END_TEST
 
+static const struct {
+	const char *proto;
+	const char *kind;       /* h2unfinished.py: how portico refuses */
+} unfinished_cases[] = {
+	{ "tls", "fields" },    /* 101 fields: 431 */
+	{ "h2c", "fields" },
+	{ "tls", "target" },    /* /a/../../b: 400 */
+	{ "h2c", "target" },
+};
+
+/* Regression: a stream refused at once (431, 400) that the client never
+ * ended kept its concurrency slot for good: with all of them refused,
+ * the next stream was over http2_max_concurrent_streams (GOAWAY
+ * PROTOCOL_ERROR), and the connection never went idle. RFC 9113 §8.1:
+ * the complete response is followed by RST_STREAM NO_ERROR. */
+START_TEST(test_h2_refused_unfinished_gives_slot_back)
+{
+	char port[16], out[OUT_MAX], err[OUT_MAX];
+	char *argv[] = { "/usr/bin/python3",
+	    "tests/integration/h2unfinished.py",
+	    (char *)unfinished_cases[_i].proto, port, "8",
+	    (char *)unfinished_cases[_i].kind, NULL };
+	int rc;
+
+	start("http2_max_concurrent_streams 8\n");
+	snprintf(port, sizeof(port), "%d",
+	    port_of(unfinished_cases[_i].proto));
+	rc = run_argv(argv, out, sizeof(out), err, sizeof(err), TOOL_MS);
+	ck_assert_msg(rc == 0, "h2unfinished.py: exit %d\n%s\n%s", rc, out,
+	    err);
+	assert_kv(out, "refused", "8");
+	assert_kv(out, "rst_no_error", "8");
+	assert_kv(out, "after", "200");
+	proxy_stop(&px);
+}
+END_TEST
+
+/* h2unfinished.py PROTO - N KIND against px: its output in OUT. */
+static void
+unfinished_tool(const char *proto, const char *n, const char *kind,
+    char *out, size_t cap)
+{
+	char port[16], err[OUT_MAX];
+	char *argv[] = { "/usr/bin/python3",
+	    "tests/integration/h2unfinished.py", (char *)proto, port,
+	    (char *)n, (char *)kind, NULL };
+	int rc;
+
+	snprintf(port, sizeof(port), "%d", port_of(proto));
+	rc = run_argv(argv, out, cap, err, sizeof(err), TOOL_MS);
+	ck_assert_msg(rc == 0, "h2unfinished.py %s: exit %d\n%s\n%s", kind,
+	    rc, out, err);
+	fprintf(stderr, "h2unfinished %s %s: %s", kind, proto, out);
+}
+
+/* Regression: an HTTP/2 request header block left open (HEADERS without
+ * END_HEADERS, then nothing) held its connection forever, as the idle
+ * timer stops while a stream exists. The block must be whole by
+ * client_header_timeout, as an HTTP/1.1 head must. */
+START_TEST(test_h2_open_header_block_times_out)
+{
+	const char *proto = resp_protos[_i];
+	char out[OUT_MAX];
+
+	start("client_header_initial_timeout 1s\n"
+	    "client_header_timeout 2s\n");
+	unfinished_tool(proto, "0", "block", out, sizeof(out));
+	assert_kv(out, "after", "goaway:0");
+	ck_assert_int_le(atoi(kv(out, "secs")), 4);
+	proxy_stop(&px);
+}
+END_TEST
+
+/* Regression: h2c kept the read timeout of protocol sniffing
+ * (client_header_timeout): a client that then waited in silence for a
+ * slow response was cut after that long (libevent re-arms a persistent
+ * event's old timeout; see sock_set_timeouts). */
+START_TEST(test_h2_quiet_client_not_cut)
+{
+	const char *proto = resp_protos[_i];
+	char out[OUT_MAX];
+
+	start("client_header_initial_timeout 1s\n"
+	    "client_header_timeout 1s\n");
+	unfinished_tool(proto, "2500", "quiet", out, sizeof(out));
+	assert_kv(out, "after", "200");
+	proxy_stop(&px);
+}
+END_TEST
+
 TCase *
 hostile_h2_tcase(void)
 {
@@ -515,5 +605,11 @@ hostile_h2_tcase(void)
 	    NELEMS(resp_protos));
 	tcase_add_loop_test(tc, test_h2_big_trailer_refused, 0,
 	    NELEMS(big_trailer_cases));
+	tcase_add_loop_test(tc, test_h2_refused_unfinished_gives_slot_back, 0,
+	    NELEMS(unfinished_cases));
+	tcase_add_loop_test(tc, test_h2_open_header_block_times_out, 0,
+	    NELEMS(resp_protos));
+	tcase_add_loop_test(tc, test_h2_quiet_client_not_cut, 0,
+	    NELEMS(resp_protos));
 	return tc;
 }
