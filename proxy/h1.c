@@ -500,15 +500,17 @@ static int
 screen_bytes(struct h1_reader *r, const unsigned char *p, size_t n,
     size_t max_line)
 {
+	int bad = r->is_response ? 502 : 400;
 	size_t i;
 
 	for (i = 0; i < n; i++, r->checked++) {
-		if (r->checked == 0 && !is_tchar(p[i]))
+		if (r->checked == 0 && !r->is_response && !is_tchar(p[i]))
 			return fail(r, 400, "no method at the start");
 		/* RFC 9112 §2.2: we do not take a bare LF for a line end;
-		 * a head that has one is never forwarded */
+		 * a head that has one is never forwarded (a backend's is
+		 * a 502 now, not after backend_read_timeout) */
 		if (p[i] == '\n' && r->prev != '\r')
-			return fail(r, 400, "bare LF in the head");
+			return fail(r, bad, "bare LF in the head");
 		if (r->line_end == 0 && p[i] == '\n')
 			r->line_end = r->checked;
 		else if (r->line_end == 0 && p[i] != '\r' &&
@@ -580,7 +582,11 @@ h1_read_response_head(struct h1_reader *r, struct evbuffer *in,
 {
 	ssize_t end;
 
-	if ((end = find_head_end(r, in)) == -1) {
+	end = find_head_end(r, in);
+	if (screen_head(r, in, end == -1 ? evbuffer_get_length(in) :
+	    (size_t)end, SIZE_MAX) == -1)
+		return -1;
+	if (end == -1) {
 		if (evbuffer_get_length(in) > max_head)
 			return fail(r, 502, "response head too large");
 		return 0;

@@ -249,6 +249,45 @@ START_TEST(test_h1_bad_response)
 }
 END_TEST
 
+/* A backend head with a bare LF is a 502 as soon as the LF arrives, not
+ * once the backend closes or backend_read_timeout passes. */
+START_TEST(test_h1_response_bare_lf_at_once)
+{
+	static const char *const bad[] = {
+		"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+		"HTTP/1.1 200 OK\r\nX: 1\n",
+		"HTTP/1.1 200 OK\r\nX: 1\r\n\n",
+	};
+	struct evbuffer *in = evbuffer_new();
+	struct arena a;
+	struct h1_reader r;
+	struct resp_head h;
+	size_t i;
+
+	for (i = 0; i < NELEMS(bad); i++) {
+		arena_init(&a);
+		h1_reader_init(&r, true, &a);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		evbuffer_add(in, bad[i], strlen(bad[i]));
+		ck_assert_int_eq(h1_read_response_head(&r, in, &h, 4096), -1);
+		ck_assert_int_eq(r.status, 502);
+		arena_fini(&a);
+	}
+	/* CRLF heads are screened as they come, split anywhere */
+	arena_init(&a);
+	h1_reader_init(&r, true, &a);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_add(in, "HTTP/1.1 200 OK\r", 16);
+	ck_assert_int_eq(h1_read_response_head(&r, in, &h, 4096), 0);
+	evbuffer_add(in, "\nContent-Length: 0\r\n\r\n", 22);
+	ck_assert_msg(h1_read_response_head(&r, in, &h, 4096) == 1, "%s",
+	    r.why);
+	ck_assert_int_eq(h.status, 200);
+	arena_fini(&a);
+	evbuffer_free(in);
+}
+END_TEST
+
 /* A head of N fields: Host and N - 1 more. */
 static char *
 make_head(bool is_response, unsigned n)
@@ -420,6 +459,7 @@ h1_suite(void)
 	tcase_add_test(tc, test_h1_bad_chunk);
 	tcase_add_loop_test(tc, test_h1_response_head, 0, NELEMS(responses));
 	tcase_add_test(tc, test_h1_bad_response);
+	tcase_add_test(tc, test_h1_response_bare_lf_at_once);
 	tcase_add_loop_test(tc, test_h1_field_count, 0, NELEMS(counts));
 	tcase_add_loop_test(tc, test_h1_trailer_limits, 0,
 	    NELEMS(trailer_cases));
