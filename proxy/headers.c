@@ -321,7 +321,9 @@ has_prefix(const struct hfield *f, const char *prefix, size_t len)
 
 /* RFC 9110 §6.5.1: a trailer must not carry what frames, routes or
  * identifies the message; a backend that merges trailers into the head
- * would otherwise take them as the client's (or portico's) word. */
+ * would otherwise take them as the client's (or portico's) word. The
+ * same section names authentication and state: Authorization, Cookie
+ * and Set-Cookie stay out of trailers too. */
 bool
 headers_is_trailer_allowed(const struct hfield *fields, size_t n,
     const struct hfield *f)
@@ -336,11 +338,13 @@ headers_is_trailer_allowed(const struct hfield *fields, size_t n,
 	switch (headers_kind(f)) {
 	case HF_HOST: case HF_CONTENT_LENGTH: case HF_EXPECT:
 	case HF_X_FORWARDED_FOR: case HF_X_FORWARDED_PROTO:
-	case HF_FORWARDED: case HF_VIA:
+	case HF_FORWARDED: case HF_VIA: case HF_COOKIE:
 		return false;
 	}
 	return !has_prefix(f, "x-forwarded-", 12) &&
-	    !has_prefix(f, "proxy-", 6);
+	    !has_prefix(f, "proxy-", 6) &&
+	    !headers_name_is(f, "authorization") &&
+	    !headers_name_is(f, "set-cookie");
 }
 
 static void
