@@ -23,6 +23,7 @@ MODULES := config/conf.c tls/tls.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
 	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/h2_stream.c \
+	proxy/h2_response.c \
 	proxy/route.c proxy/exchange.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \
 	upstream/backend.c upstream/pool.c \
@@ -164,7 +165,8 @@ fuzz:
 	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_conf tests/fuzz/fuzz_conf.c \
 		config/conf.c $(PKG_LIBS)
 	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_h2 tests/fuzz/fuzz_h2.c \
-		proxy/h2_server.c proxy/h2_stream.c proxy/headers.c \
+		proxy/h2_server.c proxy/h2_stream.c proxy/h2_response.c \
+		proxy/headers.c \
 		proxy/arena.c proxy/ws.c config/conf.c $(PKG_LIBS)
 	build/fuzz/fuzz_h1 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h1 tests/fuzz/corpus/h1
 	build/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) build/fuzz/conf tests/fuzz/corpus/conf

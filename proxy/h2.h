@@ -1,6 +1,7 @@
 /* proxy/h2.h: the HTTP/2 frontend's insides, shared by h2_server.c (the
- * connection and its nghttp2 session) and h2_stream.c (its streams:
- * requests in, responses out). Only those two include it. */
+ * connection and its nghttp2 session), h2_stream.c (its streams and
+ * their requests) and h2_response.c (their responses). Only those three
+ * include it. */
 #ifndef PORTICO_H2_H
 #define PORTICO_H2_H
 
@@ -168,11 +169,26 @@ void h2_stream_end_request(struct h2_stream *st);
 /* Request DATA (or RFC 8441 tunnel bytes) for a stream whose exchange
  * runs; acknowledged once the backend took it. */
 void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
-/* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
-void h2_stream_ack(struct h2_stream *st);
 void h2_stream_cache_free(void);
+/* RST_STREAM CODE, marked as portico's own (no glitch); WHY for the log. */
+void h2_stream_reset(struct h2_stream *st, uint32_t code, const char *why);
+/* Frees the exchange, keeping what the access log needs of it. */
+void h2_stream_release_exchange(struct h2_stream *st);
 /* Streams waiting for a backend connect slot get one while there are
  * any (http2_max_backend_connects); not while inside on_read. */
 void h2_stream_connect_waiting(struct h2_server *h);
+
+/* h2_response.c: the exchange_ops a stream's exchange reports to (FE is
+ * the stream), and the responses portico makes itself. */
+void h2_response_head(void *fe, const struct resp_head *r);
+void h2_response_body(void *fe, struct evbuffer *data);
+void h2_response_end(void *fe, const struct hfield *trailers, size_t n);
+void h2_response_fail(void *fe, int status, const char *why);
+/* The backend took the queued body: acknowledge it to the client. */
+void h2_response_drain(void *fe);
+/* A whole small response from portico: "<status> <reason>\n". */
+void h2_response_error(struct h2_stream *st, int status);
+/* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
+void h2_stream_ack(struct h2_stream *st);
 
 #endif

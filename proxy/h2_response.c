@@ -1,0 +1,432 @@
+/* proxy/h2_response.c: the response side of an HTTP/2 stream: what the
+ * exchange delivers (1xx and final heads, body, trailers, failures)
+ * becomes HEADERS, DATA (moved from the stream's buffer, see on_send_data
+ * in h2_server.c) and trailers; the RFC 8441 101 becomes :status 200.
+ * h2_stream.c owns the stream and its request side. */
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "exchange.h"
+#include "h2.h"
+#include "log.h"
+#include "worker.h"
+
+static const char *
+lower_name(struct arena *a, const struct hfield *f)
+{
+	char *p = arena_alloc(a, f->namelen + 1);
+	uint32_t i;
+
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < f->namelen; i++)
+		p[i] = (char)tolower((unsigned char)f->name[i]);
+	p[i] = '\0';
+	return p;
+}
+
+/* NV points at F's value and an arena copy of its name, lower-cased. */
+static int
+put_nv(struct arena *a, const struct hfield *f, nghttp2_nv *nv)
+{
+	if ((nv->name = (uint8_t *)lower_name(a, f)) == NULL)
+		return -1;
+	nv->namelen = f->namelen;
+	nv->value = (uint8_t *)f->value;
+	nv->valuelen = f->valuelen;
+	nv->flags = NGHTTP2_NV_FLAG_NO_COPY_NAME |
+	    NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+	return 0;
+}
+
+/* RFC 9113 §8.2.2: the backend's connection-specific fields do not
+ * cross; names are lower-cased. Returns the count, or -1. */
+static ssize_t
+to_nv(struct arena *a, const struct hfield *fields, size_t n,
+    nghttp2_nv *nv, size_t off)
+{
+	const char *why;
+	size_t i, k = off;
+
+	for (i = 0; i < n; i++) {
+		const struct hfield *f = &fields[i];
+
+		if (headers_is_hop_by_hop(fields, n, f) ||
+		    headers_check_field(f, &why) == -1)
+			continue;
+		if (put_nv(a, f, &nv[k]) == -1)
+			return -1;
+		k++;
+	}
+	return (ssize_t)k;
+}
+
+/* The same for trailers: only what headers_is_trailer_allowed() lets
+ * cross; each name is copied once, values are not copied. */
+static ssize_t
+trailers_to_nv(struct arena *a, const struct hfield *fields, size_t n,
+    nghttp2_nv *nv)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!headers_is_trailer_allowed(fields, n, &fields[i]))
+			continue;
+		if (put_nv(a, &fields[i], &nv[k]) == -1)
+			return -1;
+		k++;
+	}
+	return (ssize_t)k;
+}
+
+static ssize_t
+on_data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
+    uint32_t *flags, nghttp2_data_source *src, void *arg)
+{
+	struct h2_stream *st = src->ptr;
+	size_t n = evbuffer_get_length(st->out);
+
+	(void)s;
+	(void)id;
+	(void)buf;
+	(void)arg;
+	if (n == 0 && !st->is_resp_eof) {
+		st->is_deferred = true;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	if (n > len)
+		n = len;
+	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+	if (st->is_resp_eof && n == evbuffer_get_length(st->out)) {
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		if (st->ntrailers > 0 && nghttp2_submit_trailer(s, st->id,
+		    st->trailers, st->ntrailers) == 0)
+			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+	}
+	return (ssize_t)n;
+}
+
+static bool
+response_has_body(const struct h2_stream *st, const struct resp_head *r)
+{
+	bool is_head = st->req.methodlen == 4 &&
+	    memcmp(st->req.method, "HEAD", 4) == 0;
+
+	return !is_head && r->status != 204 && r->status != 304 &&
+	    r->content_length != 0;
+}
+
+static void
+submit_head(struct h2_stream *st, const struct resp_head *r)
+{
+	nghttp2_data_provider prd = { .source.ptr = st,
+	    .read_callback = on_data_read };
+	nghttp2_nv *nv;
+	char *status;
+	ssize_t n;
+
+	nv = arena_alloc(&st->arena, (r->nfields + 1) * sizeof(*nv));
+	status = arena_alloc(&st->arena, 8);
+	if (nv == NULL || status == NULL ||
+	    (n = to_nv(&st->arena, r->fields, r->nfields, nv, 1)) == -1) {
+		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	snprintf(status, 8, "%03d", r->status % 1000);
+	nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)status, 7, 3,
+	    NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE };
+	if (r->status < 200) {
+		nghttp2_submit_headers(st->h->session, NGHTTP2_FLAG_NONE,
+		    st->id, NULL, nv, (size_t)n, NULL);
+		return;
+	}
+	st->is_resp_started = true;
+	st->status = r->status;
+	st->has_body_provider = response_has_body(st, r);
+	nghttp2_submit_response(st->h->session, st->id, nv, (size_t)n,
+	    st->has_body_provider ? &prd : NULL);
+}
+
+/* The held tunnel bytes go nowhere: their window goes back to the
+ * client, and later DATA is acknowledged and dropped as it comes. */
+static void
+drop_early_data(struct h2_stream *st)
+{
+	st->ws = H2WS_REFUSED;
+	evbuffer_drain(st->in, evbuffer_get_length(st->in));
+	h2_stream_ack(st);
+}
+
+/* The backend answered the upgrade with something that is not a tunnel
+ * and cannot be relayed as an answer to the client's CONNECT. */
+static void
+fail_websocket(struct h2_stream *st, const char *why)
+{
+	st->note = why;
+	log_conn(LOG_WARNING, st->h->c, "backend: %s", why);
+	drop_early_data(st);
+	h2_stream_release_exchange(st);
+	st->state = H2S_DONE;
+	h2_response_error(st, 502);
+	st->is_bad = true;
+}
+
+/* A final answer other than 101: no tunnel. RFC 8441 §5 and RFC 9113
+ * §8.5: a 2xx to a CONNECT tells the client the tunnel is open, so a
+ * backend's 2xx (it ignored the Upgrade and answered the GET) becomes a
+ * 502; any other status (403, 404, 400...) is relayed with its body. */
+static void
+refuse_websocket(struct h2_stream *st, const struct resp_head *r)
+{
+	if (r->status < 300) {
+		fail_websocket(st, "backend answered a WebSocket upgrade "
+		    "without switching");
+		return;
+	}
+	drop_early_data(st);
+	submit_head(st, r);
+}
+
+/* After :status 200: the DATA held since the CONNECT goes first, then
+ * an END_STREAM that came meanwhile becomes the tunnel's half-close. */
+static void
+open_tunnel(struct h2_stream *st)
+{
+	st->ws = H2WS_OPEN;
+	if (evbuffer_get_length(st->in) > 0)
+		exchange_request_body(st->x, st->in);
+	if (st->is_ws_end_held)
+		exchange_request_end(st->x, NULL, 0);
+	if (!exchange_request_is_full(st->x))
+		h2_stream_ack(st);
+}
+
+/* RFC 8441 §5: the backend's 101 becomes :status 200; only the fields
+ * of the WebSocket handshake's outcome pass. A wrong accept value means
+ * the backend did not understand the key we sent: 502. */
+static void
+accept_websocket(struct h2_stream *st, const struct resp_head *r)
+{
+	static const char *const keep[] = {
+		"sec-websocket-protocol", "sec-websocket-extensions",
+	};
+	const struct hfield *acc = headers_find(r->fields, r->nfields,
+	    "sec-websocket-accept");
+	struct hfield f[2];
+	struct resp_head ok = { .status = 200, .content_length = -1 };
+	size_t i, n = 0;
+
+	if (acc == NULL || !ws_accept_matches(st->ws_key, WS_KEY_LEN,
+	    acc->value, acc->valuelen)) {
+		fail_websocket(st, "wrong Sec-WebSocket-Accept from the "
+		    "backend");
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		if ((acc = headers_find(r->fields, r->nfields, keep[i])) !=
+		    NULL)
+			f[n++] = *acc;
+	ok.fields = f;
+	ok.nfields = n;
+	submit_head(st, &ok);
+	if (!st->is_bad)
+		open_tunnel(st);
+}
+
+/* A 1xx is relayed under the high-water mark, as a body is: when the
+ * client is not taking what we send, frames stay in nghttp2's queue,
+ * and the backend waits until a flush has drained them (resume_streams
+ * in h2_server.c, after the next send). h1_client relays at most 10. */
+static void
+pause_after_interim(struct h2_stream *st)
+{
+	struct h2_server *h = st->h;
+
+	if (st->x == NULL || st->is_resp_paused || st->wants_resume ||
+	    nghttp2_session_get_outbound_queue_size(h->session) == 0)
+		return;
+	st->is_resp_paused = true;
+	exchange_response_pause(st->x);
+	st->wants_resume = true;
+	TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
+}
+
+void
+h2_response_head(void *fe, const struct resp_head *r)
+{
+	struct h2_stream *st = fe;
+
+	if (st->is_bad)
+		return;
+	if (r->status == 101 && st->ws == H2WS_WAIT)
+		accept_websocket(st, r);
+	else if (st->ws == H2WS_WAIT && r->status >= 200)
+		refuse_websocket(st, r);
+	else if (r->status != 101)      /* RFC 9113 §8.6: no 101 in h2 */
+		submit_head(st, r);
+	h2_flush(st->h);
+	if (r->status < 200 && r->status != 101)
+		pause_after_interim(st);
+}
+
+static void
+wake_provider(struct h2_stream *st)
+{
+	if (st->is_deferred) {
+		st->is_deferred = false;
+		nghttp2_session_resume_data(st->h->session, st->id);
+	}
+}
+
+void
+h2_response_body(void *fe, struct evbuffer *data)
+{
+	struct h2_stream *st = fe;
+
+	st->bytes_sent += evbuffer_get_length(data);
+	if (st->is_bad || !st->has_body_provider) {
+		evbuffer_drain(data, evbuffer_get_length(data));
+		return;
+	}
+	evbuffer_add_buffer(st->out, data);
+	if (evbuffer_get_length(st->out) > H2_STREAM_HIGH &&
+	    !st->is_resp_paused) {
+		st->is_resp_paused = true;
+		exchange_response_pause(st->x);
+	}
+	wake_provider(st);
+	h2_flush(st->h);
+}
+
+/* Whether the backend's trailers fit the limits a response head has
+ * (the h1 reader enforces them as it parses; this guards the copy). */
+static bool
+trailers_fit(const struct conf *cf, const struct hfield *t, size_t n)
+{
+	size_t i, size = 0;
+
+	if (n > cf->backend_max_header_fields)
+		return false;
+	for (i = 0; i < n; i++)
+		size += t[i].namelen + t[i].valuelen + 4;      /* ": ", CRLF */
+	return size <= cf->backend_max_header_size;
+}
+
+/* The backend's trailers, filtered, for nghttp2_submit_trailer once the
+ * body is sent. Trailers over the limits reset the stream: its body
+ * must not look complete. */
+static void
+keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
+{
+	nghttp2_nv *nv;
+	ssize_t k;
+
+	if (n == 0)
+		return;
+	if (!trailers_fit(st->h->cf, t, n)) {
+		log_conn(LOG_WARNING, st->h->c, "backend: trailers over the "
+		    "limits");
+		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR,
+		    "backend trailers over the limits");
+		return;
+	}
+	if ((nv = arena_alloc(&st->arena, n * sizeof(*nv))) == NULL ||
+	    (k = trailers_to_nv(&st->arena, t, n, nv)) == -1) {
+		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	if ((size_t)k < n)
+		log_conn(LOG_DEBUG, st->h->c, "http2: %zu of %zu response "
+		    "trailer fields may not cross: dropped", n - (size_t)k,
+		    n);
+	st->trailers = nv;
+	st->ntrailers = (size_t)k;
+}
+
+void
+h2_response_end(void *fe, const struct hfield *trailers, size_t n)
+{
+	struct h2_stream *st = fe;
+	struct h2_server *h = st->h;
+
+	st->state = H2S_DONE;
+	if (!st->is_bad && st->has_body_provider) {
+		keep_trailers(st, trailers, n);
+		st->is_resp_eof = true;
+		wake_provider(st);
+	}
+	h2_stream_release_exchange(st);
+	h2_flush(h);
+}
+
+void
+h2_response_error(struct h2_stream *st, int status)
+{
+	struct resp_head r = { .status = status, .content_length = -1 };
+	struct hfield f[2] = {
+		{ "content-type", "text/plain", 12, 10, HF_OTHER },
+		{ "content-length", NULL, 14, 0, HF_CONTENT_LENGTH },
+	};
+	char *len = arena_alloc(&st->arena, 24);
+
+	if (len == NULL) {
+		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(st->out, "%d %s\n", status, headers_reason(status));
+	f[1].valuelen = (uint32_t)snprintf(len, 24, "%zu",
+	    evbuffer_get_length(st->out));
+	f[1].value = len;
+	r.fields = f;
+	r.nfields = 2;
+	r.content_length = (int64_t)evbuffer_get_length(st->out);
+	st->is_resp_eof = true;
+	submit_head(st, &r);
+}
+
+void
+h2_response_fail(void *fe, int status, const char *why)
+{
+	struct h2_stream *st = fe;
+	struct h2_server *h = st->h;
+
+	st->note = why;
+	st->state = H2S_DONE;
+	h2_stream_release_exchange(st);
+	if (st->is_bad) {
+		h2_flush(h);
+		return;
+	}
+	/* never END_STREAM after a short body */
+	if (status == 0 || st->is_resp_started)
+		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, why);
+	else
+		h2_response_error(st, status);
+	h2_flush(h);
+}
+
+void
+h2_stream_ack(struct h2_stream *st)
+{
+	if (st->unconsumed == 0)
+		return;
+	nghttp2_session_consume(st->h->session, st->id, st->unconsumed);
+	st->unconsumed = 0;
+}
+
+void
+h2_response_drain(void *fe)
+{
+	struct h2_stream *st = fe;
+
+	h2_stream_ack(st);
+	h2_flush(st->h);
+}
