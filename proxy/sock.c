@@ -47,6 +47,9 @@ struct sock {
 	bool is_eof;                    /* no more input will come */
 	bool wants_shutdown;            /* shut writing once output is out */
 	bool is_shut;
+	/* read_tls stopped at READ_HIGH before OpenSSL asked for more: what
+	 * it read ahead may hold whole records no read event will announce */
+	bool is_tls_held;
 	size_t read_high, write_low;
 	sock_data_fn *on_read, *on_drain;
 	sock_event_fn *on_event;
@@ -94,8 +97,15 @@ update_read(struct sock *s)
 
 	if (s->state == SOCK_S_HANDSHAKE || s->state == SOCK_S_CONNECTING)
 		want = s->state == SOCK_S_HANDSHAKE;
-	if (want == s->is_read_armed)
+	if (want == s->is_read_armed) {
+		/* armed all along, and the owner took the input that stopped
+		 * read_tls: the records it left inside OpenSSL are read now */
+		if (want && s->is_tls_held) {
+			s->is_tls_held = false;
+			event_active(&s->rev, EV_READ, 1);
+		}
 		return;
+	}
 	if (want)
 		event_add(&s->rev, s->has_rtv ? &s->rtv : NULL);
 	else
@@ -158,10 +168,13 @@ read_tls(struct sock *s)
 	struct evbuffer_iovec v;
 	int r, err;
 
+	s->is_tls_held = false;
 	for (;;) {
 		if (s->read_high > 0 && evbuffer_get_length(s->in) >=
-		    s->read_high)
+		    s->read_high) {
+			s->is_tls_held = true;
 			return 0;
+		}
 		if (evbuffer_reserve_space(s->in, SOCK_TLS_RECORD, &v, 1) < 1)
 			return SOCK_ERROR;
 		r = SSL_read(s->ssl, v.iov_base, (int)v.iov_len);
