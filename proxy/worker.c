@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/listener.h>
 
 #include "backend.h"
@@ -57,7 +58,12 @@ struct worker {
 	struct event *wake_ev;
 	struct conf *next_cf;           /* handed over with 'r' */
 	struct listeners *next_ls;
+	struct event accept_timer;      /* ends a pause_accepting() */
+	bool is_accept_paused;
 };
+
+/* Out of descriptors, accepting waits this long (nginx waits 500 ms). */
+#define WORKER_ACCEPT_PAUSE_MS  500
 
 static struct worker *workers;
 static unsigned nworkers;
@@ -156,12 +162,54 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	conn_new(w, w->epoch, &cf->listens[j], fd, sa, salen);
 }
 
+/* The connection accept() could not take stays in the backlog, so the
+ * listener is readable again at once: without a pause a worker out of
+ * descriptors spins on EMFILE and floods the log. Every listener of the
+ * worker pauses for WORKER_ACCEPT_PAUSE_MS, one log line a pause. */
+static void
+pause_accepting(struct worker *w)
+{
+	struct timeval tv = { 0, WORKER_ACCEPT_PAUSE_MS * 1000 };
+	size_t j;
+
+	w->is_accept_paused = true;
+	for (j = 0; j < w->nlisteners; j++)
+		if (w->listeners[j] != NULL)
+			evconnlistener_disable(w->listeners[j]);
+	event_add(&w->accept_timer, &tv);
+}
+
+static void
+on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	size_t j;
+
+	(void)fd;
+	(void)what;
+	w->is_accept_paused = false;
+	for (j = 0; j < w->nlisteners; j++)   /* none once draining */
+		if (w->listeners[j] != NULL)
+			evconnlistener_enable(w->listeners[j]);
+}
+
 static void
 on_accept_error(struct evconnlistener *l, void *arg)
 {
+	struct worker *w = arg;
+	int err = errno;
+
 	(void)l;
-	(void)arg;
-	log_errno(LOG_WARNING, "accept");
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
+	    err != ENOMEM) {
+		log_errno(LOG_WARNING, "accept");
+		return;
+	}
+	if (w->is_accept_paused)
+		return;
+	log_errno(LOG_WARNING, "worker %u: accept paused %d ms", w->id,
+	    WORKER_ACCEPT_PAUSE_MS);
+	pause_accepting(w);
 }
 
 static struct evconnlistener *
@@ -387,8 +435,10 @@ worker_init(struct worker *w, struct conf *cf, struct listeners *ls,
 	*why = "out of memory";
 	TAILQ_INIT(&w->conns);
 	w->wake[0] = w->wake[1] = -1;
-	if ((w->base = new_base()) == NULL ||
-	    (w->pools = pool_set_new(w->base)) == NULL)
+	if ((w->base = new_base()) == NULL)
+		return -1;
+	evtimer_assign(&w->accept_timer, w->base, on_accept_resume, w);
+	if ((w->pools = pool_set_new(w->base)) == NULL)
 		return -1;
 	if ((w->epoch = epoch_new(w, conf_ref(cf))) == NULL)
 		return -1;
@@ -410,6 +460,8 @@ worker_init(struct worker *w, struct conf *cf, struct listeners *ls,
 static void
 worker_fini(struct worker *w)
 {
+	if (w->base != NULL)
+		event_del(&w->accept_timer);
 	free_listeners(w->listeners, w->nlisteners);
 	if (w->drain_timer != NULL)
 		event_free(w->drain_timer);
