@@ -104,6 +104,8 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 
 	(void)s;
 	count_glitches(h, f);
+	if (f->hd.type == NGHTTP2_HEADERS)
+		event_del(&h->head_timer);      /* the block is whole */
 	if (st == NULL || st->is_bad)
 		return 0;
 	if (f->hd.type == NGHTTP2_HEADERS && st->state == H2S_HEADERS)
