@@ -387,14 +387,20 @@ exchange_release(struct exchange *x)
 }
 
 void
-exchange_cache_free(void)
+exchange_cache_trim(unsigned keep)
 {
-	while (ncache > 0) {
+	while (ncache > keep) {
 		struct exchange *x = cache[--ncache];
 
 		evbuffer_free(x->pending);
 		free(x);
 	}
+}
+
+void
+exchange_cache_free(void)
+{
+	exchange_cache_trim(0);
 }
 
 struct exchange *

@@ -79,6 +79,8 @@ struct sock *exchange_take_sock(struct exchange *x);
 
 /* Frees this thread's cache of exchanges; a worker calls it at exit. */
 void exchange_cache_free(void);
+/* Frees all but KEEP of them; an idle worker calls it. */
+void exchange_cache_trim(unsigned keep);
 
 /* For the access log. */
 const char *exchange_upstream(const struct exchange *x);   /* or NULL */

@@ -170,6 +170,7 @@ void h2_stream_end_request(struct h2_stream *st);
  * runs; acknowledged once the backend took it. */
 void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
 void h2_stream_cache_free(void);
+void h2_stream_cache_trim(unsigned keep);      /* all but KEEP */
 /* RST_STREAM CODE, marked as portico's own (no glitch); WHY for the log. */
 void h2_stream_reset(struct h2_stream *st, uint32_t code, const char *why);
 /* Frees the exchange, keeping what the access log needs of it. */

@@ -597,6 +597,12 @@ h2_server_cache_free(void)
 	h2_stream_cache_free();
 }
 
+void
+h2_server_cache_trim(unsigned keep)
+{
+	h2_stream_cache_trim(keep);
+}
+
 /* Graceful stop: GOAWAY; the streams in flight finish, then it closes. */
 void
 h2_server_drain(struct h2_server *h)

@@ -16,5 +16,7 @@ void h2_server_free(struct h2_server *h);       /* NULL ok */
 void h2_server_drain(struct h2_server *h);
 /* Frees this thread's cache of streams; a worker calls it at exit. */
 void h2_server_cache_free(void);
+/* Frees all but KEEP of them; an idle worker calls it. */
+void h2_server_cache_trim(unsigned keep);
 
 #endif

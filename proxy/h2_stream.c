@@ -71,15 +71,21 @@ stream_release(struct h2_stream *st)
 }
 
 void
-h2_stream_cache_free(void)
+h2_stream_cache_trim(unsigned keep)
 {
-	while (ncache > 0) {
+	while (ncache > keep) {
 		struct h2_stream *st = cache[--ncache];
 
 		evbuffer_free(st->in);
 		evbuffer_free(st->out);
 		free(st);
 	}
+}
+
+void
+h2_stream_cache_free(void)
+{
+	h2_stream_cache_trim(0);
 }
 
 struct h2_stream *

@@ -3,7 +3,6 @@
  * listeners, starts the workers, then handles signals: SIGHUP reloads in
  * process, SIGTERM/SIGINT stop gracefully (a second one at once),
  * SIGUSR1 reopens the logs. */
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "heap.h"
 #include "listeners.h"
 #include "log.h"
 #include "tls.h"
@@ -250,9 +250,7 @@ run(struct state *st)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	/* buffers come and go per request: keep freed memory instead of
-	 * returning it to the kernel and faulting it back in */
-	mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+	heap_setup();                   /* freed memory stays while busy */
 	if ((st->base = event_base_new()) == NULL)
 		return 1;
 	for (i = 0; i < 4; i++) {

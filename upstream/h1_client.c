@@ -113,14 +113,20 @@ client_release(struct h1_client *c)
 }
 
 void
-h1_client_cache_free(void)
+h1_client_cache_trim(unsigned keep)
 {
-	while (ncache > 0) {
+	while (ncache > keep) {
 		struct h1_client *c = cache[--ncache];
 
 		evbuffer_free(c->body);
 		free(c);
 	}
+}
+
+void
+h1_client_cache_free(void)
+{
+	h1_client_cache_trim(0);
 }
 
 /* For each head (the 1xx and the final one): the backend's limits. */

@@ -42,6 +42,8 @@ struct h1_client *h1_client_new(struct upconn *uc, const struct conf *cf,
     void *arg);
 /* Frees this thread's cache of clients; a worker calls it at exit. */
 void h1_client_cache_free(void);
+/* Frees all but KEEP of them; an idle worker calls it. */
+void h1_client_cache_trim(unsigned keep);
 /* Gives UC back to its pool (kept only if the response ended cleanly and
  * the backend allows keep-alive). NULL ok. */
 void h1_client_free(struct h1_client *c);

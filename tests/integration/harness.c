@@ -447,9 +447,9 @@ write_conf(struct proxy *p, const char *fmt, va_list ap)
 
 	ck_assert_msg(f != NULL, "%s: %s", p->conf, strerror(errno));
 	/* portico refuses to serve as root unless the config says so */
-	fprintf(f, "%sworkers 2\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
+	fprintf(f, "%sworkers %u\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
 	    "error_log %s debug\n", geteuid() == 0 ? "user root\n" : "",
-	    p->port, p->access_log,
+	    p->workers > 0 ? p->workers : 2, p->port, p->access_log,
 	    p->access_format != NULL ? p->access_format : "json",
 	    p->error_log);
 	if (p->tls_port > 0)
@@ -905,8 +905,9 @@ write_conf_how(struct proxy *p, const char *user, const char *fmt,
 		fprintf(f, "user root\n");
 	else if (user != NULL && *user != '\0')
 		fprintf(f, "user %s\n", user);
-	fprintf(f, "workers 2\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
-	    "error_log %s debug\n", p->port, p->access_log,
+	fprintf(f, "workers %u\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
+	    "error_log %s debug\n", p->workers > 0 ? p->workers : 2, p->port,
+	    p->access_log,
 	    p->access_format != NULL ? p->access_format : "json",
 	    p->error_log);
 	if (p->tls_port > 0)

@@ -32,6 +32,7 @@ struct proxy {
 	pid_t pid;
 	int port;                       /* portico listens on 127.0.0.1:port */
 	const char *access_format;      /* set before start; NULL: "json" */
+	unsigned workers;               /* set before start; 0: 2 */
 	char dir[HARNESS_DIR];          /* config, logs and stderr live here */
 	char conf[HARNESS_PATH];
 	char access_log[HARNESS_PATH];
@@ -65,9 +66,10 @@ const char *harness_tls_block(const char *extra);
 /* Reads /stats over a connection of its own (counted in the next call). */
 struct stats origin_stats(const struct origin *o);
 
-/* Writes a config (workers 2, listen, access and error log) followed by
- * FMT's text (backends, routes, limits), starts portico on it and waits
- * until it accepts. Asserts on failure, printing portico's stderr. */
+/* Writes a config (workers: p->workers or 2, listen, access and error
+ * log) followed by FMT's text (backends, routes, limits), starts portico
+ * on it and waits until it accepts. Asserts on failure, printing
+ * portico's stderr. */
 void proxy_start(struct proxy *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Same, with a second listener, 127.0.0.1:p->tls_port tls, written

@@ -3,8 +3,10 @@
  * its VmRSS is sampled every 100 ms; it must stay under 64 MiB, which it
  * can only if portico stops reading one side while the other is slow
  * (the client here reads at 200 MB/s; the origin's /echo?rate= reads
- * at 200 MB/s). Under ASan (PORTICO_ASAN=1) RSS means little: the
- * transfers shrink to 64 MiB and only the bytes are checked.
+ * at 200 MB/s). And after a burst (1,000 HTTP/2 downloads of 1 MiB,
+ * HPACK and header floods) the memory comes back once portico is idle.
+ * Under ASan (PORTICO_ASAN=1) RSS means little: the transfers shrink and
+ * only the bytes (and the release) are checked.
  */
 #include <errno.h>
 #include <poll.h>
@@ -249,6 +251,124 @@ START_TEST(test_pipeline_flood)
 }
 END_TEST
 
+/* ---- memory comes back after a burst ---- */
+
+#define H2LOAD          "/usr/bin/h2load"
+#define HOSTILE         "tests/integration/h2hostile.py"
+#define TOOL_MS         120000
+#define RELEASED        "memory released"
+#define AFTER_MS        10000   /* after the burst, RSS is read then */
+#define AFTER_SLACK_KB  (2 * 1024)
+
+/* Runs ARGV to completion, sampling portico's VmRSS; its largest sample
+ * raises *PEAK_KB. Asserts exit 0 and returns its stdout (malloc'd). */
+static char *
+run_sampled(char *const argv[], long *peak_kb)
+{
+	char opath[HARNESS_PATH + 16], epath[HARNESS_PATH + 16], *o, *e;
+	long kb = -1;
+	int rc;
+
+	snprintf(opath, sizeof(opath), "%s/tool.out", px.dir);
+	snprintf(epath, sizeof(epath), "%s/tool.err", px.dir);
+	rc = run_wait_rss(run_spawn_io(argv, opath, epath), TOOL_MS, px.pid,
+	    &kb);
+	o = file_read(opath, NULL);
+	e = file_read(epath, NULL);
+	ck_assert_msg(rc == 0, "%s: exit %d\n%s\n%s", argv[0], rc,
+	    o != NULL ? o : "", e != NULL ? e : "");
+	free(e);
+	if (kb > *peak_kb)
+		*peak_kb = kb;
+	return o;
+}
+
+/* N streams of GET /bytes/1048576 over TLS HTTP/2, 100 at once on each
+ * of 10 connections, with a browser's 65,535-byte windows (-w/-W 16):
+ * 1,000 in flight together. */
+static void
+burst_downloads(int n, long *peak_kb)
+{
+	char url[128], num[16], want[96], *out;
+	char *argv[] = { H2LOAD, "-n", num, "-c", "10", "-m", "100", "-w",
+	    "16", "-W", "16", url, NULL };
+
+	snprintf(num, sizeof(num), "%d", n);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/bytes/1048576",
+	    px.tls_port);
+	out = run_sampled(argv, peak_kb);
+	snprintf(want, sizeof(want), "%d succeeded, 0 failed", n);
+	ck_assert_msg(strstr(out, want) != NULL, "h2load:\n%s", out);
+	free(out);
+}
+
+/* h2hostile.py MODE PROTO (portico's port for it) ARGS... */
+static void
+hostile(const char *mode, const char *proto, const char *a1,
+    const char *a2, long *peak_kb)
+{
+	char port[16], *out;
+	char *argv[] = { "/usr/bin/python3", HOSTILE, (char *)mode,
+	    (char *)proto, port, (char *)a1, (char *)a2, NULL };
+
+	snprintf(port, sizeof(port), "%d", strcmp(proto, "tls") == 0 ?
+	    px.tls_port : px.port);
+	out = run_sampled(argv, peak_kb);
+	fprintf(stderr, "memory: h2hostile %s %s %s: %s", mode, proto, a1,
+	    out);
+	free(out);
+}
+
+/* The abuse battery of issue 12 took portico from 8.6 MB to 73 MB, for
+ * good. Now: 1,000 streams x 1 MiB; the one worker keeps its memory
+ * while it works (no release during the downloads) and releases it once
+ * idle for 2 s; then HPACK bombs and header-field floods, and 10 s after
+ * them VmRSS is within 2x of a fresh start's. */
+START_TEST(test_burst_rss_comes_back)
+{
+	bool is_asan = harness_is_asan();
+	long idle_kb, peak_kb = 0, between_kb, flood_kb = 0, after_kb;
+	int released;
+
+	memset(&px, 0, sizeof(px));
+	px.workers = 1;
+	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n",
+	    harness_tls_block(NULL), origins[0].tcp);
+	/* the start probe's connection is activity too: its release first */
+	ck_assert(file_wait_for(px.error_log, RELEASED, 10000));
+	idle_kb = proc_rss_kb(px.pid);
+	released = file_count(px.error_log, RELEASED);
+	burst_downloads(is_asan ? 100 : 1000, &peak_kb);
+	ck_assert_msg(file_count(px.error_log, RELEASED) == released,
+	    "memory released while the downloads ran");
+	ck_assert(file_wait_count(px.error_log, RELEASED, ++released,
+	    AFTER_MS));
+	between_kb = proc_rss_kb(px.pid);
+	hostile("flood", "h2c", "50", "3000", &flood_kb);
+	hostile("flood", "tls", "50", "16000", &flood_kb);
+	hostile("fields", "tls", "5000", NULL, &flood_kb);
+	hostile("cookies", "h2c", "5000", NULL, &flood_kb);
+	sleep_ms(AFTER_MS);
+	after_kb = proc_rss_kb(px.pid);
+	fprintf(stderr, "memory: burst: VmRSS idle %ld kB; downloads: peak "
+	    "%ld kB, released %ld kB; floods: peak %ld kB, %d s after %ld kB "
+	    "(%.2fx idle)%s\n", idle_kb, peak_kb, between_kb, flood_kb,
+	    AFTER_MS / 1000, after_kb, (double)after_kb / (double)idle_kb,
+	    is_asan ? "; PORTICO_ASAN=1: 100 downloads, RSS not checked" :
+	    "");
+	ck_assert_int_gt(file_count(px.error_log, RELEASED), released);
+	ck_assert_msg(between_kb <= 2 * idle_kb + AFTER_SLACK_KB || is_asan,
+	    "VmRSS %ld kB once released after the downloads, idle %ld kB",
+	    between_kb, idle_kb);
+	if (!is_asan)
+		ck_assert_msg(after_kb <= 2 * idle_kb + AFTER_SLACK_KB,
+		    "VmRSS %ld kB %d s after the burst, idle %ld kB, peak "
+		    "%ld kB", after_kb, AFTER_MS / 1000, idle_kb,
+		    peak_kb > flood_kb ? peak_kb : flood_kb);
+	proxy_stop(&px);
+}
+END_TEST
+
 Suite *
 memory_suite(void)
 {
@@ -260,6 +380,12 @@ memory_suite(void)
 	tcase_add_test(tc, test_download_rss);
 	tcase_add_test(tc, test_upload_rss);
 	tcase_add_test(tc, test_pipeline_flood);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("burst");
+	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
+	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_burst_rss_comes_back);
 	suite_add_tcase(s, tc);
 	return s;
 }
