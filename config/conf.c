@@ -71,7 +71,7 @@ static directive_fn run_workers, run_listen, run_backend, run_server;
 static directive_fn run_route, run_access_log, run_error_log, run_include;
 static directive_fn run_user, run_group;
 static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
-static directive_fn set_age;
+static directive_fn set_age, set_count_auto;
 static directive_fn run_tls, run_certificate, run_protocols, run_alpn;
 static directive_fn set_value;
 
@@ -151,7 +151,9 @@ static directive_fn set_value;
 	X("http2_max_backend_connects", set_count, 1, 1, M, \
 	    OFF(http2_max_backend_connects), 0, 100000) \
 	X("max_connection_age", set_age, 1, 1, M, OFF(max_connection_age), \
-	    0, 0)
+	    0, 0) \
+	X("max_connections", set_count_auto, 1, 1, M, OFF(max_connections), \
+	    1, 1000000)
 /* directives: end */
 
 #define AS_ROW(name, ...)       { name, __VA_ARGS__ },
@@ -1023,6 +1025,23 @@ set_count(struct parser *p, const struct directive *d, struct stmt *st)
 		return fail(p, st, "\"%s\" must be between %llu and %llu",
 		    d->name, (unsigned long long)d->lo,
 		    (unsigned long long)d->hi);
+	*(unsigned *)((char *)p->cf + d->off) = (unsigned)v;
+	return 0;
+}
+
+/* A count, or "auto" (0): worked out when it is used. */
+static int
+set_count_auto(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	uint64_t v;
+
+	if (strcmp(st->argv[1], "auto") == 0)
+		v = 0;
+	else if (parse_number(st->argv[1], &v) == -1 || v < d->lo ||
+	    v > d->hi)
+		return fail(p, st, "invalid %s \"%s\": use auto or a number "
+		    "from %llu to %llu", d->name, st->argv[1],
+		    (unsigned long long)d->lo, (unsigned long long)d->hi);
 	*(unsigned *)((char *)p->cf + d->off) = (unsigned)v;
 	return 0;
 }

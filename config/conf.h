@@ -138,6 +138,9 @@ struct conf {
 	unsigned backend_keepalive;     /* idle conns kept per server: 256 */
 	unsigned keepalive_requests;    /* per client connection: 10000 */
 	unsigned max_connection_age;    /* ms, then GOAWAY/close; 0: off */
+	/* Client connections per worker; 0 (auto, the default): from
+	 * RLIMIT_NOFILE (see max_conns in proxy/worker.c). */
+	unsigned max_connections;
 
 	/* HTTP/2 frontend. */
 	unsigned http2_max_concurrent_streams;  /* 100 */

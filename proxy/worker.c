@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -61,7 +62,11 @@ struct worker {
 	struct conf *next_cf;           /* handed over with 'r' */
 	struct listeners *next_ls;
 	struct event accept_timer;      /* ends a pause_accepting() */
-	bool is_accept_paused;
+	bool is_accept_paused;          /* out of descriptors, for a while */
+	unsigned max_conns;             /* max_connections, or derived */
+	bool is_full;                   /* nconns reached max_conns */
+	bool is_accepting;              /* the listeners are enabled */
+	uint64_t full_logged_ms;        /* the last "max_connections" line */
 	struct event idle_timer;        /* see note_activity */
 	unsigned long activity, activity_seen;
 	int64_t cpu_seen_us;            /* this thread's CPU time then */
@@ -70,6 +75,12 @@ struct worker {
 
 /* Out of descriptors, accepting waits this long (nginx waits 500 ms). */
 #define WORKER_ACCEPT_PAUSE_MS  500
+/* At most one "max_connections reached" line a second per worker. */
+#define WORKER_FULL_LOG_MS      1000
+/* Descriptors kept for other uses than client and backend connections
+ * (logs, pipes, epoll, the tls key file...), besides the listeners. */
+#define WORKER_FD_RESERVE       64
+#define WORKER_MAX_CONNS        1000000 /* the directive's upper bound */
 /* A worker with no request and no connection opened or closed for this
  * long, and that used less than WORKER_IDLE_CPU_US of CPU meanwhile (so
  * not one still moving a long download), gives its memory back (once,
@@ -178,6 +189,66 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	conn_new(w, w->epoch, &cf->listens[j], fd, sa, salen);
 }
 
+/* The listeners accept unless the worker is full or out of descriptors;
+ * what they do not accept waits in the kernel's backlog. */
+static void
+update_accepting(struct worker *w)
+{
+	bool is_on = !w->is_full && !w->is_accept_paused;
+	size_t j;
+
+	if (is_on == w->is_accepting)
+		return;
+	w->is_accepting = is_on;
+	for (j = 0; j < w->nlisteners; j++)   /* none once draining */
+		if (w->listeners[j] == NULL)
+			continue;
+		else if (is_on)
+			evconnlistener_enable(w->listeners[j]);
+		else
+			evconnlistener_disable(w->listeners[j]);
+}
+
+/* max_connections, or what RLIMIT_NOFILE leaves: its soft limit less
+ * WORKER_FD_RESERVE and the listening sockets, shared by the workers,
+ * and halved, since each client connection may hold a backend one. */
+static unsigned
+max_conns(const struct conf *cf)
+{
+	unsigned long used = WORKER_FD_RESERVE +
+	    (unsigned long)cf->nlistens * nworkers, n;
+	struct rlimit rl;
+
+	if (cf->max_connections > 0)
+		return cf->max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 2 / nworkers >=
+	    WORKER_MAX_CONNS)
+		return WORKER_MAX_CONNS;
+	n = rl.rlim_cur > used ? (rl.rlim_cur - used) / nworkers / 2 : 0;
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* At max_conns the listeners pause until a connection closes: one log
+ * line a pause, at most one a WORKER_FULL_LOG_MS. */
+static void
+update_full(struct worker *w)
+{
+	bool is_full = w->nconns >= w->max_conns;
+	uint64_t now;
+
+	if (is_full == w->is_full)
+		return;
+	w->is_full = is_full;
+	if (is_full && (now = worker_now_ms(w)) >= w->full_logged_ms +
+	    WORKER_FULL_LOG_MS) {
+		w->full_logged_ms = now;
+		log_msg(LOG_WARNING, "worker %u: at max_connections (%u): "
+		    "accepting paused", w->id, w->max_conns);
+	}
+	update_accepting(w);
+}
+
 /* The connection accept() could not take stays in the backlog, so the
  * listener is readable again at once: without a pause a worker out of
  * descriptors spins on EMFILE and floods the log. Every listener of the
@@ -186,12 +257,9 @@ static void
 pause_accepting(struct worker *w)
 {
 	struct timeval tv = { 0, WORKER_ACCEPT_PAUSE_MS * 1000 };
-	size_t j;
 
 	w->is_accept_paused = true;
-	for (j = 0; j < w->nlisteners; j++)
-		if (w->listeners[j] != NULL)
-			evconnlistener_disable(w->listeners[j]);
+	update_accepting(w);
 	event_add(&w->accept_timer, &tv);
 }
 
@@ -199,14 +267,11 @@ static void
 on_accept_resume(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	size_t j;
 
 	(void)fd;
 	(void)what;
 	w->is_accept_paused = false;
-	for (j = 0; j < w->nlisteners; j++)   /* none once draining */
-		if (w->listeners[j] != NULL)
-			evconnlistener_enable(w->listeners[j]);
+	update_accepting(w);
 }
 
 static void
@@ -280,6 +345,8 @@ switch_listeners(struct worker *w, const struct listeners *ls)
 	free_listeners(w->listeners, w->nlisteners);
 	w->listeners = v;
 	w->nlisteners = n;
+	for (j = 0; j < n && !w->is_accepting; j++)    /* new ones are on */
+		evconnlistener_disable(v[j]);
 	return 0;
 }
 
@@ -393,6 +460,7 @@ apply_reload(struct worker *w)
 {
 	struct conf *cf = w->next_cf;
 	struct epoch *e;
+	unsigned n;
 
 	w->next_cf = NULL;
 	if (w->is_draining) {
@@ -411,6 +479,10 @@ apply_reload(struct worker *w)
 	switch_access_log(w, w->epoch->cf, cf);
 	epoch_unref(w->epoch);
 	w->epoch = e;
+	if ((n = max_conns(cf)) != w->max_conns)
+		log_msg(LOG_INFO, "worker %u: max_connections %u", w->id, n);
+	w->max_conns = n;
+	update_full(w);
 	tell_main('a');
 }
 
@@ -525,6 +597,8 @@ worker_init(struct worker *w, struct conf *cf, struct listeners *ls,
 		return -1;
 	evtimer_assign(&w->accept_timer, w->base, on_accept_resume, w);
 	evtimer_assign(&w->idle_timer, w->base, on_idle_check, w);
+	w->is_accepting = true;
+	w->max_conns = max_conns(cf);
 	if ((w->pools = pool_set_new(w->base)) == NULL)
 		return -1;
 	if ((w->epoch = epoch_new(w, conf_ref(cf))) == NULL)
@@ -638,8 +712,8 @@ workers_run(const char **why)
 		}
 		workers[i].is_started = true;
 	}
-	log_msg(LOG_INFO, "started %u worker%s", nworkers,
-	    nworkers == 1 ? "" : "s");
+	log_msg(LOG_INFO, "started %u worker%s, max_connections %u each",
+	    nworkers, nworkers == 1 ? "" : "s", workers[0].max_conns);
 	return 0;
 }
 
@@ -780,6 +854,7 @@ worker_add_conn(struct worker *w, struct conn *c)
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	__atomic_store_n(&w->nconns, w->nconns + 1, __ATOMIC_RELAXED);
 	note_activity(w);
+	update_full(w);
 }
 
 void
@@ -788,6 +863,7 @@ worker_remove_conn(struct worker *w, struct conn *c)
 	TAILQ_REMOVE(&w->conns, c, link);
 	__atomic_store_n(&w->nconns, w->nconns - 1, __ATOMIC_RELAXED);
 	note_activity(w);
+	update_full(w);
 	if (w->is_draining && TAILQ_EMPTY(&w->conns))
 		event_base_loopexit(w->base, NULL);
 }

@@ -48,6 +48,13 @@ static const struct {
 	  "route * nope\n", "3: route to unknown backend \"nope\"" },
 	{ "listen 127.0.0.1\nbackend b { server 127.0.0.1:9 }\n"
 	  "route * b\n", "1: invalid address \"127.0.0.1\": missing port" },
+	{ "listen 127.0.0.1:8080\nbackend b { server 127.0.0.1:9 }\n"
+	  "route * b\nmax_connections 0\n", "4: invalid max_connections "
+	  "\"0\": use auto or a number from 1 to 1000000" },
+	{ "listen 127.0.0.1:8080\nmax_connections 10k\n"
+	  "backend b { server 127.0.0.1:9 }\nroute * b\n",
+	  "2: invalid max_connections \"10k\": use auto or a number from 1 "
+	  "to 1000000" },
 };
 
 START_TEST(test_check_bad)

@@ -118,6 +118,20 @@ static const struct {
 	  "t.conf:6: \"backend_keepalive\" must be between 0 and 10000" },
 	{ BASE "keepalive_requests 0\n",
 	  "t.conf:6: \"keepalive_requests\" must be between 1 and 1000000" },
+	{ BASE "max_connections 0\n", "t.conf:6: invalid max_connections "
+	  "\"0\": use auto or a number from 1 to 1000000" },
+	{ BASE "max_connections 1000001\n", "t.conf:6: invalid "
+	  "max_connections \"1000001\": use auto or a number from 1 to "
+	  "1000000" },
+	{ BASE "max_connections -5\n", "t.conf:6: invalid max_connections "
+	  "\"-5\": use auto or a number from 1 to 1000000" },
+	{ BASE "max_connections many\n", "t.conf:6: invalid "
+	  "max_connections \"many\": use auto or a number from 1 to "
+	  "1000000" },
+	{ BASE "max_connections\n",
+	  "t.conf:6: \"max_connections\" takes 1 argument" },
+	{ BASE "max_connections 10\nmax_connections 20\n",
+	  "t.conf:7: duplicate \"max_connections\" (first at line 6)" },
 	{ BASE "via yes\n", "t.conf:6: invalid flag \"yes\": use on or off" },
 	{ BASE "workers 2\nworkers 3\n",
 	  "t.conf:7: duplicate \"workers\" (first at line 6)" },
@@ -308,6 +322,7 @@ START_TEST(test_conf_defaults)
 	ck_assert_uint_eq(cf->backend_keepalive, 256);
 	ck_assert_uint_eq(cf->keepalive_requests, 10000);
 	ck_assert_uint_eq(cf->max_connection_age, 0);
+	ck_assert_uint_eq(cf->max_connections, 0);      /* auto */
 	ck_assert_uint_eq(cf->shutdown_timeout, 30000);
 	ck_assert_uint_eq(cf->tunnel_timeout, 3600000);
 	ck_assert_ptr_null(cf->user);
@@ -333,6 +348,9 @@ START_TEST(test_conf_defaults)
 	ck_assert(cf->tls_conf.session_tickets);
 	ck_assert_uint_eq(cf->tls_conf.handshake_timeout, 10000);
 	ck_assert_ptr_null(cf->tls);
+	conf_unref(cf);
+	cf = parse_ok(BASE "max_connections auto\n");
+	ck_assert_uint_eq(cf->max_connections, 0);
 	conf_unref(cf);
 }
 END_TEST
@@ -432,6 +450,7 @@ START_TEST(test_conf_values)
 	    "backend_connect_timeout 2s\n"
 	    "backend_keepalive 0\n"
 	    "keepalive_requests 1000000\n"
+	    "max_connections 1000000\n"
 	    "x_forwarded_for off\n"
 	    "x_forwarded_proto off\n"
 	    "forwarded on\n"
@@ -451,6 +470,7 @@ START_TEST(test_conf_values)
 	ck_assert_uint_eq(cf->backend_connect_timeout, 2000);
 	ck_assert_uint_eq(cf->backend_keepalive, 0);
 	ck_assert_uint_eq(cf->keepalive_requests, 1000000);
+	ck_assert_uint_eq(cf->max_connections, 1000000);
 	ck_assert(!cf->x_forwarded_for && !cf->x_forwarded_proto);
 	ck_assert(cf->forwarded && cf->via);
 	ck_assert_str_eq(cf->access_log, "/var/log/with space \"q\" \\.log");
