@@ -272,7 +272,8 @@ h1_client_resume(struct h1_client *c)
 	if (!c->is_paused)
 		return;
 	c->is_paused = false;
-	if (!c->is_eof && (c->state == H1C_HEAD || c->state == H1C_BODY))
+	if (!c->is_eof && (c->state == H1C_HEAD || c->state == H1C_BODY ||
+	    c->state == H1C_TUNNEL))
 		sock_read_enable(c->sk, true);
 	/* bytes may already wait in the input buffer */
 	c->depth++;
