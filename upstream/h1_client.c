@@ -7,7 +7,6 @@
  * only marked, and freed once the current libevent callback is done. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include "sock.h"
@@ -52,7 +51,6 @@ struct h1_client {
 	bool is_discarded;              /* not reusable whatever happens */
 	bool is_paused;
 	bool is_eof;                    /* the backend closed; input remains */
-	struct timespec active;         /* tunnel: the last byte either way */
 	short eof_what;                 /* the SOCK_ flags of that */
 	int depth;                      /* nesting of our own callbacks */
 	bool is_freed;                  /* h1_client_free during a callback */
@@ -219,7 +217,6 @@ h1_client_send_body(struct h1_client *c, struct evbuffer *data)
 	struct evbuffer *out = sock_output(c->sk);
 
 	if (c->state == H1C_TUNNEL) {
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
 		evbuffer_add_buffer(out, data);
 	} else if (c->is_req_done) {
 		evbuffer_drain(data, evbuffer_get_length(data));
@@ -317,14 +314,16 @@ finish(struct h1_client *c)
 
 /* One head: 1xx heads are passed on and the next head awaited. */
 /* RFC 9110 §15.2.2: after 101 the connection speaks the new protocol;
- * its bytes go up as body until the backend closes. An idle tunnel
- * ends after tunnel_timeout. Checked before the 101 goes up, so that
- * nothing above ever sees a switch that is not one. */
+ * its bytes go up as body until the backend closes. Checked before the
+ * 101 goes up, so that nothing above ever sees a switch that is not one.
+ * The request's timeouts (backend_read_timeout while the 101 was
+ * awaited, backend_write_timeout) end here: the tunnel phase is the
+ * frontend's to time, under tunnel_timeout, with the bytes of both
+ * directions in view (tunnel.c for HTTP/1.1, h2_response.c for RFC
+ * 8441), also while the backend is paused for a slow client. */
 static int
 start_tunnel(struct h1_client *c)
 {
-	struct timeval t = tv_ms(c->cf->tunnel_timeout);
-
 	if (!c->is_upgrade) {
 		fail(c, H1C_BAD_RESPONSE, "101 without an upgrade request");
 		return -1;
@@ -339,8 +338,7 @@ start_tunnel(struct h1_client *c)
 	}
 	c->state = H1C_TUNNEL;
 	c->is_discarded = true;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
-	sock_set_timeouts(c->sk, &t, NULL);
+	sock_set_timeouts(c->sk, NULL, NULL);
 	return 0;
 }
 
@@ -349,7 +347,6 @@ read_tunnel(struct h1_client *c, struct evbuffer *in)
 {
 	if (evbuffer_get_length(in) == 0)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
 	evbuffer_add_buffer(c->body, in);
 	c->ops->on_body(c->arg, c->body);
 	return -1;
@@ -490,25 +487,6 @@ end_of_input(struct h1_client *c)
 		fail(c, H1C_CLOSED_MIDBODY, "backend closed mid-body");
 }
 
-/* The backend was silent for a while: a tunnel ends only once neither
- * side sent anything for tunnel_timeout. 1 if it goes on. */
-static int
-tunnel_alive(struct h1_client *c)
-{
-	struct timespec now;
-	int64_t idle, limit = c->cf->tunnel_timeout;
-	struct timeval left;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	idle = (now.tv_sec - c->active.tv_sec) * 1000 +
-	    (now.tv_nsec - c->active.tv_nsec) / 1000000;
-	if (idle >= limit)
-		return 0;
-	left = tv_ms((unsigned)(limit - idle));
-	sock_set_timeouts(c->sk, &left, NULL);
-	return 1;
-}
-
 static void
 on_event(struct sock *sk, short what, void *arg)
 {
@@ -516,10 +494,7 @@ on_event(struct sock *sk, short what, void *arg)
 
 	(void)sk;
 	c->depth++;
-	if (what & SOCK_TIMEOUT && c->state == H1C_TUNNEL) {
-		if (!tunnel_alive(c))
-			fail(c, H1C_TIMEOUT, "tunnel idle timeout");
-	} else if (what & SOCK_TIMEOUT)
+	if (what & SOCK_TIMEOUT)
 		fail(c, what & SOCK_READING ? H1C_TIMEOUT :
 		    H1C_WRITE_FAILED, what & SOCK_READING ?
 		    "backend read timed out" : "backend write timed out");
