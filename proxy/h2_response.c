@@ -410,19 +410,26 @@ keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
 	st->ntrailers = (size_t)k;
 }
 
+/* RFC 8441 §4: in a tunnel the backend's EOF is its half-close, our
+ * END_STREAM; while the client has not ended its side, its DATA still
+ * goes to the backend, so the exchange stays until the stream closes. */
 void
 h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 {
 	struct h2_stream *st = fe;
 	struct h2_server *h = st->h;
+	bool is_half = st->ws == H2WS_OPEN && st->state == H2S_BODY &&
+	    !st->is_bad;
 
-	st->state = H2S_DONE;
+	if (!is_half)
+		st->state = H2S_DONE;
 	if (!st->is_bad && st->has_body_provider) {
 		keep_trailers(st, trailers, n);
 		st->is_resp_eof = true;
 		wake_provider(st);
 	}
-	h2_stream_release_exchange(st);
+	if (!is_half)
+		h2_stream_release_exchange(st);
 	h2_flush(h);
 }
 

@@ -51,6 +51,11 @@ struct h1_client {
 	bool is_discarded;              /* not reusable whatever happens */
 	bool is_paused;
 	bool is_eof;                    /* the backend closed; input remains */
+	/* A tunnel's two ends, each separate (RFC 8441 §4, RFC 9293 §3.6):
+	 * the backend's EOF was reported by on_end, and client bytes still
+	 * go to it; the client's end became our shutdown(SHUT_WR). */
+	bool is_tunnel_eof;
+	bool is_tunnel_shut;
 	short eof_what;                 /* the SOCK_ flags of that */
 	int depth;                      /* nesting of our own callbacks */
 	bool is_freed;                  /* h1_client_free during a callback */
@@ -216,8 +221,10 @@ h1_client_send_body(struct h1_client *c, struct evbuffer *data)
 {
 	struct evbuffer *out = sock_output(c->sk);
 
-	if (c->state == H1C_TUNNEL) {
+	if (c->state == H1C_TUNNEL && !c->is_tunnel_shut) {
 		evbuffer_add_buffer(out, data);
+	} else if (c->state == H1C_TUNNEL) {
+		evbuffer_drain(data, evbuffer_get_length(data));
 	} else if (c->is_req_done) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		c->is_discarded = true;
@@ -238,6 +245,7 @@ h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
 	struct timeval wt = tv_ms(c->cf->backend_write_timeout);
 
 	if (c->state == H1C_TUNNEL) {
+		c->is_tunnel_shut = true;
 		sock_shutdown_write(c->sk);
 		return;
 	}
@@ -280,6 +288,12 @@ h1_client_resume(struct h1_client *c)
 	c->depth--;
 	if (c->is_freed && c->depth == 0)
 		destroy(c);
+}
+
+bool
+h1_client_is_tunnel(const struct h1_client *c)
+{
+	return c->sk != NULL && c->state == H1C_TUNNEL;
 }
 
 bool
@@ -460,6 +474,16 @@ on_write(struct sock *sk, void *arg)
 		destroy(c);
 }
 
+/* A tunnel's backend half-closed: the end of its direction (on_end);
+ * the client's bytes still go to it until the client ends its side
+ * (send_end) and the frontend frees us. */
+static void
+end_tunnel_input(struct h1_client *c)
+{
+	c->is_tunnel_eof = true;
+	c->ops->on_end(c->arg, NULL, 0);
+}
+
 /* The backend closed: what is already buffered is still the response's,
  * so it is read first (later, if the client is slow and we are paused). */
 static void
@@ -470,7 +494,7 @@ end_of_input(struct h1_client *c)
 
 	process(c);
 	if (c->is_freed || c->is_paused || c->state == H1C_DONE ||
-	    c->state == H1C_FAILED)
+	    c->state == H1C_FAILED || c->is_tunnel_eof)
 		return;
 	c->is_discarded = true;
 	if (c->state == H1C_HEAD && !c->has_response)
@@ -478,7 +502,7 @@ end_of_input(struct h1_client *c)
 	else if (c->state == H1C_HEAD)
 		fail(c, H1C_BAD_RESPONSE, "backend closed inside the head");
 	else if (c->state == H1C_TUNNEL && !(c->eof_what & SOCK_ERROR))
-		finish(c);
+		end_tunnel_input(c);
 	else if (c->state == H1C_TUNNEL)
 		fail(c, H1C_CLOSED_MIDBODY, why);
 	else if (c->reader.body == H1_BODY_UNTIL_CLOSE)
@@ -498,6 +522,8 @@ on_event(struct sock *sk, short what, void *arg)
 		fail(c, what & SOCK_READING ? H1C_TIMEOUT :
 		    H1C_WRITE_FAILED, what & SOCK_READING ?
 		    "backend read timed out" : "backend write timed out");
+	else if (what & SOCK_ERROR && c->is_tunnel_eof)
+		fail(c, H1C_WRITE_FAILED, "backend connection reset");
 	else if (what & (SOCK_EOF | SOCK_ERROR)) {
 		c->is_eof = true;
 		c->eof_what = what;
