@@ -177,7 +177,8 @@ on_error(void *arg, enum h1_client_error e, const char *why)
 		start_attempt(x);
 		return;
 	}
-	if (x->state == EXCH_RESPONDING)
+	/* DONE: a tunnel whose backend ended its side, failing on ours */
+	if (x->state == EXCH_RESPONDING || x->state == EXCH_DONE)
 		exchange_fail(x, 0, why);
 	else if (e == H1C_TIMEOUT)
 		exchange_fail(x, 504, why);
@@ -480,13 +481,22 @@ exchange_connect(struct exchange *x)
 	begin(x);
 }
 
+/* Client bytes go to the backend connection once the request is on it,
+ * and in a tunnel until the client ends its side, also after the
+ * backend ended its own (EXCH_DONE). */
+static bool
+is_backend_writable(const struct exchange *x)
+{
+	return x->hc != NULL && (x->state == EXCH_SENDING ||
+	    x->state == EXCH_RESPONDING || h1_client_is_tunnel(x->hc));
+}
+
 void
 exchange_request_body(struct exchange *x, struct evbuffer *data)
 {
 	if (evbuffer_get_length(data) == 0)
 		return;
-	if (x->hc == NULL || (x->state != EXCH_SENDING &&
-	    x->state != EXCH_RESPONDING)) {
+	if (!is_backend_writable(x)) {
 		evbuffer_add_buffer(x->pending, data);
 		if (x->is_holding &&
 		    evbuffer_get_length(x->pending) > EXCH_BODY_HIGH) {
@@ -515,8 +525,7 @@ exchange_request_end(struct exchange *x, const struct hfield *trailers,
 		begin(x);
 		return;
 	}
-	if (x->hc != NULL && (x->state == EXCH_SENDING ||
-	    x->state == EXCH_RESPONDING))
+	if (is_backend_writable(x))
 		h1_client_send_end(x->hc, trailers, n);
 }
 

@@ -18,7 +18,10 @@ struct exchange;
 /* What the frontend does with the response. The exchange calls on_head
  * for 1xx and then the final head, on_body as bytes arrive, then exactly
  * one of on_end or on_fail. After on_end/on_fail the frontend frees the
- * exchange (it may do so from inside the callback). */
+ * exchange (it may do so from inside the callback). In a tunnel (after a
+ * 101 that stays with the exchange) on_end is the backend's half-close:
+ * the frontend may keep the exchange for the client's side (request_body,
+ * then request_end), and on_fail may still come while it does. */
 struct exchange_ops {
 	void (*on_head)(void *fe, const struct resp_head *r);
 	void (*on_body)(void *fe, struct evbuffer *data);       /* move all */

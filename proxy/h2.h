@@ -93,6 +93,11 @@ struct h2_stream {
 	int status;
 	uint64_t bytes_sent, bytes_received;
 	int64_t start_us;
+	/* The tunnel phase of an RFC 8441 stream, from its :status 200 until
+	 * the stream closes: tunnel_timeout since the last tunnel byte either
+	 * way (the backend's timeouts end at its 101, see h2_response.c). */
+	struct event tunnel_timer;      /* assigned once the tunnel opens */
+	int64_t tunnel_us;              /* the last tunnel byte either way */
 	const char *upstream;
 	int64_t upstream_us;
 	const char *note;
@@ -191,5 +196,9 @@ void h2_response_drain(void *fe);
 void h2_response_error(struct h2_stream *st, int status);
 /* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
 void h2_stream_ack(struct h2_stream *st);
+/* A tunnel byte went one way or the other: its idle time starts again. */
+void h2_tunnel_active(struct h2_stream *st);
+/* The stream goes: its tunnel timer with it. */
+void h2_tunnel_stop(struct h2_stream *st);
 
 #endif

@@ -195,12 +195,70 @@ refuse_websocket(struct h2_stream *st, const struct resp_head *r)
 	submit_head(st, r);
 }
 
+/* The tunnel phase. Its one timer is the stream's: no byte either way
+ * for tunnel_timeout ends the tunnel with RST_STREAM CANCEL, the stream
+ * alone (the connection and its other streams go on, and the connection's
+ * idle timer does not run while the stream exists). Bytes only stamp the
+ * time; the timer, when it fires, expires the tunnel or waits for the
+ * rest of the period. It also runs while the backend is paused for a
+ * client that does not read, and after either side ended its half. */
+static void
+on_tunnel_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_stream *st = arg;
+	struct h2_server *h = st->h;
+	int64_t limit = (int64_t)h->cf->tunnel_timeout * 1000;
+	int64_t idle = worker_now_us(h->c->w) - st->tunnel_us;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (st->is_bad)
+		return;
+	if (idle < limit) {
+		tv = tv_ms((unsigned)((limit - idle + 999) / 1000));
+		event_add(&st->tunnel_timer, &tv);
+		return;
+	}
+	log_conn(LOG_INFO, h->c, "http2: stream %d: tunnel idle for "
+	    "tunnel_timeout: RST_STREAM CANCEL", (int)st->id);
+	h2_stream_release_exchange(st);
+	h2_stream_reset(st, NGHTTP2_CANCEL, "tunnel idle timeout");
+	h2_flush(h);
+}
+
+static void
+start_tunnel_timer(struct h2_stream *st)
+{
+	struct timeval tv = tv_ms(st->h->cf->tunnel_timeout);
+
+	evtimer_assign(&st->tunnel_timer, worker_base(st->h->c->w),
+	    on_tunnel_idle, st);
+	st->tunnel_us = worker_now_us(st->h->c->w);
+	event_add(&st->tunnel_timer, &tv);
+}
+
+void
+h2_tunnel_active(struct h2_stream *st)
+{
+	if (st->ws == H2WS_OPEN)
+		st->tunnel_us = worker_now_us(st->h->c->w);
+}
+
+void
+h2_tunnel_stop(struct h2_stream *st)
+{
+	if (event_initialized(&st->tunnel_timer))
+		event_del(&st->tunnel_timer);
+}
+
 /* After :status 200: the DATA held since the CONNECT goes first, then
  * an END_STREAM that came meanwhile becomes the tunnel's half-close. */
 static void
 open_tunnel(struct h2_stream *st)
 {
 	st->ws = H2WS_OPEN;
+	start_tunnel_timer(st);
 	if (evbuffer_get_length(st->in) > 0)
 		exchange_request_body(st->x, st->in);
 	if (st->is_ws_end_held)
@@ -292,6 +350,7 @@ h2_response_body(void *fe, struct evbuffer *data)
 	struct h2_stream *st = fe;
 
 	st->bytes_sent += evbuffer_get_length(data);
+	h2_tunnel_active(st);
 	if (st->is_bad || !st->has_body_provider) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
@@ -351,19 +410,26 @@ keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
 	st->ntrailers = (size_t)k;
 }
 
+/* RFC 8441 §4: in a tunnel the backend's EOF is its half-close, our
+ * END_STREAM; while the client has not ended its side, its DATA still
+ * goes to the backend, so the exchange stays until the stream closes. */
 void
 h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 {
 	struct h2_stream *st = fe;
 	struct h2_server *h = st->h;
+	bool is_half = st->ws == H2WS_OPEN && st->state == H2S_BODY &&
+	    !st->is_bad;
 
-	st->state = H2S_DONE;
+	if (!is_half)
+		st->state = H2S_DONE;
 	if (!st->is_bad && st->has_body_provider) {
 		keep_trailers(st, trailers, n);
 		st->is_resp_eof = true;
 		wake_provider(st);
 	}
-	h2_stream_release_exchange(st);
+	if (!is_half)
+		h2_stream_release_exchange(st);
 	h2_flush(h);
 }
 

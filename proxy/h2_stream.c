@@ -171,6 +171,7 @@ h2_stream_free(struct h2_stream *st)
 	struct h2_server *h = st->h;
 
 	give_back_window(st);
+	h2_tunnel_stop(st);
 	if (st->wants_resume)
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
 	TAILQ_REMOVE(&h->streams, st, link);
@@ -617,6 +618,7 @@ h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
 {
 	st->bytes_received += len;
 	st->unconsumed += len;
+	h2_tunnel_active(st);
 	if (st->ws == H2WS_REFUSED) {
 		h2_stream_ack(st);
 		return;

@@ -29,7 +29,7 @@ enum sock_state {
 	SOCK_S_CONNECTING = 0,  /* connect() in progress */
 	SOCK_S_HANDSHAKE,       /* TLS handshake in progress */
 	SOCK_S_OPEN,            /* data flows */
-	SOCK_S_DEAD,            /* an error or EOF was reported */
+	SOCK_S_DEAD,            /* an error was reported */
 };
 
 struct sock {
@@ -44,7 +44,8 @@ struct sock {
 	bool is_read_armed;             /* rev is added */
 	bool is_write_armed;            /* wev is added */
 	bool is_flush_pending;
-	bool is_eof;                    /* no more input will come */
+	bool is_eof;                    /* no more input will come; output
+	                                 * still goes (a half-close) */
 	bool wants_shutdown;            /* shut writing once output is out */
 	bool is_shut;
 	/* read_tls stopped at READ_HIGH before OpenSSL asked for more: what
@@ -77,10 +78,13 @@ leave(struct sock *s)
 		destroy(s);
 }
 
+/* An EOF ends the input only: the peer half-closed, and what the owner
+ * still queues is written (RFC 9293 §3.6; a tunnel carries each
+ * direction's end separately). An error ends both. */
 static void
 report(struct sock *s, short what)
 {
-	if (what & (SOCK_EOF | SOCK_ERROR))
+	if (what & SOCK_ERROR)
 		s->state = SOCK_S_DEAD;
 	if (s->on_event != NULL)
 		s->on_event(s, what, s->arg);
@@ -204,7 +208,7 @@ do_read(struct sock *s)
 	if (s->is_freed)
 		return;
 	update_read(s);                 /* the input may be at its mark */
-	if (what == 0 || s->state == SOCK_S_DEAD)
+	if (what == 0 || s->state == SOCK_S_DEAD || s->is_eof)
 		return;
 	s->is_eof = true;
 	update_read(s);

@@ -47,7 +47,8 @@ int sock_fd(const struct sock *s);
 SSL *sock_ssl(const struct sock *s);            /* NULL: cleartext */
 
 /* ON_READ: new input. ON_DRAIN: a write left the output at or below the
- * write low-water mark. ON_EVENT: SOCK_* flags. Any may be NULL. */
+ * write low-water mark. ON_EVENT: SOCK_* flags; after SOCK_EOF (the peer
+ * half-closed) output is still written. Any may be NULL. */
 void sock_setcb(struct sock *s, sock_data_fn *on_read,
     sock_data_fn *on_drain, sock_event_fn *on_event, void *arg);
 void sock_read_enable(struct sock *s, bool on);

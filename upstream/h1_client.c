@@ -7,7 +7,6 @@
  * only marked, and freed once the current libevent callback is done. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include "sock.h"
@@ -52,7 +51,11 @@ struct h1_client {
 	bool is_discarded;              /* not reusable whatever happens */
 	bool is_paused;
 	bool is_eof;                    /* the backend closed; input remains */
-	struct timespec active;         /* tunnel: the last byte either way */
+	/* A tunnel's two ends, each separate (RFC 8441 §4, RFC 9293 §3.6):
+	 * the backend's EOF was reported by on_end, and client bytes still
+	 * go to it; the client's end became our shutdown(SHUT_WR). */
+	bool is_tunnel_eof;
+	bool is_tunnel_shut;
 	short eof_what;                 /* the SOCK_ flags of that */
 	int depth;                      /* nesting of our own callbacks */
 	bool is_freed;                  /* h1_client_free during a callback */
@@ -224,9 +227,10 @@ h1_client_send_body(struct h1_client *c, struct evbuffer *data)
 {
 	struct evbuffer *out = sock_output(c->sk);
 
-	if (c->state == H1C_TUNNEL) {
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
+	if (c->state == H1C_TUNNEL && !c->is_tunnel_shut) {
 		evbuffer_add_buffer(out, data);
+	} else if (c->state == H1C_TUNNEL) {
+		evbuffer_drain(data, evbuffer_get_length(data));
 	} else if (c->is_req_done) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		c->is_discarded = true;
@@ -247,6 +251,7 @@ h1_client_send_end(struct h1_client *c, const struct hfield *trailers,
 	struct timeval wt = tv_ms(c->cf->backend_write_timeout);
 
 	if (c->state == H1C_TUNNEL) {
+		c->is_tunnel_shut = true;
 		sock_shutdown_write(c->sk);
 		return;
 	}
@@ -278,7 +283,8 @@ h1_client_resume(struct h1_client *c)
 	if (!c->is_paused)
 		return;
 	c->is_paused = false;
-	if (!c->is_eof && (c->state == H1C_HEAD || c->state == H1C_BODY))
+	if (!c->is_eof && (c->state == H1C_HEAD || c->state == H1C_BODY ||
+	    c->state == H1C_TUNNEL))
 		sock_read_enable(c->sk, true);
 	/* bytes may already wait in the input buffer */
 	c->depth++;
@@ -288,6 +294,12 @@ h1_client_resume(struct h1_client *c)
 	c->depth--;
 	if (c->is_freed && c->depth == 0)
 		destroy(c);
+}
+
+bool
+h1_client_is_tunnel(const struct h1_client *c)
+{
+	return c->sk != NULL && c->state == H1C_TUNNEL;
 }
 
 bool
@@ -322,14 +334,16 @@ finish(struct h1_client *c)
 
 /* One head: 1xx heads are passed on and the next head awaited. */
 /* RFC 9110 §15.2.2: after 101 the connection speaks the new protocol;
- * its bytes go up as body until the backend closes. An idle tunnel
- * ends after tunnel_timeout. Checked before the 101 goes up, so that
- * nothing above ever sees a switch that is not one. */
+ * its bytes go up as body until the backend closes. Checked before the
+ * 101 goes up, so that nothing above ever sees a switch that is not one.
+ * The request's timeouts (backend_read_timeout while the 101 was
+ * awaited, backend_write_timeout) end here: the tunnel phase is the
+ * frontend's to time, under tunnel_timeout, with the bytes of both
+ * directions in view (tunnel.c for HTTP/1.1, h2_response.c for RFC
+ * 8441), also while the backend is paused for a slow client. */
 static int
 start_tunnel(struct h1_client *c)
 {
-	struct timeval t = tv_ms(c->cf->tunnel_timeout);
-
 	if (!c->is_upgrade) {
 		fail(c, H1C_BAD_RESPONSE, "101 without an upgrade request");
 		return -1;
@@ -344,8 +358,7 @@ start_tunnel(struct h1_client *c)
 	}
 	c->state = H1C_TUNNEL;
 	c->is_discarded = true;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
-	sock_set_timeouts(c->sk, &t, NULL);
+	sock_set_timeouts(c->sk, NULL, NULL);
 	return 0;
 }
 
@@ -354,7 +367,6 @@ read_tunnel(struct h1_client *c, struct evbuffer *in)
 {
 	if (evbuffer_get_length(in) == 0)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &c->active);
 	evbuffer_add_buffer(c->body, in);
 	c->ops->on_body(c->arg, c->body);
 	return -1;
@@ -468,6 +480,16 @@ on_write(struct sock *sk, void *arg)
 		destroy(c);
 }
 
+/* A tunnel's backend half-closed: the end of its direction (on_end);
+ * the client's bytes still go to it until the client ends its side
+ * (send_end) and the frontend frees us. */
+static void
+end_tunnel_input(struct h1_client *c)
+{
+	c->is_tunnel_eof = true;
+	c->ops->on_end(c->arg, NULL, 0);
+}
+
 /* The backend closed: what is already buffered is still the response's,
  * so it is read first (later, if the client is slow and we are paused). */
 static void
@@ -478,7 +500,7 @@ end_of_input(struct h1_client *c)
 
 	process(c);
 	if (c->is_freed || c->is_paused || c->state == H1C_DONE ||
-	    c->state == H1C_FAILED)
+	    c->state == H1C_FAILED || c->is_tunnel_eof)
 		return;
 	c->is_discarded = true;
 	if (c->state == H1C_HEAD && !c->has_response)
@@ -486,32 +508,13 @@ end_of_input(struct h1_client *c)
 	else if (c->state == H1C_HEAD)
 		fail(c, H1C_BAD_RESPONSE, "backend closed inside the head");
 	else if (c->state == H1C_TUNNEL && !(c->eof_what & SOCK_ERROR))
-		finish(c);
+		end_tunnel_input(c);
 	else if (c->state == H1C_TUNNEL)
 		fail(c, H1C_CLOSED_MIDBODY, why);
 	else if (c->reader.body == H1_BODY_UNTIL_CLOSE)
 		finish(c);
 	else
 		fail(c, H1C_CLOSED_MIDBODY, "backend closed mid-body");
-}
-
-/* The backend was silent for a while: a tunnel ends only once neither
- * side sent anything for tunnel_timeout. 1 if it goes on. */
-static int
-tunnel_alive(struct h1_client *c)
-{
-	struct timespec now;
-	int64_t idle, limit = c->cf->tunnel_timeout;
-	struct timeval left;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	idle = (now.tv_sec - c->active.tv_sec) * 1000 +
-	    (now.tv_nsec - c->active.tv_nsec) / 1000000;
-	if (idle >= limit)
-		return 0;
-	left = tv_ms((unsigned)(limit - idle));
-	sock_set_timeouts(c->sk, &left, NULL);
-	return 1;
 }
 
 static void
@@ -521,13 +524,12 @@ on_event(struct sock *sk, short what, void *arg)
 
 	(void)sk;
 	c->depth++;
-	if (what & SOCK_TIMEOUT && c->state == H1C_TUNNEL) {
-		if (!tunnel_alive(c))
-			fail(c, H1C_TIMEOUT, "tunnel idle timeout");
-	} else if (what & SOCK_TIMEOUT)
+	if (what & SOCK_TIMEOUT)
 		fail(c, what & SOCK_READING ? H1C_TIMEOUT :
 		    H1C_WRITE_FAILED, what & SOCK_READING ?
 		    "backend read timed out" : "backend write timed out");
+	else if (what & SOCK_ERROR && c->is_tunnel_eof)
+		fail(c, H1C_WRITE_FAILED, "backend connection reset");
 	else if (what & (SOCK_EOF | SOCK_ERROR)) {
 		c->is_eof = true;
 		c->eof_what = what;

@@ -28,7 +28,9 @@ struct h1_client_ops {
 	void (*on_head)(void *arg, const struct resp_head *r);
 	/* Body bytes: the callee moves what it wants out of DATA. */
 	void (*on_body)(void *arg, struct evbuffer *data);
-	/* The response is complete; TRAILERS from a chunked body. */
+	/* The response is complete; TRAILERS from a chunked body. In a
+	 * tunnel: the backend ended its side; the client's bytes still go
+	 * (send_body, then send_end), and an error may still follow. */
 	void (*on_end)(void *arg, const struct hfield *trailers, size_t n);
 	void (*on_error)(void *arg, enum h1_client_error e, const char *why);
 	/* The request output fell below the low-water mark. */
@@ -51,8 +53,10 @@ void h1_client_free(struct h1_client *c);
 /* Writes the head; the body (if any) follows with FRAMING. UPGRADE: a
  * WebSocket request; a 101 that comes once the whole request is written
  * turns the connection into a tunnel whose bytes come up through on_body
- * (and go down through send_body) until the backend closes (on_end);
- * send_end then half-closes it. An earlier 101 is a bad response. */
+ * until the backend closes its side (on_end), and go down through
+ * send_body until send_end half-closes ours: each direction ends on its
+ * own. A tunnel has no timeouts of its own (the frontend's tunnel_timeout
+ * governs it). An earlier 101 is a bad response. */
 int h1_client_send_head(struct h1_client *c, const struct req_head *h,
     const struct fwd_info *fwd, enum headers_framing framing,
     uint64_t length, bool upgrade, const char **why);
@@ -72,6 +76,9 @@ size_t h1_client_pending(const struct h1_client *c);
 /* Stop/resume reading the response (the client is slow). */
 void h1_client_pause(struct h1_client *c);
 void h1_client_resume(struct h1_client *c);
+/* After a 101: tunnel bytes may go down (until send_end), even once the
+ * backend ended its side. */
+bool h1_client_is_tunnel(const struct h1_client *c);
 /* Whether any byte of a response arrived. */
 bool h1_client_has_response(const struct h1_client *c);
 /* The connection is not reusable (the request was cut short). */

@@ -23,6 +23,7 @@
 
 #define WS_H1           "tests/integration/ws_h1.py"
 #define WS_H2           "tests/integration/ws_h2.py"
+#define WS_H2FLOW       "tests/integration/ws_h2flow.py"
 #define CHROMIUM        "/usr/bin/chromium"
 #define OUT_MAX         65536
 #define TOOL_MS         90000           /* bound on one client run */
@@ -32,14 +33,21 @@
 
 static struct proxy px;
 
+/* TLS_EXTRA: lines for the tls block (NULL: none). */
 static void
-start_ws(const char *extra)
+start_ws_tls(const char *tls_extra, const char *extra)
 {
 	memset(&px, 0, sizeof(px));
 	proxy_start_tls(&px, "%sbackend o { server %s }\n"
 	    "backend u { server %s }\nroute * o\nroute u.a.test u\n%s",
-	    harness_tls_block(NULL), origins[0].tcp, origins[0].unix_addr,
-	    extra);
+	    harness_tls_block(tls_extra), origins[0].tcp,
+	    origins[0].unix_addr, extra);
+}
+
+static void
+start_ws(const char *extra)
+{
+	start_ws_tls(NULL, extra);
 }
 
 /* SCRIPT MODE PORT [ARG] with /usr/bin/python3; asserts exit 0. */
@@ -499,6 +507,169 @@ START_TEST(test_ws_backend_killed)
 }
 END_TEST
 
+/* ---- RFC 8441 as browsers keep it: default windows (ws_h2flow.py) ---- */
+
+/* ws_h2flow.py MODE tls|h2c PORT [ARG [ARG2]]; asserts exit 0. */
+static void
+flow_tool(const char *mode, bool is_h2c, const char *arg, const char *arg2,
+    char *out, size_t cap)
+{
+	char sport[16], err[8192];
+	char *argv[] = { "/usr/bin/python3", WS_H2FLOW, (char *)mode,
+	    is_h2c ? "h2c" : "tls", sport, (char *)arg, (char *)arg2, NULL };
+	int rc;
+
+	snprintf(sport, sizeof(sport), "%d", is_h2c ? px.port : px.tls_port);
+	rc = run_argv(argv, out, cap, err, sizeof(err), TOOL_MS);
+	ck_assert_msg(rc == 0, "%s %s %s: exit %d\n%s\n%s", WS_H2FLOW, mode,
+	    is_h2c ? "h2c" : "tls", rc, out, err);
+}
+
+static const struct {
+	bool is_h2c;
+	const char *size;
+	const char *credit;     /* each: a WINDOW_UPDATE per DATA frame;
+	                         * half: python3-h2's, at half a window */
+} flow_cases[] = {
+	{ false, "262144", "each" }, { true, "262144", "each" },
+	{ false, "16777216", "each" }, { true, "16777216", "each" },
+	{ false, "262144", "half" }, { true, "262144", "half" },
+	{ false, "16777216", "half" }, { true, "16777216", "half" },
+};
+
+/* A 256 KiB and a 16 MiB message echoed through a tunnel whose client
+ * keeps the default 65,535-byte windows (stream and connection): the
+ * whole echo arrives, byte for byte. Portico must send as far as the
+ * window allows and go on at each WINDOW_UPDATE, and the backend, paused
+ * while the stream's buffer is full, must read again when it drains. */
+START_TEST(test_ws_h2flow_echo)
+{
+	char out[OUT_MAX], *line;
+	long size = atol(flow_cases[_i].size);
+
+	start_ws("");
+	flow_tool("echo", flow_cases[_i].is_h2c, flow_cases[_i].size,
+	    flow_cases[_i].credit, out, sizeof(out));
+	ck_assert_msg(strcmp(kv(out, "echo"), "ok") == 0, "%s %s bytes, "
+	    "credit %s: got %s of %ld:\n%s", flow_cases[_i].is_h2c ? "h2c" :
+	    "tls", flow_cases[_i].size, flow_cases[_i].credit,
+	    kv(out, "got"), size, out);
+	assert_kv(out, "end", "open");
+	assert_kv(out, "conn_closed", "0");
+	line = tunnel_line("/ws");
+	assert_tunnel_line(line, 200, size, 0, NULL, ANY_ERROR);
+	free(line);
+}
+END_TEST
+
+static const struct {
+	bool is_h2c;
+} flow_protos[] = { { false }, { true } };
+
+/* Every request-phase timer at 1 s, tunnel_timeout 6s. A tunnel idle for
+ * 4 s still echoes, and a GET on its connection is served meanwhile;
+ * then, 6 s after its last byte, the tunnel alone is reset (CANCEL): a
+ * busy tunnel beside it goes on, and the connection serves a GET. */
+#define FLOW_TIMERS     "client_header_timeout 1s\n" \
+	"client_header_initial_timeout 1s\nclient_body_timeout 1s\n" \
+	"keepalive_timeout 1s\nsend_timeout 1s\nbackend_read_timeout 1s\n" \
+	"backend_write_timeout 1s\nbackend_keepalive_timeout 1s\n" \
+	"tunnel_timeout 6s\n"
+START_TEST(test_ws_h2flow_idle)
+{
+	char out[OUT_MAX], *line;
+	long ms;
+
+	start_ws_tls("handshake_timeout 1s\n", FLOW_TIMERS);
+	flow_tool("idle", flow_protos[_i].is_h2c, "4", NULL, out,
+	    sizeof(out));
+	assert_kv(out, "first", "ok");
+	assert_kv(out, "get_meanwhile", "200");
+	assert_kv(out, "after_idle", "ok");
+	assert_kv(out, "conn_closed_idle", "0");
+	assert_kv(out, "end", "reset:8");               /* CANCEL */
+	assert_kv(out, "conn_closed", "0");
+	assert_kv(out, "keeper", "ok");
+	assert_kv(out, "get_after", "200");
+	ms = kv_num(out, "end_ms");
+	ck_assert_msg(ms >= 5000 && ms <= 9000, "reset %ld ms after the last "
+	    "byte, tunnel_timeout 6s:\n%s", ms, out);
+	line = tunnel_line("/ws");
+	assert_tunnel_line(line, 200, 10, 9000, NULL, "tunnel idle timeout");
+	free(line);
+}
+END_TEST
+
+/* A client that stops reading (it never credits the echo): the backend
+ * is paused once the stream's buffer is full, and no byte moves either
+ * way. tunnel_timeout still runs: 2 s later the tunnel is reset, CANCEL,
+ * and portico serves a new connection. */
+START_TEST(test_ws_h2flow_stuck)
+{
+	char out[OUT_MAX], *line;
+	long ms;
+
+	start_ws("tunnel_timeout 2s\n");
+	flow_tool("stuck", flow_protos[_i].is_h2c, "1000000", NULL, out,
+	    sizeof(out));
+	assert_kv(out, "end", "reset:8");
+	assert_kv(out, "conn_closed", "0");
+	assert_kv(out, "get_after", "200");
+	ms = kv_num(out, "end_ms");
+	ck_assert_msg(ms >= 1500 && ms <= 5000, "reset %ld ms after the "
+	    "message, tunnel_timeout 2s:\n%s", ms, out);
+	line = tunnel_line("/ws");
+	assert_tunnel_line(line, 200, 65535, 1500, NULL,
+	    "tunnel idle timeout");
+	free(line);
+}
+END_TEST
+
+/* RFC 8441 §4: each side's end is its own. The client's END_STREAM right
+ * after a message: the backend gets our FIN after it, and the echo and
+ * then the backend's end (END_STREAM) still come back. */
+START_TEST(test_ws_h2flow_client_end)
+{
+	char out[OUT_MAX], *line;
+
+	start_ws("");
+	flow_tool("halfclose", flow_protos[_i].is_h2c, NULL, NULL, out,
+	    sizeof(out));
+	assert_kv(out, "echo", "ok");
+	assert_kv(out, "end", "end_stream");
+	assert_kv(out, "conn_closed", "0");
+	assert_kv(out, "get_after", "200");
+	line = tunnel_line("/ws");
+	assert_tunnel_line(line, 200, 100000, 0, NULL, NULL);
+	free(line);
+}
+END_TEST
+
+/* The origin shuts its side after one echo (/ws?shut_after=1): its EOF
+ * becomes END_STREAM, and what the client sends after that still reaches
+ * it (the marker is sent unmasked: a zero mask key). */
+START_TEST(test_ws_h2flow_backend_end)
+{
+	char out[OUT_MAX], *got, *line;
+	size_t n;
+
+	start_ws("");
+	flow_tool("backendclose", flow_protos[_i].is_h2c, NULL, NULL, out,
+	    sizeof(out));
+	assert_kv(out, "echo", "ok");
+	assert_kv(out, "end", "end_stream");
+	assert_kv(out, "after_end", "end_stream");
+	assert_kv(out, "get_after", "200");
+	line = tunnel_line("/ws?shut_after=1");
+	assert_tunnel_line(line, 200, 13, 0, NULL, NULL);
+	free(line);
+	got = origin_received_all(&origins[0], &n);
+	ck_assert_msg(memmem(got, n, "after-the-backend-end", 21) != NULL, "the "
+	    "client's bytes after the backend's end did not reach it");
+	free(got);
+}
+END_TEST
+
 /* ---- a real browser ---- */
 
 static const struct {
@@ -606,6 +777,19 @@ ws_suite(void)
 	    NELEMS(proto_cases));
 	tcase_add_loop_test(tc, test_ws_chromium, 0,
 	    NELEMS(chromium_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("h2flow");
+	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
+	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
+	tcase_set_timeout(tc, 90);
+	tcase_add_loop_test(tc, test_ws_h2flow_echo, 0, NELEMS(flow_cases));
+	tcase_add_loop_test(tc, test_ws_h2flow_idle, 0, NELEMS(flow_protos));
+	tcase_add_loop_test(tc, test_ws_h2flow_stuck, 0, NELEMS(flow_protos));
+	tcase_add_loop_test(tc, test_ws_h2flow_client_end, 0,
+	    NELEMS(flow_protos));
+	tcase_add_loop_test(tc, test_ws_h2flow_backend_end, 0,
+	    NELEMS(flow_protos));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -101,25 +101,35 @@ class Stream:
 
 
 class Conn:
-    async def open(self, port, host='a.test'):
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        ctx.set_alpn_protocols(['h2'])
+    async def open(self, port, host='a.test', tls=True, big_windows=True):
+        """TLS (ALPN h2) or, TLS false, h2c with prior knowledge.
+        BIG_WINDOWS: 16 MiB stream and 64 MiB more connection window;
+        else the default 65,535 bytes of each, as a browser keeps."""
+        ctx = None
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_alpn_protocols(['h2'])
         self.r, self.w = await asyncio.wait_for(asyncio.open_connection(
-            '127.0.0.1', port, ssl=ctx, server_hostname=host), TIMEOUT)
-        alpn = self.w.get_extra_info('ssl_object').selected_alpn_protocol()
-        if alpn != 'h2':
-            raise Failure('alpn %r' % alpn)
+            '127.0.0.1', port, ssl=ctx,
+            server_hostname=host if tls else None), TIMEOUT)
+        if tls:
+            alpn = self.w.get_extra_info(
+                'ssl_object').selected_alpn_protocol()
+            if alpn != 'h2':
+                raise Failure('alpn %r' % alpn)
         self.host = host
+        self.scheme = 'https' if tls else 'http'
         cfg = h2.config.H2Configuration(
             client_side=True, validate_outbound_headers=False,
             normalize_outbound_headers=False, header_encoding='latin-1')
         self.conn = h2.connection.H2Connection(config=cfg)
         self.conn.initiate_connection()
-        self.conn.update_settings({
-            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 16 << 20})
-        self.conn.increment_flow_control_window(64 << 20)
+        if big_windows:
+            self.conn.update_settings({
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 16 << 20})
+            self.conn.increment_flow_control_window(64 << 20)
         self.streams = {}
         self.peer_settings = None       # the server's first SETTINGS
         self.settings_seen = asyncio.Event()
@@ -166,8 +176,7 @@ class Conn:
         elif isinstance(ev, h2.events.ResponseReceived) and st:
             st.headers = dict(ev.headers)
         elif isinstance(ev, h2.events.DataReceived):
-            self.conn.acknowledge_received_data(
-                ev.flow_controlled_length, ev.stream_id)
+            self.credit(ev)
             if st:
                 st.buf += ev.data
         elif isinstance(ev, h2.events.StreamEnded) and st:
@@ -179,6 +188,26 @@ class Conn:
         if st:
             st.changed.set()
 
+    def credit(self, ev):
+        """The DATA frame EV was read: its window goes back as
+        self.credit_how says: "half" (the default), batched by python3-h2 at
+        half the window, as browsers do; "each", at once in a
+        WINDOW_UPDATE per frame for the stream and the connection;
+        "none": never (a client that stopped reading)."""
+        n = ev.flow_controlled_length
+        how = getattr(self, 'credit_how', 'half')
+        if how == 'half':
+            self.conn.acknowledge_received_data(n, ev.stream_id)
+            return
+        if n == 0 or how == 'none':
+            return
+        self.conn.increment_flow_control_window(n)
+        if not ev.stream_ended:
+            try:
+                self.conn.increment_flow_control_window(n, ev.stream_id)
+            except (KeyError, h2.exceptions.StreamClosedError):
+                pass
+
     def request(self, method, path, protocol=None, extra=(), end=False,
                 scheme=True):
         sid = self.conn.get_next_available_stream_id()
@@ -186,7 +215,7 @@ class Conn:
         if protocol is not None:
             hdrs.append((':protocol', protocol))
         if scheme:
-            hdrs += [(':scheme', 'https'), (':path', path)]
+            hdrs += [(':scheme', self.scheme), (':path', path)]
         hdrs.append((':authority', self.host if scheme else
                      self.host + ':443'))
         hdrs += list(extra)

@@ -114,6 +114,10 @@ struct ws {
 	bool is_open;           /* counted in ws_open: no Close sent yet */
 	bool in_message;        /* a fragmented message wants continuations */
 	bool has_ext;           /* an extension was accepted: RSV bits ok */
+	uint64_t shut_after;    /* ?shut_after=N: half-close after N echoes */
+	uint64_t nmessages;     /* whole data messages echoed */
+	bool wants_shut;        /* N reached: shut once the output is out */
+	bool is_shut;           /* our FIN is sent; input is dropped */
 };
 
 struct buf {
@@ -202,7 +206,8 @@ static const char index_html[] =
 	"<a href=\"/early-hints\">/early-hints</a></li>\n"
 	"<li><a href=\"/stats\">/stats</a>: connections, requests and "
 	"websockets</li>\n"
-	"<li>/ws: websocket echo (?close_after_ms=N, ?ext=1); /ws-refuse, "
+	"<li>/ws: websocket echo (?close_after_ms=N, ?ext=1, "
+	"?shut_after=N); /ws-refuse, "
 	"/ws-badaccept; <a href=\"/ws-last\">/ws-last</a>: the last "
 	"upgrade request; <a href=\"/ws-page\">/ws-page</a></li>\n"
 	"</ul></body></html>\n";
@@ -1059,6 +1064,38 @@ reply_ws(struct conn *c, bool is_bad_accept)
 	set_state(c, CONN_WS);
 	if (query_num(c->req.query, "close_after_ms", &v) == 0)
 		arm_timer_ms(c, v);
+	if (query_num(c->req.query, "shut_after", &v) == 0)
+		c->ws.shut_after = v;
+}
+
+/* A whole data message was echoed: ?shut_after counts them. */
+static void
+ws_message_done(struct conn *c)
+{
+	if (c->ws.shut_after > 0 && ++c->ws.nmessages == c->ws.shut_after)
+		c->ws.wants_shut = true;
+}
+
+/*
+ * ?shut_after=N: once N messages are echoed and out, the backend
+ * half-closes (a FIN, no Close frame) and reads on, dropping what comes
+ * (-r still records it), until the peer closes its side too.
+ */
+static void
+ws_shut(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+	if (!c->ws.is_shut &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+		c->ws.is_shut = true;
+	}
+	if (c->is_eof) {
+		ws_end(c, "peer closed after our half-close");
+		conn_finish(c);
+	}
 }
 
 /*
@@ -1204,6 +1241,8 @@ ws_frame(struct conn *c, struct evbuffer *in)
 	c->ws.in_message = !(h[0] & WS_FIN);
 	c->ws.left = len;
 	c->ws.off = 0;
+	if (len == 0 && !c->ws.in_message)
+		ws_message_done(c);
 	return WS_GO;
 }
 
@@ -1234,6 +1273,8 @@ ws_payload(struct conn *c, struct evbuffer *in)
 	evbuffer_drain(in, n);
 	c->ws.left -= n;
 	c->ws.off += n;
+	if (c->ws.left == 0 && !c->ws.in_message)
+		ws_message_done(c);
 	return WS_GO;
 }
 
@@ -1246,6 +1287,10 @@ ws_process(struct conn *c)
 	enum ws_step step;
 
 	do {
+		if (c->ws.wants_shut) {
+			ws_shut(c);
+			return;
+		}
 		if (evbuffer_get_length(out) > ORIGIN_WS_OUT_MAX)
 			return;         /* on_write brings us back */
 		if (c->ws.left > 0)
