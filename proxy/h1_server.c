@@ -742,11 +742,12 @@ on_event(struct sock *sk, short what, void *arg)
 static void
 on_age(evutil_socket_t fd, short what, void *arg)
 {
+	struct h1_server *s = arg;
+
 	(void)fd;
 	(void)what;
-	log_conn(LOG_DEBUG, ((struct h1_server *)arg)->c,
-	    "max_connection_age reached");
-	h1_server_drain(arg);
+	log_conn(LOG_DEBUG, s->c, "max_connection_age reached");
+	h1_server_drain(s);
 }
 
 struct h1_server *

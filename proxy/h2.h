@@ -114,8 +114,8 @@ struct h2_server {
 	bool is_sending;                /* inside nghttp2_session_send */
 	bool wants_flush;               /* a flush was asked meanwhile */
 	bool is_notice_sent;            /* h2_goaway's first step is out */
-	bool is_goaway;                 /* final GOAWAY (or an error) sent:
-	                                 * no stream above goaway_last_id */
+	bool is_goaway;                 /* final GOAWAY (or an error)
+	                                 * submitted: no new stream starts */
 	bool is_closing;
 	bool is_reading;                /* inside on_read: no connect yet */
 	bool is_terminated;             /* a connection error was submitted */

@@ -88,6 +88,8 @@ on_goaway_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (h->is_goaway)
+		return;         /* a connection error came first */
 	log_conn(LOG_DEBUG, h->c, "http2: no PING ACK after the GOAWAY "
 	    "notice: final GOAWAY");
 	final_goaway(h);
