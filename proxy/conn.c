@@ -59,6 +59,8 @@ start_h1(struct conn *c)
 	c->state = CONN_H1;
 	if ((c->h1 = h1_server_new(c, c->sk)) == NULL)
 		conn_close(c, "out of memory");
+	else if (c->is_draining)
+		h1_server_drain(c->h1);
 }
 
 static void
@@ -69,6 +71,8 @@ start_h2(struct conn *c)
 	c->state = CONN_H2;
 	if ((c->h2 = h2_server_new(c, c->sk, &why)) == NULL)
 		conn_close(c, why);
+	else if (c->is_draining)
+		h2_server_drain(c->h2);
 }
 
 static void
@@ -270,7 +274,15 @@ conn_drain(struct conn *c)
 {
 	switch (c->state) {
 	case CONN_SNIFF:
-	case CONN_HANDSHAKE:
+		/* the first bytes of a request: it is served, then the
+		 * protocol drains (start_h1, start_h2) */
+		if (evbuffer_get_length(sock_input(c->sk)) > 0) {
+			c->is_draining = true;
+			break;
+		}
+		conn_close(c, "shutting down");
+		break;
+	case CONN_HANDSHAKE:            /* no request yet */
 		conn_close(c, "shutting down");
 		break;
 	case CONN_H1:

@@ -36,6 +36,7 @@ struct conn {
 	struct sock *sk;
 	enum conn_state state;
 	bool is_tls;
+	bool is_draining;               /* conn_drain came while sniffing */
 	struct h1_server *h1;
 	struct h2_server *h2;
 	const char *tls_version;        /* once the handshake is done */

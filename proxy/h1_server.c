@@ -60,6 +60,7 @@ struct h1_server {
 	int64_t head_start_us;          /* the head's first byte */
 	size_t head_credit;             /* seconds its bytes earned so far */
 	struct event next_ev;           /* starts a pipelined request */
+	struct event age_timer;         /* max_connection_age: drain */
 	enum headers_framing framing;   /* of the response to the client */
 	bool is_resp_started;           /* a final head went out */
 	bool is_req_done;               /* the whole request was read */
@@ -188,6 +189,15 @@ linger(struct h1_server *s)
 		conn_linger(s->c);
 }
 
+/* Whether this request's response may keep the connection, as far as
+ * the connection goes: not when draining (graceful stop,
+ * max_connection_age), nor on the keepalive_requests-th request. */
+static bool
+may_keep_alive(const struct h1_server *s)
+{
+	return !s->is_draining && s->nrequests + 1 < s->cf->keepalive_requests;
+}
+
 /* The response is complete (or failed): log it, then next request. */
 static void
 request_done(struct h1_server *s)
@@ -213,7 +223,8 @@ request_done(struct h1_server *s)
 static void
 respond_error(struct h1_server *s, int status, const char *why)
 {
-	s->is_keepalive = s->is_keepalive && s->is_req_done;
+	s->is_keepalive = s->is_keepalive && s->is_req_done &&
+	    may_keep_alive(s);
 	s->status = status;
 	s->note = why;
 	headers_write_error(sock_output(s->sk), status,
@@ -335,8 +346,7 @@ on_resp_head(void *fe, const struct resp_head *r)
 	}
 	s->framing = response_framing(s, r);
 	s->is_keepalive = s->is_keepalive && s->is_req_done &&
-	    s->framing != HEADERS_UNTIL_CLOSE && !s->is_draining &&
-	    s->nrequests + 1 < s->cf->keepalive_requests;
+	    s->framing != HEADERS_UNTIL_CLOSE && may_keep_alive(s);
 	s->status = r->status;
 	s->is_resp_started = true;
 	headers_write_response(sock_output(s->sk), r,
@@ -726,6 +736,20 @@ on_event(struct sock *sk, short what, void *arg)
 		    "client closed");
 }
 
+/* age_timer spans the connection's whole life, across its phases: when
+ * max_connection_age is up it asks for the drain and ends nothing in
+ * flight. Nothing replaces it. */
+static void
+on_age(evutil_socket_t fd, short what, void *arg)
+{
+	struct h1_server *s = arg;
+
+	(void)fd;
+	(void)what;
+	log_conn(LOG_DEBUG, s->c, "max_connection_age reached");
+	h1_server_drain(s);
+}
+
 struct h1_server *
 h1_server_new(struct conn *c, struct sock *sk)
 {
@@ -744,6 +768,12 @@ h1_server_new(struct conn *c, struct sock *sk)
 	evtimer_assign(&s->header_timer, worker_base(c->w), on_header_timeout,
 	    s);
 	event_assign(&s->next_ev, worker_base(c->w), -1, 0, on_next, s);
+	evtimer_assign(&s->age_timer, worker_base(c->w), on_age, s);
+	if (s->cf->max_connection_age > 0) {
+		struct timeval tv = tv_ms(s->cf->max_connection_age);
+
+		event_add(&s->age_timer, &tv);
+	}
 	sock_setcb(sk, on_read, on_write, on_event, s);
 	enter_idle(s);
 	/* bytes read while the protocol was being chosen */
@@ -752,14 +782,17 @@ h1_server_new(struct conn *c, struct sock *sk)
 	return s;
 }
 
-/* Graceful stop: an idle connection closes now; a request in flight
- * gets "Connection: close" on its response (if its head is not out yet)
- * and the connection closes after it. Tunnels run on. */
+/* Graceful stop: an idle connection closes now, between requests; a
+ * request in flight, or whose head is partly read (or waits in the input,
+ * pipelined), gets "Connection: close" on its response (if its head is
+ * not out yet) and the connection closes after it. Tunnels run on. */
 void
 h1_server_drain(struct h1_server *s)
 {
 	s->is_draining = true;
-	if (s->state == H1S_IDLE)
+	event_del(&s->age_timer);
+	if (s->state == H1S_IDLE &&
+	    evbuffer_get_length(sock_input(s->sk)) == 0)
 		conn_close(s->c, "shutting down");
 }
 
@@ -770,6 +803,7 @@ h1_server_free(struct h1_server *s)
 		return;
 	event_del(&s->header_timer);
 	event_del(&s->next_ev);
+	event_del(&s->age_timer);
 	tunnel_free(s->tunnel);
 	exchange_free(s->x);
 	evbuffer_free(s->body);

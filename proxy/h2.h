@@ -118,7 +118,9 @@ struct h2_server {
 	unsigned nsettings, npings;
 	bool is_sending;                /* inside nghttp2_session_send */
 	bool wants_flush;               /* a flush was asked meanwhile */
-	bool is_goaway;                 /* GOAWAY submitted */
+	bool is_notice_sent;            /* h2_goaway's first step is out */
+	bool is_goaway;                 /* final GOAWAY (or an error)
+	                                 * submitted: no new stream starts */
 	bool is_closing;
 	bool is_reading;                /* inside on_read: no connect yet */
 	bool is_terminated;             /* a connection error was submitted */
@@ -128,6 +130,9 @@ struct h2_server {
 	struct event idle_timer;
 	struct event age_timer;
 	struct event head_timer;        /* the open header block's deadline */
+	struct event goaway_timer;      /* notice → final GOAWAY, see
+	                                 * h2_goaway */
+	int32_t goaway_last_id;         /* the final GOAWAY's last stream */
 	int32_t head_id;                /* the stream that block is for */
 	TAILQ_HEAD(, h2_stream) resumes;
 	TAILQ_HEAD(, h2_stream) streams;
@@ -148,7 +153,10 @@ tv_ms(unsigned ms)
 void h2_flush(struct h2_server *h);
 /* A frame that did no useful work; too many end the connection. */
 void h2_glitch(struct h2_server *h, const char *what);
-/* Graceful end: no new streams; those in flight finish. */
+/* Graceful end in two steps (RFC 9113 §6.8): a GOAWAY with the last id
+ * 2^31-1 and a PING; one round trip later the final GOAWAY. Every stream
+ * opened before that one is served; the connection closes once they are
+ * done. Idempotent; a connection error (terminate) overrides it. */
 void h2_goaway(struct h2_server *h, const char *why);
 
 /* h2_stream.c */

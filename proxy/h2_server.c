@@ -51,17 +51,76 @@ h2_glitch(struct h2_server *h, const char *what)
 	h->is_goaway = true;
 }
 
-/* Graceful end: no new streams; those in flight finish. */
+/* Graceful end, RFC 9113 §6.8. The first step is a GOAWAY whose last
+ * stream id is 2^31-1, which tells the client to open no more streams but
+ * refuses none, and a PING. Streams keep being accepted and served
+ * (keepalive_requests included: it only starts this) until the PING's
+ * ACK comes back, one round trip later: every HEADERS the client sent
+ * before it saw the notice has arrived by then. The final GOAWAY then
+ * names the last stream opened, and the connection closes once the
+ * streams up to it are done (maybe_close). */
+#define H2_GOAWAY_RTT_MS        1000    /* the ACK's longest wait */
+
+static const uint8_t goaway_ping[8] = "goaway!";
+
+/* The final GOAWAY: the streams opened so far are served, none after. */
+static void
+final_goaway(struct h2_server *h)
+{
+	event_del(&h->goaway_timer);
+	if (h->is_goaway)
+		return;
+	h->is_goaway = true;
+	h->goaway_last_id = nghttp2_session_get_last_proc_stream_id(h->session);
+	nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
+	    h->goaway_last_id, NGHTTP2_NO_ERROR, NULL, 0);
+}
+
+/* goaway_timer governs the phase between the notice and the final
+ * GOAWAY: at most H2_GOAWAY_RTT_MS, cut short by the PING's ACK. It is
+ * replaced by nothing of the connection's own: after the final GOAWAY
+ * the streams in flight run under their own timers, then the lingering
+ * close's. The idle timer may run meanwhile; it only asks for this. */
+static void
+on_goaway_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_server *h = arg;
+
+	(void)fd;
+	(void)what;
+	if (h->is_goaway)
+		return;         /* a connection error came first */
+	log_conn(LOG_DEBUG, h->c, "http2: no PING ACK after the GOAWAY "
+	    "notice: final GOAWAY");
+	final_goaway(h);
+	h2_flush(h);
+}
+
 void
 h2_goaway(struct h2_server *h, const char *why)
 {
-	if (h->is_goaway)
+	struct timeval tv = tv_ms(H2_GOAWAY_RTT_MS);
+
+	if (h->is_goaway || h->is_notice_sent)
 		return;
 	log_conn(LOG_DEBUG, h->c, "http2: GOAWAY: %s", why);
-	h->is_goaway = true;
-	nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
-	    nghttp2_session_get_last_proc_stream_id(h->session),
-	    NGHTTP2_NO_ERROR, NULL, 0);
+	h->is_notice_sent = true;
+	if (nghttp2_submit_shutdown_notice(h->session) != 0 ||
+	    nghttp2_submit_ping(h->session, NGHTTP2_FLAG_NONE,
+	    goaway_ping) != 0) {
+		final_goaway(h);        /* out of memory: no round trip */
+		return;
+	}
+	event_add(&h->goaway_timer, &tv);
+}
+
+/* The ACK of h2_goaway's PING: the round trip is over. */
+static void
+on_ping_ack(struct h2_server *h, const nghttp2_frame *f)
+{
+	if (h->is_notice_sent && !h->is_goaway &&
+	    memcmp(f->ping.opaque_data, goaway_ping, 8) == 0)
+		final_goaway(h);
 }
 
 static void
@@ -106,6 +165,8 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	count_glitches(h, f);
 	if (f->hd.type == NGHTTP2_HEADERS)
 		event_del(&h->head_timer);      /* the block is whole */
+	if (f->hd.type == NGHTTP2_PING && f->hd.flags & NGHTTP2_FLAG_ACK)
+		on_ping_ack(h, f);
 	if (st == NULL || st->is_bad)
 		return 0;
 	if (f->hd.type == NGHTTP2_HEADERS && st->state == H2S_HEADERS)
@@ -260,6 +321,13 @@ on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 
 	if (f->hd.type != NGHTTP2_HEADERS ||
 	    f->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	/* after the final GOAWAY is submitted but before it is sent,
+	 * nghttp2 still opens streams: above its last id, they were not
+	 * processed and the client may retry them, so none may start.
+	 * Without a stream object the frames go unheard, and nghttp2
+	 * closes the stream once the GOAWAY is out. */
+	if (h->is_goaway && f->hd.stream_id > h->goaway_last_id)
 		return 0;
 	if ((st = h2_stream_new(h, f->hd.stream_id)) == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -463,6 +531,9 @@ on_event(struct sock *sk, short what, void *arg)
 	    what & SOCK_TIMEOUT ? "client timed out" : "client error");
 }
 
+/* No stream for keepalive_timeout. A HEADERS may still be on its way,
+ * crossing our GOAWAY: the two steps of h2_goaway cost one round trip
+ * and let it be served rather than go unprocessed. */
 static void
 on_idle(evutil_socket_t fd, short what, void *arg)
 {
@@ -577,6 +648,8 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	evtimer_assign(&h->idle_timer, worker_base(c->w), on_idle, h);
 	evtimer_assign(&h->age_timer, worker_base(c->w), on_age, h);
 	evtimer_assign(&h->head_timer, worker_base(c->w), on_head_timeout, h);
+	evtimer_assign(&h->goaway_timer, worker_base(c->w), on_goaway_timeout,
+	    h);
 	tv = tv_ms(h->cf->keepalive_timeout);
 	event_add(&h->idle_timer, &tv);
 	if (h->cf->max_connection_age > 0) {
@@ -603,7 +676,8 @@ h2_server_cache_trim(unsigned keep)
 	h2_stream_cache_trim(keep);
 }
 
-/* Graceful stop: GOAWAY; the streams in flight finish, then it closes. */
+/* Graceful stop: h2_goaway; the streams in flight finish, then it
+ * closes. */
 void
 h2_server_drain(struct h2_server *h)
 {
@@ -621,6 +695,7 @@ h2_server_free(struct h2_server *h)
 	event_del(&h->idle_timer);
 	event_del(&h->age_timer);
 	event_del(&h->head_timer);
+	event_del(&h->goaway_timer);
 	h->is_closing = true;
 	/* nghttp2_session_del does not call on_stream_close */
 	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {
