@@ -122,7 +122,9 @@ START_TEST(test_ws_backend_halfclose)
 		sleep_ms(50);
 	} while (now_ms() < deadline);
 	ck_assert_msg(strstr(got, mark) != NULL, "%s: \"%s\" never reached "
-	    "the origin after its half-close", proto, mark);
+	    "the origin after its half-close:\n%s\nrecorded: %zu bytes, "
+	    "ending %s", proto, mark, out, strlen(got),
+	    strlen(got) > 300 ? got + strlen(got) - 300 : got);
 	free(got);
 	proxy_stop(&px);
 }

@@ -49,6 +49,7 @@
 #define ORIGIN_BYTES_MAX        (UINT64_C(1) << 40)
 #define ORIGIN_BIGHEAD_MAX      (UINT64_C(1) << 30)
 #define ORIGIN_LINGER_SEC       2
+#define ORIGIN_HALF_CLOSE_SEC   10      /* /ws?half_close=1: reading on */
 #define ORIGIN_MAX_LISTEN       16
 #define ORIGIN_NAME_MAX         32      /* field name bytes kept */
 #define ORIGIN_VALUE_MAX        1024    /* field value bytes kept */
@@ -175,6 +176,7 @@ struct conn {
 	uint64_t budget;        /* paced bytes left this tick */
 	bool is_eof;            /* peer shut its write side */
 	bool is_drop_next;      /* /close-next: drop the next request */
+	bool is_half_closed;    /* /ws?half_close=1: a long linger */
 	int record_fd;          /* -r: this connection's bytes go here */
 };
 
@@ -398,7 +400,8 @@ conn_finish(struct conn *c)
 static void
 settle(struct conn *c)
 {
-	struct timeval tv = { ORIGIN_LINGER_SEC, 0 };
+	struct timeval tv = { c->is_half_closed ? ORIGIN_HALF_CLOSE_SEC :
+	    ORIGIN_LINGER_SEC, 0 };
 
 	if (c->state != CONN_CLOSING ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
@@ -693,7 +696,7 @@ reply_cut(struct conn *c)
 		    (size_t)piece, NULL, NULL);
 	}
 	if (r->cut == CUT_BADCHUNK)
-		evbuffer_add(out, "\r\nzz\r\n", 8);
+		evbuffer_add(out, "\r\nzz\r\n", 6);
 	evbuffer_write(out, bufferevent_getfd(c->bev));
 	set_state(c, CONN_CUT);
 	arm_timer_ms(c, ORIGIN_CUT_MS);
@@ -1144,6 +1147,7 @@ reply_ws(struct conn *c, bool is_bad_accept)
 	/* ?half_close=1: the backend shuts its write side after the 101
 	 * and keeps reading (-r records what still comes) until EOF */
 	if (query_num(c->req.query, "half_close", &v) == 0 && v != 0) {
+		c->is_half_closed = true;
 		ws_end(c, "half_close");
 		conn_finish(c);
 		return;
