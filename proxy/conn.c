@@ -240,6 +240,14 @@ on_linger_event(struct sock *sk, short what, void *arg)
 	conn_close(arg, what & SOCK_TIMEOUT ? "linger timeout" : "done");
 }
 
+/* The output is out; a client that already sent its EOF is done. */
+static void
+on_linger_drain(struct sock *sk, void *arg)
+{
+	if (sock_is_eof(sk) && evbuffer_get_length(sock_output(sk)) == 0)
+		conn_close(arg, "done");
+}
+
 void
 conn_linger(struct conn *c)
 {
@@ -249,8 +257,17 @@ conn_linger(struct conn *c)
 
 	if (c->state == CONN_CLOSING)
 		return;
+	/* the client already ended its side: nothing can come to turn our
+	 * close into a reset, and no EOF is left to wait for */
+	if (sock_is_eof(c->sk) &&
+	    evbuffer_get_length(sock_output(c->sk)) == 0) {
+		conn_close(c, "done");
+		return;
+	}
 	evbuffer_drain(in, evbuffer_get_length(in));
-	sock_setcb(c->sk, on_linger_read, NULL, on_linger_event, c);
+	sock_setcb(c->sk, on_linger_read, on_linger_drain, on_linger_event,
+	    c);
+	sock_set_write_low(c->sk, 0);
 	sock_set_read_high(c->sk, 0);
 	sock_set_timeouts(c->sk, &tv, NULL);
 	sock_read_enable(c->sk, true);

@@ -607,7 +607,14 @@ read_chunked(struct h1_reader *r, struct evbuffer *in, struct evbuffer *out,
 	size_t n;
 
 	r->sink = out;
-	while (limit > 0 && evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+	while (limit > 0 && evbuffer_get_length(in) > 0 &&
+	    evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+		/* a read that brought nothing (the EOF's) leaves an empty
+		 * chain: executing it would loop here for ever */
+		if (v.iov_len == 0) {
+			evbuffer_pullup(in, 1);
+			continue;
+		}
 		n = v.iov_len < limit ? v.iov_len : limit;
 		e = llhttp_execute(&r->parser, v.iov_base, n);
 		if (e == HPE_PAUSED) {

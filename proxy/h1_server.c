@@ -68,6 +68,9 @@ struct h1_server {
 	bool is_reading_paused;         /* the exchange's queue is full */
 	bool is_resp_paused;            /* our output is full */
 	bool is_draining;               /* shutting down: close after this */
+	/* the client shut its write side: what it sent whole is answered,
+	 * then the connection closes; what it left incomplete is dropped */
+	bool is_client_eof;
 	unsigned nrequests;
 	/* for the access log */
 	int status;
@@ -195,7 +198,9 @@ linger(struct h1_server *s)
 static bool
 may_keep_alive(const struct h1_server *s)
 {
-	return !s->is_draining && s->nrequests + 1 < s->cf->keepalive_requests;
+	/* a client that half-closed: only what it already sent is served */
+	return !s->is_draining && s->nrequests + 1 < s->cf->keepalive_requests &&
+	    (!s->is_client_eof || evbuffer_get_length(sock_input(s->sk)) > 0);
 }
 
 /* The response is complete (or failed): log it, then next request. */
@@ -209,7 +214,8 @@ request_done(struct h1_server *s)
 	s->x = NULL;
 	s->nrequests++;
 	if (!s->is_keepalive || s->is_draining ||
-	    s->c->state == CONN_CLOSING) {
+	    s->c->state == CONN_CLOSING || (s->is_client_eof &&
+	    evbuffer_get_length(sock_input(s->sk)) == 0)) {
 		linger(s);
 		return;
 	}
@@ -232,11 +238,16 @@ respond_error(struct h1_server *s, int status, const char *why)
 	request_done(s);
 }
 
+/* The response cannot be finished. Chunked or with a length, the close
+ * alone tells the client it is short; read until close, only a reset
+ * does (and over TLS, no close_notify). */
 static void
 abort_response(struct h1_server *s, const char *why)
 {
 	s->note = why;
 	s->is_keepalive = false;
+	if (s->is_resp_started && s->framing == HEADERS_UNTIL_CLOSE)
+		sock_abort(s->sk);
 	log_access(s);
 	exchange_free(s->x);
 	s->x = NULL;
@@ -649,10 +660,8 @@ read_body(struct h1_server *s, struct evbuffer *in)
 }
 
 static void
-process(struct h1_server *s)
+parse_input(struct h1_server *s, struct evbuffer *in)
 {
-	struct evbuffer *in = sock_input(s->sk);
-
 	while (s->c->state != CONN_CLOSING) {
 		if (s->state == H1S_IDLE || s->state == H1S_HEAD) {
 			if (read_head(s, in) == -1)
@@ -664,6 +673,47 @@ process(struct h1_server *s)
 			return;
 		}
 	}
+}
+
+/* After the client's EOF, once its bytes are parsed: a request left
+ * incomplete can never be, so the connection closes (and with it the
+ * exchange of a half-sent body: the backend connection is discarded,
+ * not reused). A request read whole goes on (H1S_WAIT), and so do the
+ * pipelined ones behind it: request_done then closes after the last. */
+static void
+client_eof_check(struct h1_server *s)
+{
+	if (s->c->state == CONN_CLOSING)
+		return;
+	switch (s->state) {
+	case H1S_IDLE:
+		/* bytes left: a pipelined request, parsed from next_ev */
+		if (evbuffer_get_length(sock_input(s->sk)) == 0)
+			conn_close(s->c, "client closed");
+		break;
+	case H1S_HEAD:
+		event_del(&s->header_timer);
+		conn_close(s->c, "client closed inside a request head");
+		break;
+	case H1S_BODY:
+		/* paused: the body queued in the input is not parsed yet */
+		if (!s->is_reading_paused)
+			abort_response(s, "client closed inside the request "
+			    "body");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+process(struct h1_server *s)
+{
+	struct evbuffer *in = sock_input(s->sk);
+
+	parse_input(s, in);
+	if (s->is_client_eof)
+		client_eof_check(s);
 }
 
 /* libevent callbacks */
@@ -718,6 +768,12 @@ on_event(struct sock *sk, short what, void *arg)
 	struct h1_server *s = arg;
 
 	(void)sk;
+	/* a half-close: the output still reaches the client */
+	if (what & SOCK_EOF && !(what & SOCK_ERROR)) {
+		s->is_client_eof = true;
+		process(s);
+		return;
+	}
 	if (what & SOCK_TIMEOUT && what & SOCK_READING &&
 	    s->state == H1S_HEAD) {
 		on_header_timeout(-1, 0, s);

@@ -48,6 +48,7 @@ struct sock {
 	                                 * still goes (a half-close) */
 	bool wants_shutdown;            /* shut writing once output is out */
 	bool is_shut;
+	bool is_aborted;                /* closes with a reset (sock_abort) */
 	/* read_tls stopped at READ_HIGH before OpenSSL asked for more: what
 	 * it read ahead may hold whole records no read event will announce */
 	bool is_tls_held;
@@ -192,8 +193,13 @@ read_tls(struct sock *s)
 		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 			return 0;
 		ERR_clear_error();
-		return err == SSL_ERROR_ZERO_RETURN ||
-		    err == SSL_ERROR_SYSCALL ? SOCK_EOF : SOCK_ERROR;
+		/* ZERO_RETURN: a close_notify, or (server contexts set
+		 * SSL_OP_IGNORE_UNEXPECTED_EOF, tls.c) a bare FIN from the
+		 * client. A context without that option reports a FIN with no
+		 * close_notify as SSL_ERROR_SSL: an error, never a clean end,
+		 * so a truncated stream is not taken for a complete one.
+		 * SYSCALL is a socket error (a reset). */
+		return err == SSL_ERROR_ZERO_RETURN ? SOCK_EOF : SOCK_ERROR;
 	}
 }
 
@@ -201,7 +207,11 @@ static void
 do_read(struct sock *s)
 {
 	size_t before = evbuffer_get_length(s->in);
-	int what = s->ssl != NULL ? read_tls(s) : read_plain(s);
+	int what;
+
+	if (s->is_eof)
+		return;
+	what = s->ssl != NULL ? read_tls(s) : read_plain(s);
 
 	if (evbuffer_get_length(s->in) > before && s->on_read != NULL)
 		s->on_read(s, s->arg);
@@ -525,8 +535,13 @@ destroy(struct sock *s)
 	event_del(&s->flush_ev);
 	evbuffer_free(s->in);
 	evbuffer_free(s->out);
+	if (s->is_aborted) {
+		struct linger l = { 1, 0 };
+
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
 	if (s->ssl != NULL) {
-		if (s->state == SOCK_S_OPEN && !s->is_shut)
+		if (s->state == SOCK_S_OPEN && !s->is_shut && !s->is_aborted)
 			SSL_shutdown(s->ssl);
 		SSL_free(s->ssl);
 		ERR_clear_error();
@@ -626,6 +641,18 @@ sock_shutdown_write(struct sock *s)
 	s->wants_shutdown = true;
 	if (s->state == SOCK_S_OPEN && evbuffer_get_length(s->out) == 0)
 		shut_write(s);
+}
+
+bool
+sock_is_eof(const struct sock *s)
+{
+	return s->is_eof;
+}
+
+void
+sock_abort(struct sock *s)
+{
+	s->is_aborted = true;
 }
 
 void

@@ -18,7 +18,9 @@ struct evbuffer;
 struct sock;
 typedef struct ssl_st SSL;
 
-/* What on_event reports; READING/WRITING say which side it concerns. */
+/* What on_event reports; READING/WRITING say which side it concerns.
+ * SOCK_EOF ends the input only: output is still written (half-close)
+ * until the owner frees the sock or an error comes. */
 #define SOCK_READING    0x01
 #define SOCK_WRITING    0x02
 #define SOCK_EOF        0x10
@@ -62,5 +64,11 @@ void sock_set_write_low(struct sock *s, size_t n);
 /* Half-close: once the queued output is written, nothing more is sent
  * (shutdown(SHUT_WR), or a TLS close_notify); reading goes on. */
 void sock_shutdown_write(struct sock *s);
+/* The peer ended its side (SOCK_EOF was reported): no more input. */
+bool sock_is_eof(const struct sock *s);
+/* When freed, the socket closes with a reset (SO_LINGER 0) and no TLS
+ * close_notify: for a stream whose end marks the message's end, a clean
+ * close would pass a cut one off as complete. */
+void sock_abort(struct sock *s);
 
 #endif

@@ -74,6 +74,18 @@ on_read(struct sock *s, void *arg)
 	pump(arg, s);
 }
 
+/* Both sides ended: the tunnel is done once the last bytes (and the
+ * shutdowns behind them) are out on both sockets. */
+static void
+finish_if_flushed(struct tunnel *t)
+{
+	if (!t->is_client_eof || !t->is_backend_eof ||
+	    evbuffer_get_length(sock_output(t->client)) > 0 ||
+	    evbuffer_get_length(sock_output(t->backend)) > 0)
+		return;
+	finish(t, "closed");
+}
+
 /* S drained below the low mark: its peer may send again. */
 static void
 on_drain(struct sock *s, void *arg)
@@ -84,6 +96,28 @@ on_drain(struct sock *s, void *arg)
 
 	if (!t->is_done && !is_eof)
 		sock_read_enable(from, true);
+	if (!t->is_done)
+		finish_if_flushed(t);
+}
+
+/* S sent its EOF: the peer gets one (shutdown(SHUT_WR), or a TLS
+ * close_notify) once the bytes before it are out, and the other
+ * direction flows on until it ends too. */
+static void
+side_ended(struct tunnel *t, struct sock *s)
+{
+	pump(t, s);
+	if (s == t->client)
+		t->is_client_eof = true;
+	else
+		t->is_backend_eof = true;
+	sock_shutdown_write(peer(t, s));
+	if (t->is_client_eof && t->is_backend_eof) {
+		/* from now on on_drain comes only once an output is empty */
+		sock_set_write_low(t->client, 0);
+		sock_set_write_low(t->backend, 0);
+		finish_if_flushed(t);
+	}
 }
 
 static void
@@ -91,16 +125,8 @@ on_event(struct sock *s, short what, void *arg)
 {
 	struct tunnel *t = arg;
 
-	if (what & SOCK_EOF) {
-		pump(t, s);
-		if (s == t->client)
-			t->is_client_eof = true;
-		else
-			t->is_backend_eof = true;
-		/* the other side sees our EOF once the bytes are out */
-		sock_shutdown_write(peer(t, s));
-		if (t->is_client_eof && t->is_backend_eof)
-			finish(t, "closed");
+	if (what & SOCK_EOF && !(what & SOCK_ERROR)) {
+		side_ended(t, s);
 		return;
 	}
 	if (what & SOCK_TIMEOUT)
@@ -158,6 +184,12 @@ tunnel_new(struct event_base *base, struct sock *client, struct sock *backend,
 	sock_read_enable(backend, true);
 	pump(t, client);
 	pump(t, backend);
+	/* an EOF that came before the tunnel (the client half-closed after
+	 * its upgrade request) was reported to the previous owner */
+	if (sock_is_eof(client))
+		side_ended(t, client);
+	if (sock_is_eof(backend) && !t->is_done)
+		side_ended(t, backend);
 	return t;
 }
 

@@ -15,7 +15,9 @@ typedef void tunnel_done_fn(void *arg, const char *why, uint64_t up,
 
 /* Joins CLIENT and BACKEND (which it then owns): bytes flow both ways,
  * pausing a side whose peer does not read; EOF on one side half-closes
- * the other. Ends when both sides are done, on an error, or after
+ * the other (even an EOF that came before the tunnel), and the other
+ * direction flows on. Ends when both sides are done and their last bytes
+ * are out, on an error, or after
  * TIMEOUT_MS without a byte either way; then DONE is called once (the
  * owner may free the tunnel from inside it). Bytes already buffered on
  * either socket go first. */

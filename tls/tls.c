@@ -389,6 +389,13 @@ ctx_new(struct tls *t, const struct conf_tls *tc, bool warn, char **err)
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 	    (tc->session_tickets ? 0 : SSL_OP_NO_TICKET));
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	/* A client's FIN without close_notify is its half-close, as a
+	 * close_notify is (sock.c reads both as EOF): a request it sent
+	 * whole is still answered. Without this OpenSSL 3 makes it a fatal
+	 * error, and nothing more could be written. */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx,
 	    (const unsigned char *)SESSION_ID_CTX, sizeof(SESSION_ID_CTX) - 1);

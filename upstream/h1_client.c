@@ -511,10 +511,18 @@ end_of_input(struct h1_client *c)
 		end_tunnel_input(c);
 	else if (c->state == H1C_TUNNEL)
 		fail(c, H1C_CLOSED_MIDBODY, why);
-	else if (c->reader.body == H1_BODY_UNTIL_CLOSE)
+	/* only a clean EOF (FIN) ends a body read until close: a reset
+	 * cut it short */
+	else if (c->reader.body == H1_BODY_UNTIL_CLOSE &&
+	    !(c->eof_what & SOCK_ERROR))
 		finish(c);
+	else if (c->reader.body == H1_BODY_UNTIL_CLOSE)
+		fail(c, H1C_CLOSED_MIDBODY, "backend connection reset inside "
+		    "a body read until close");
 	else
-		fail(c, H1C_CLOSED_MIDBODY, "backend closed mid-body");
+		fail(c, H1C_CLOSED_MIDBODY, c->eof_what & SOCK_ERROR ?
+		    "backend connection reset mid-body" :
+		    "backend closed mid-body");
 }
 
 static void
@@ -530,7 +538,10 @@ on_event(struct sock *sk, short what, void *arg)
 		    "backend read timed out" : "backend write timed out");
 	else if (what & SOCK_ERROR && c->is_tunnel_eof)
 		fail(c, H1C_WRITE_FAILED, "backend connection reset");
-	else if (what & (SOCK_EOF | SOCK_ERROR)) {
+	/* once the input ended, a write error (the request body meeting
+	 * the backend's close) changes nothing: the verdict on what came is
+	 * the EOF's */
+	else if (what & (SOCK_EOF | SOCK_ERROR) && !c->is_eof) {
 		c->is_eof = true;
 		c->eof_what = what;
 		sock_read_enable(c->sk, false);

@@ -15,6 +15,8 @@ Suite *ws_suite(void);          /* test_ws.c: WebSocket tunnels, h1 and h2 */
 Suite *ops_suite(void);         /* test_ops.c: reloads, graceful stop */
 Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
 Suite *graceful_suite(void);    /* test_graceful.c: two-step GOAWAY, h1 drain */
+Suite *halfclose_suite(void);   /* test_halfclose.c: half-closes, cut
+				 * responses */
 TCase *hostile_h2_tcase(void);  /* test_hostile_h2.c: h2 header list
 				 * limits, trailer fields */
 TCase *hostile_ws_tcase(void);  /* test_hostile_ws.c: upgrade smuggling */

@@ -49,6 +49,7 @@
 #define ORIGIN_BYTES_MAX        (UINT64_C(1) << 40)
 #define ORIGIN_BIGHEAD_MAX      (UINT64_C(1) << 30)
 #define ORIGIN_LINGER_SEC       2
+#define ORIGIN_HALF_CLOSE_SEC   10      /* /ws?half_close=1: reading on */
 #define ORIGIN_MAX_LISTEN       16
 #define ORIGIN_NAME_MAX         32      /* field name bytes kept */
 #define ORIGIN_VALUE_MAX        1024    /* field value bytes kept */
@@ -66,6 +67,7 @@ enum conn_state {
 	CONN_DELAY,             /* request read; timer before the reply */
 	CONN_STREAM,            /* /bytes body goes out as output drains */
 	CONN_WS,                /* after a 101: frames are echoed */
+	CONN_CUT,               /* /cut: body bytes out; the timer resets */
 	CONN_DRAIN,             /* reply queued; next request below LOWAT */
 	CONN_CLOSING,           /* last output flushing; then linger */
 	CONN_LINGER,            /* write side shut; wait for EOF or timer */
@@ -92,6 +94,15 @@ enum route {
 	ROUTE_WS_BADACCEPT,
 	ROUTE_WS_LAST,
 	ROUTE_WS_PAGE,
+	ROUTE_CUT,
+};
+
+/* /cut/MODE: how the response's framing is broken (see reply_cut). */
+enum cut_mode {
+	CUT_LENGTH = 0,         /* Content-Length: 2N, N bytes */
+	CUT_CHUNKED,            /* a chunk of 2N announced, N bytes sent */
+	CUT_BADCHUNK,           /* a whole chunk of N, then a bad size line */
+	CUT_CLOSE,              /* no length, no chunks: read until close */
 };
 
 /* What a request offers for a WebSocket upgrade (RFC 6455 §4.2.1). */
@@ -130,6 +141,7 @@ struct req {
 	enum route route;
 	const char *query;      /* into conn.url, after '?'; "" if none */
 	uint64_t n;             /* /bytes/N, /status/N */
+	enum cut_mode cut;      /* /cut/MODE */
 	uint64_t rate;          /* ?rate=, bytes per second; 0 = unpaced */
 	uint64_t delay_ms;      /* ?delay_ms= (/slow: ?ms=) */
 	uint64_t body_len;
@@ -168,6 +180,7 @@ struct conn {
 	uint64_t budget;        /* paced bytes left this tick */
 	bool is_eof;            /* peer shut its write side */
 	bool is_drop_next;      /* /close-next: drop the next request */
+	bool is_half_closed;    /* /ws?half_close=1: a long linger */
 	int record_fd;          /* -r: this connection's bytes go here */
 };
 
@@ -206,8 +219,10 @@ static const char index_html[] =
 	"<a href=\"/early-hints\">/early-hints</a></li>\n"
 	"<li><a href=\"/stats\">/stats</a>: connections, requests and "
 	"websockets</li>\n"
+	"<li>/cut/length, /cut/chunked, /cut/badchunk, /cut/close"
+	"?n=N&amp;fin=1: N body bytes, then a reset (fin=1: a FIN)</li>\n"
 	"<li>/ws: websocket echo (?close_after_ms=N, ?ext=1, "
-	"?shut_after=N); /ws-refuse, "
+	"?shut_after=N, ?half_close=1); /ws-refuse, "
 	"/ws-badaccept; <a href=\"/ws-last\">/ws-last</a>: the last "
 	"upgrade request; <a href=\"/ws-page\">/ws-page</a></li>\n"
 	"</ul></body></html>\n";
@@ -389,7 +404,8 @@ conn_finish(struct conn *c)
 static void
 settle(struct conn *c)
 {
-	struct timeval tv = { ORIGIN_LINGER_SEC, 0 };
+	struct timeval tv = { c->is_half_closed ? ORIGIN_HALF_CLOSE_SEC :
+	    ORIGIN_LINGER_SEC, 0 };
 
 	if (c->state != CONN_CLOSING ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
@@ -636,6 +652,76 @@ reply_bad(struct conn *c)
 	log_request(c, 0);
 	evbuffer_add(bufferevent_get_output(c->bev), bad, sizeof(bad) - 1);
 	conn_finish(c);
+}
+
+/*
+ * /cut/MODE?n=N&fin=1: a response whose body stops after N bytes (default
+ * 1000), short of what its framing promised (MODE close: it promised
+ * nothing). What is queued is written now; 100 ms later (on_timer) the
+ * connection is reset (SO_LINGER 0), or with fin=1 closed with a FIN.
+ * For a proxy that must not pass a cut body on as a complete one; a FIN
+ * after /cut/close is a complete response.
+ */
+#define ORIGIN_CUT_MS   100
+
+static void
+reply_cut(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct req *r = &c->req;
+	uint64_t n = 1000, off, piece;
+	static const char *const fields[] = {
+		[CUT_LENGTH] = "",
+		[CUT_CHUNKED] = "Transfer-Encoding: chunked\r\n",
+		[CUT_BADCHUNK] = "Transfer-Encoding: chunked\r\n",
+		[CUT_CLOSE] = "",
+	};
+
+	query_num(r->query, "n", &n);
+	if (n > ORIGIN_BIGHEAD_MAX) {
+		send_text(c, 400, "text/plain", "n too large\n");
+		return;
+	}
+	log_request(c, 200);
+	evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\nContent-Type: "
+	    "application/octet-stream\r\nConnection: close\r\n%s",
+	    fields[r->cut]);
+	if (r->cut == CUT_LENGTH)
+		evbuffer_add_printf(out, "Content-Length: %" PRIu64 "\r\n",
+		    2 * n);
+	evbuffer_add(out, "\r\n", 2);
+	if (r->cut == CUT_CHUNKED)
+		evbuffer_add_printf(out, "%" PRIx64 "\r\n", 2 * n);
+	else if (r->cut == CUT_BADCHUNK)
+		evbuffer_add_printf(out, "%" PRIx64 "\r\n", n);
+	for (off = 0; off < n; off += piece) {
+		piece = MIN(n - off, ORIGIN_PIECE);
+		evbuffer_add_reference(out, pattern + off % 26,
+		    (size_t)piece, NULL, NULL);
+	}
+	if (r->cut == CUT_BADCHUNK)
+		evbuffer_add(out, "\r\nzz\r\n", 6);
+	evbuffer_write(out, bufferevent_getfd(c->bev));
+	set_state(c, CONN_CUT);
+	arm_timer_ms(c, ORIGIN_CUT_MS);
+}
+
+/* The timer after reply_cut: the connection ends as fin= said. */
+static void
+cut_end(struct conn *c)
+{
+	struct linger l = { 1, 0 };
+	uint64_t fin = 0;
+
+	query_num(c->req.query, "fin", &fin);
+	if (fin != 0) {
+		conn_finish(c);
+		settle(c);
+		return;
+	}
+	setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &l,
+	    sizeof(l));
+	conn_free(c);
 }
 
 static void
@@ -1062,6 +1148,14 @@ reply_ws(struct conn *c, bool is_bad_accept)
 	c->srv->n_ws_sessions++;
 	c->srv->n_ws_open++;
 	set_state(c, CONN_WS);
+	/* ?half_close=1: the backend shuts its write side after the 101
+	 * and keeps reading (-r records what still comes) until EOF */
+	if (query_num(c->req.query, "half_close", &v) == 0 && v != 0) {
+		c->is_half_closed = true;
+		ws_end(c, "half_close");
+		conn_finish(c);
+		return;
+	}
 	if (query_num(c->req.query, "close_after_ms", &v) == 0)
 		arm_timer_ms(c, v);
 	if (query_num(c->req.query, "shut_after", &v) == 0)
@@ -1378,6 +1472,9 @@ reply(struct conn *c)
 	case ROUTE_WS_PAGE:
 		reply_ws_page(c);
 		break;
+	case ROUTE_CUT:
+		reply_cut(c);
+		break;
 	case ROUTE_NOT_FOUND:
 		send_text(c, 404, "text/plain", "not found\n");
 		break;
@@ -1430,6 +1527,24 @@ is_ws_route(enum route route)
 }
 
 static enum route
+route_cut(struct req *r, const char *mode, size_t len)
+{
+	static const char *const modes[] = {
+		[CUT_LENGTH] = "length", [CUT_CHUNKED] = "chunked",
+		[CUT_BADCHUNK] = "badchunk", [CUT_CLOSE] = "close",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strlen(modes[i]) == len && strncmp(modes[i], mode,
+		    len) == 0) {
+			r->cut = (enum cut_mode)i;
+			return ROUTE_CUT;
+		}
+	return ROUTE_NOT_FOUND;
+}
+
+static enum route
 route_path(struct req *r, const char *path, size_t len)
 {
 	size_t i;
@@ -1442,6 +1557,8 @@ route_path(struct req *r, const char *path, size_t len)
 	if (len > 8 && strncmp(path, "/status/", 8) == 0)
 		return parse_num(path + 8, len - 8, &r->n) == 0 ?
 		    ROUTE_STATUS : ROUTE_NOT_FOUND;
+	if (len > 5 && strncmp(path, "/cut/", 5) == 0)
+		return route_cut(r, path + 5, len - 5);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (strlen(routes[i].path) == len &&
 		    strncmp(routes[i].path, path, len) == 0)
@@ -1781,6 +1898,9 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	case CONN_WS:
 		ws_die(c);
+		return;
+	case CONN_CUT:
+		cut_end(c);
 		return;
 	default:
 		break;
