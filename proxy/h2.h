@@ -93,6 +93,9 @@ struct h2_stream {
 	int status;
 	uint64_t bytes_sent, bytes_received;
 	int64_t start_us;
+	/* The send phase (see h2_stall.c): when DATA of this stream last
+	 * went out, or when it last got bytes for the client to take. */
+	int64_t sent_us;
 	const char *upstream;
 	int64_t upstream_us;
 	const char *note;
@@ -123,6 +126,8 @@ struct h2_server {
 	struct event idle_timer;
 	struct event age_timer;
 	struct event head_timer;        /* the open header block's deadline */
+	struct event stall_timer;       /* send_timeout: see h2_stall.c */
+	int64_t data_us;                /* DATA last went out (h2_stall.c) */
 	int32_t head_id;                /* the stream that block is for */
 	TAILQ_HEAD(, h2_stream) resumes;
 	TAILQ_HEAD(, h2_stream) streams;
@@ -177,6 +182,15 @@ void h2_stream_release_exchange(struct h2_stream *st);
 /* Streams waiting for a backend connect slot get one while there are
  * any (http2_max_backend_connects); not while inside on_read. */
 void h2_stream_connect_waiting(struct h2_server *h);
+
+/* h2_stall.c: the send phase of streams and of the connection. */
+void h2_stall_init(struct h2_server *h);
+void h2_stall_fini(struct h2_server *h);
+/* ST has bytes for the client again (a head, a body after a wait on the
+ * backend, its end): its send_timeout starts now. */
+void h2_stall_watch(struct h2_stream *st);
+/* DATA of ST went out: the stream and the connection moved. */
+void h2_stall_sent(struct h2_stream *st);
 
 /* h2_response.c: the exchange_ops a stream's exchange reports to (FE is
  * the stream), and the responses portico makes itself. */

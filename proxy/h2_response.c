@@ -151,6 +151,8 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	st->is_resp_started = true;
 	st->status = r->status;
 	st->has_body_provider = response_has_body(st, r);
+	if (st->has_body_provider)
+		h2_stall_watch(st);     /* the send phase begins */
 	nghttp2_submit_response(st->h->session, st->id, nv, (size_t)n,
 	    st->has_body_provider ? &prd : NULL);
 }
@@ -296,6 +298,9 @@ h2_response_body(void *fe, struct evbuffer *data)
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
 	}
+	/* bytes after a wait on the backend: the send phase again */
+	if (evbuffer_get_length(st->out) == 0)
+		h2_stall_watch(st);
 	evbuffer_add_buffer(st->out, data);
 	if (evbuffer_get_length(st->out) > H2_STREAM_HIGH &&
 	    !st->is_resp_paused) {
@@ -360,6 +365,8 @@ h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 	st->state = H2S_DONE;
 	if (!st->is_bad && st->has_body_provider) {
 		keep_trailers(st, trailers, n);
+		if (evbuffer_get_length(st->out) == 0)
+			h2_stall_watch(st);     /* END_STREAM to send */
 		st->is_resp_eof = true;
 		wake_provider(st);
 	}

@@ -347,6 +347,7 @@ on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
 		return NGHTTP2_ERR_WOULDBLOCK;
 	evbuffer_add(out, hd, 9);
 	evbuffer_remove_buffer(st->out, out, len);
+	h2_stall_sent(st);
 	if (st->is_resp_paused && !st->wants_resume &&
 	    evbuffer_get_length(st->out) < H2_STREAM_LOW) {
 		st->wants_resume = true;
@@ -577,6 +578,7 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	evtimer_assign(&h->idle_timer, worker_base(c->w), on_idle, h);
 	evtimer_assign(&h->age_timer, worker_base(c->w), on_age, h);
 	evtimer_assign(&h->head_timer, worker_base(c->w), on_head_timeout, h);
+	h2_stall_init(h);
 	tv = tv_ms(h->cf->keepalive_timeout);
 	event_add(&h->idle_timer, &tv);
 	if (h->cf->max_connection_age > 0) {
@@ -615,6 +617,7 @@ h2_server_free(struct h2_server *h)
 	event_del(&h->idle_timer);
 	event_del(&h->age_timer);
 	event_del(&h->head_timer);
+	h2_stall_fini(h);
 	h->is_closing = true;
 	/* nghttp2_session_del does not call on_stream_close */
 	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {
