@@ -460,6 +460,9 @@ on_event(struct sock *sk, short what, void *arg)
 
 	(void)sk;
 	h->is_closing = true;
+	if (what & SOCK_TIMEOUT)
+		log_conn(LOG_INFO, h->c, "http2: the client took no byte for "
+		    "send_timeout: closed, %u streams end", h->nstreams);
 	conn_close(h->c, what & SOCK_EOF ? "client closed" :
 	    what & SOCK_TIMEOUT ? "client timed out" : "client error");
 }
@@ -587,7 +590,11 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	}
 	sock_setcb(sk, on_read, on_write, on_event, h);
 	sock_set_write_low(sk, 0);
-	sock_set_timeouts(sk, NULL, NULL);
+	/* no read timeout: idle_timer, head_timer and the streams' own
+	 * phases govern; a client that stops reading TCP is cut after
+	 * send_timeout without write progress (h2_stall.c: its windows) */
+	tv = tv_ms(h->cf->send_timeout);
+	sock_set_timeouts(sk, NULL, &tv);
 	sock_read_enable(sk, true);
 	on_read(sk, h);
 	return h;
