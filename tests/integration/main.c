@@ -22,6 +22,7 @@ main(void)
 	srunner_add_suite(sr, h2_suite());
 	srunner_add_suite(sr, ws_suite());
 	srunner_add_suite(sr, ops_suite());
+	srunner_add_suite(sr, timers_suite());
 	srunner_add_suite(sr, hostile_suite());
 	srunner_run_all(sr, CK_ENV);
 	harness_teardown();     /* after a setup that failed */
