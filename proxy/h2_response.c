@@ -146,6 +146,8 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	if (r->status < 200) {
 		nghttp2_submit_headers(st->h->session, NGHTTP2_FLAG_NONE,
 		    st->id, NULL, nv, (size_t)n, NULL);
+		st->is_continued = true;        /* 100: the body may come */
+		h2_stall_body(st);
 		return;
 	}
 	st->is_resp_started = true;
@@ -427,6 +429,7 @@ h2_stream_ack(struct h2_stream *st)
 		return;
 	nghttp2_session_consume(st->h->session, st->id, st->unconsumed);
 	st->unconsumed = 0;
+	h2_stall_body(st);              /* the client may send more now */
 }
 
 void

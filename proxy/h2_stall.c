@@ -1,5 +1,15 @@
-/* proxy/h2_stall.c: send_timeout over HTTP/2, for each stream and for
- * the connection.
+/* proxy/h2_stall.c: the timers of an HTTP/2 stream's phases that wait
+ * on the client: client_body_timeout while it sends the request body,
+ * send_timeout while it takes the response, for each stream and for
+ * the connection's window.
+ *
+ * A stream is in its body phase while its request body is on its way,
+ * an exchange takes it, and every byte of it is acknowledged (so the
+ * client has window to send more) and, for an Expect: 100-continue
+ * request, once the client may send (a 1xx came, or it sent anyway).
+ * No DATA for client_body_timeout: 408 if no response has begun, else
+ * RST_STREAM CANCEL; the exchange is freed. While the backend is slow
+ * to take the body (bytes unacknowledged), the backend's timeouts rule.
  *
  * A stream is in its send phase while it has response bytes (or its
  * END_STREAM) the client has yet to take; before, the backend's timeouts
@@ -18,7 +28,7 @@
  * nghttp2 does not tell when it defers a stream for its window (so a
  * stream timer would have to poll anyway), and a sweep at the earliest
  * deadline visits at most http2_max_concurrent_streams streams. The
- * timer runs only while some stream may be in its send phase.
+ * timer runs only while some stream may be in one of these phases.
  */
 #include <stdint.h>
 
@@ -32,9 +42,31 @@
 #include "log.h"
 #include "worker.h"
 
-/* A sweep comes at least this fraction of send_timeout after the last:
- * streams stamped a moment apart cost one sweep, not one each. */
+/* A sweep comes at least this fraction of the shorter timeout after
+ * the last: streams stamped a moment apart cost one sweep, not one
+ * each. */
 #define STALL_MIN_STEP  16
+
+static int64_t
+send_limit(const struct h2_server *h)
+{
+	return (int64_t)h->cf->send_timeout * 1000;
+}
+
+static int64_t
+body_limit(const struct h2_server *h)
+{
+	return (int64_t)h->cf->client_body_timeout * 1000;
+}
+
+static bool
+in_body_phase(const struct h2_stream *st)
+{
+	return st->state == H2S_BODY && st->x != NULL && !st->is_bad &&
+	    st->ws == H2WS_NONE && st->unconsumed == 0 &&
+	    (!st->req.wants_continue || st->is_continued ||
+	    st->bytes_received > 0);
+}
 
 static bool
 in_send_phase(const struct h2_stream *st)
@@ -58,6 +90,23 @@ reset_stalled(struct h2_stream *st)
 	drop_response(st);
 	h2_stream_reset(st, NGHTTP2_CANCEL,
 	    "send timeout: stream window shut");
+}
+
+/* The client stopped sending its request body. */
+static void
+time_out_body(struct h2_stream *st)
+{
+	log_conn(LOG_INFO, st->h->c, "http2: stream %d: no request body for "
+	    "client_body_timeout", (int)st->id);
+	h2_stream_release_exchange(st);         /* half a request: closed */
+	st->note = "client body timeout";
+	st->state = H2S_DONE;
+	if (st->is_resp_started) {
+		h2_stream_reset(st, NGHTTP2_CANCEL, st->note);
+		return;
+	}
+	h2_response_error(st, 408);
+	st->is_bad = true;
 }
 
 static void
@@ -94,17 +143,38 @@ check_stream(struct h2_server *h, struct h2_stream *st, int64_t now,
 	return 0;
 }
 
+/* The timer fires by AT (or a step after NOW), unless it already fires
+ * earlier. */
 static void
-arm(struct h2_server *h, int64_t delay_us)
+arm(struct h2_server *h, int64_t now, int64_t at)
 {
-	int64_t step = (int64_t)h->cf->send_timeout * 1000 / STALL_MIN_STEP;
+	int64_t step = send_limit(h) < body_limit(h) ? send_limit(h) :
+	    body_limit(h);
+	int64_t delay = at - now;
 	struct timeval tv;
 
-	if (delay_us < step)
-		delay_us = step;
-	tv.tv_sec = delay_us / 1000000;
-	tv.tv_usec = delay_us % 1000000;
+	if (h->is_closing || (evtimer_pending(&h->stall_timer, NULL) &&
+	    h->stall_at_us <= at))
+		return;
+	if (delay < step / STALL_MIN_STEP)
+		delay = step / STALL_MIN_STEP;
+	h->stall_at_us = now + delay;
+	tv.tv_sec = delay / 1000000;
+	tv.tv_usec = delay % 1000000;
 	event_add(&h->stall_timer, &tv);
+}
+
+/* ST's request body deadline: 0 if it passed (and the stream is
+ * answered), else when it is. */
+static int64_t
+check_body(struct h2_stream *st, int64_t now)
+{
+	int64_t t = st->recv_us + body_limit(st->h);
+
+	if (t > now)
+		return t;
+	time_out_body(st);
+	return 0;
 }
 
 static void
@@ -112,34 +182,41 @@ on_stall(evutil_socket_t fd, short what, void *arg)
 {
 	struct h2_server *h = arg;
 	int64_t now = worker_now_us(h->c->w), next = INT64_MAX, t;
-	int64_t limit = (int64_t)h->cf->send_timeout * 1000;
+	int64_t limit = send_limit(h);
 	struct h2_stream *st;
-	unsigned nreset = 0;
+	unsigned nreset = 0, nbody = 0;
 
 	(void)fd;
 	(void)what;
 	if (h->is_closing || h->is_terminated)
 		return;
+	h->stall_at_us = 0;
 	TAILQ_FOREACH(st, &h->streams, link) {
-		if (!in_send_phase(st))
-			continue;
-		t = st->sent_us + limit;
-		if (t <= now && (t = check_stream(h, st, now, limit)) == -1) {
-			close_stalled(h);
-			h2_flush(h);
-			return;
+		if (in_send_phase(st)) {
+			t = st->sent_us + limit;
+			if (t <= now &&
+			    (t = check_stream(h, st, now, limit)) == -1) {
+				close_stalled(h);
+				h2_flush(h);
+				return;
+			}
+			nreset += t == 0;
+			if (t != 0 && t < next)
+				next = t;
 		}
-		if (t == 0)
-			nreset++;
-		else if (t < next)
-			next = t;
+		if (in_body_phase(st)) {
+			t = check_body(st, now);
+			nbody += t == 0;
+			if (t != 0 && t < next)
+				next = t;
+		}
 	}
 	if (nreset > 0)
 		log_conn(LOG_INFO, h->c, "http2: %u streams reset: stream "
 		    "window shut for send_timeout", nreset);
 	if (next != INT64_MAX)
-		arm(h, next - now);
-	if (nreset > 0)
+		arm(h, now, next);
+	if (nreset + nbody > 0)
 		h2_flush(h);
 }
 
@@ -160,14 +237,24 @@ void
 h2_stall_watch(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
+	int64_t now = worker_now_us(h->c->w);
 
-	st->sent_us = worker_now_us(h->c->w);
-	if (!h->is_closing && !evtimer_pending(&h->stall_timer, NULL))
-		arm(h, (int64_t)h->cf->send_timeout * 1000);
+	st->sent_us = now;
+	arm(h, now, now + send_limit(h));
 }
 
 void
 h2_stall_sent(struct h2_stream *st)
 {
 	st->sent_us = st->h->data_us = worker_now_us(st->h->c->w);
+}
+
+void
+h2_stall_body(struct h2_stream *st)
+{
+	struct h2_server *h = st->h;
+	int64_t now = worker_now_us(h->c->w);
+
+	st->recv_us = now;
+	arm(h, now, now + body_limit(h));
 }

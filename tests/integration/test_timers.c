@@ -4,7 +4,8 @@
  * TLS HTTP/2 and h2c, with every client-side timeout at 1 s, a backend
  * slower than all of them, a download longer than all of them and a
  * client reading slowly get their whole response; an upload on a reused
- * backend connection outlives backend_keepalive_timeout. Over HTTP/2,
+ * backend connection outlives backend_keepalive_timeout, and a body
+ * that stops coming gets 408, over HTTP/2 as over HTTP/1.1. Over HTTP/2,
  * send_timeout bounds each stream (a stream window shut: RST_STREAM
  * CANCEL, its backend connection closed, the others served), the
  * connection window (GOAWAY) and the socket (a client that stops
@@ -244,6 +245,33 @@ START_TEST(test_pooled_upload)
 }
 END_TEST
 
+/* A request body that stops coming: client_body_timeout (1 s) ends it
+ * with 408 and closes the backend connection, which held half a
+ * request; over HTTP/2 the stream's own timer does it, and the
+ * connection serves the next stream. */
+START_TEST(test_body_stall)
+{
+	static const char *const protos[] = { "plain", "tls", "h2-tls",
+	    "h2-h2c" };
+	char out[OUT_MAX], port[16], oport[16];
+
+	start("2s");
+	snprintf(oport, sizeof(oport), "%d", origins[0].port);
+	tclient(out, "bodystall", protos[_i], port_of(_i, port,
+	    sizeof(port)), oport, NULL);
+	assert_kv(out, "status", "408");
+	assert_kv(out, "backend_conns", "1");
+	assert_kv(out, "backend_conns_after", "0");
+	if (_i == P_H1 || _i == P_TLS_H1) {
+		assert_kv(out, "closed", "yes");
+	} else {
+		assert_kv(out, "after_status", "200");
+		assert_kv(out, "closed", "no");
+	}
+	proxy_stop(&px);
+}
+END_TEST
+
 /* ---- HTTP/2 send_timeout ---- */
 
 /* 5 streams whose window the client keeps shut, next to one it credits:
@@ -399,6 +427,7 @@ timers_suite(void)
 	tcase_add_loop_test(all, test_slow_download, 0, P_COUNT);
 	tcase_add_loop_test(all, test_slow_reader, 0, P_COUNT);
 	tcase_add_loop_test(all, test_pooled_upload, 0, P_COUNT);
+	tcase_add_loop_test(all, test_body_stall, 0, P_COUNT);
 	suite_add_tcase(s, all);
 	tcase_add_unchecked_fixture(h2, harness_setup, NULL);
 	tcase_add_unchecked_fixture(h2, harness_certs, harness_teardown);

@@ -35,6 +35,12 @@ Modes:
       GET /echo, then POST /echo of SIZE pattern bytes sent evenly over
       SECONDS. The origin's answers: conn1 and conn2 (its connection
       numbers), status, body_length, body_sha256.
+  bodystall PROTO ADDR OPORT
+      POST /echo with a Content-Length of 100000, 10000 bytes of it,
+      then nothing (PROTO as for upload): status, ms, backend_conns
+      (portico's to 127.0.0.1:OPORT at 0.5 s) and backend_conns_after
+      (once answered), closed; over HTTP/2 also reset and after_status,
+      of a GET on the same connection then.
   noread PROTO PORT OPORT SIZE
       Windows wide open, a GET of /bytes/SIZE, and then the client never
       reads: backend_conns (to 127.0.0.1:OPORT) at 0.5 s, released_ms
@@ -350,6 +356,50 @@ def mode_upload(proto, addr, size, seconds):
         body_sha256=b.get('body_sha256', ''))
 
 
+def bodystall_h1(proto, addr, oport):
+    s = dial_h1(proto, addr)
+    t0 = time.monotonic()
+    s.sendall(b'POST /echo HTTP/1.1\r\nHost: a.test\r\n'
+              b'Content-Length: 100000\r\n\r\n' + b'x' * 10000)
+    time.sleep(0.5)
+    held = backend_conns(oport)
+    status = h1_response(s, t0 + WAIT)[0]
+    ms = int((time.monotonic() - t0) * 1000)
+    try:
+        closed = s.recv(1) == b''
+    except (OSError, ssl.SSLError):
+        closed = True
+    out(status=status, ms=ms, backend_conns=held,
+        backend_conns_after=backend_conns(oport),
+        closed='yes' if closed else 'no')
+
+
+def bodystall_h2(proto, port, oport):
+    c = Client(proto, port)
+    t0 = time.monotonic()
+    sid = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(sid, [
+        (':method', 'POST'), (':scheme', c.scheme),
+        (':authority', 'a.test'), (':path', '/echo'),
+        ('content-length', '100000')])
+    c.conn.send_data(sid, b'x' * 10000)
+    c.body[sid] = b''
+    c.credit.add(sid)
+    c.flush()
+    c.wait(lambda: False, 0.5)
+    held = backend_conns(oport)
+    c.wait(lambda: c.done(sid))
+    ms = int((time.monotonic() - t0) * 1000)
+    released = backend_conns(oport)
+    after = c.get('/echo')
+    c.wait(lambda: c.done(after))
+    out(status=c.status.get(sid, 'none'), ms=ms,
+        reset=name(c.reset[sid][0]) if sid in c.reset else 'none',
+        backend_conns=held, backend_conns_after=released,
+        after_status=c.status.get(after, 'none'),
+        closed='yes' if c.closed else 'no')
+
+
 def backend_conns(oport):
     """Portico's established connections to 127.0.0.1:OPORT."""
     want = '0100007F:%04X' % oport
@@ -442,6 +492,12 @@ def main(argv):
     mode, proto = argv[1], argv[2]
     if mode == 'h1get':
         mode_h1get(proto, argv[3], argv[4], int(argv[5]))
+        return 0
+    if mode == 'bodystall':
+        if proto in ('plain', 'tls'):
+            bodystall_h1(proto, argv[3], int(argv[4]))
+        else:
+            bodystall_h2(proto[3:], int(argv[3]), int(argv[4]))
         return 0
     if mode == 'upload':
         mode_upload(proto, argv[3], int(argv[4]), float(argv[5]))
