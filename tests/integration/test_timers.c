@@ -37,6 +37,8 @@
 #define STALL_SIZE      1048576
 #define MANY_STALLED    50
 #define MIB_KB          1024
+#define STALL_HELD_KB   768     /* the most a stalled stream may hold */
+#define STALL_ROUNDS    4
 
 /* Client-side timeouts all at 1 s but send_timeout (SEND); the backend
  * may take 8 s. */
@@ -360,8 +362,8 @@ END_TEST
 
 /* 50 streams of 1 MiB with windows shut (the issue's 100 backend
  * connections and 27 MB, held for ever): all reset after send_timeout,
- * what they held bounded while they stall, and a second round reuses the
- * memory the first freed rather than adding to it. (RSS back at idle
+ * what they held bounded while they stall, and the memory they held is
+ * freed: later rounds reuse it rather than add to it. (RSS back at idle
  * once the worker is idle is the idle trim's part: glibc keeps freed
  * chunks until malloc_trim.) */
 static long
@@ -392,23 +394,35 @@ stall_round(char *out, long *peak_kb)
 START_TEST(test_many_stalled_streams_bounded)
 {
 	char out[OUT_MAX];
-	long idle, peak1, peak2;
+	long idle, peak, first = 0, most = 0;
+	int round;
 
 	start("1s");
 	idle = proc_rss_kb(px.pid);
-	ck_assert_int_eq(stall_round(out, &peak1), MANY_STALLED);
-	assert_kv(out, "after_status", "200");
-	assert_kv(out, "after_pattern", "ok");
-	ck_assert_msg(atoi(kv(out, "backend_conns_after")) <= 1,
-	    "backend connections kept after the resets:\n%s", out);
-	/* a stalled stream holds its buffer and the backend's input, each
-	 * bounded at 256 KiB */
-	ck_assert_msg(peak1 - idle < MANY_STALLED * MIB_KB, "RSS %ld kB idle, "
-	    "%ld kB with %d stalled streams", idle, peak1, MANY_STALLED);
-	ck_assert_int_eq(stall_round(out, &peak2), MANY_STALLED);
-	ck_assert_msg(peak2 <= peak1 + (peak1 - idle) / 4 + 2 * MIB_KB,
-	    "RSS grew from round to round: idle %ld kB, peaks %ld then "
-	    "%ld kB", idle, peak1, peak2);
+	for (round = 0; round < STALL_ROUNDS; round++) {
+		ck_assert_int_eq(stall_round(out, &peak), MANY_STALLED);
+		assert_kv(out, "after_status", "200");
+		assert_kv(out, "after_pattern", "ok");
+		ck_assert_msg(atoi(kv(out, "backend_conns_after")) <= 1,
+		    "backend connections kept after the resets:\n%s", out);
+		/* a stalled stream holds its buffer and the backend's
+		 * input, each bounded at 256 KiB (and a read more) */
+		ck_assert_msg(peak - idle < MANY_STALLED * STALL_HELD_KB,
+		    "RSS %ld kB idle, %ld kB with %d stalled streams", idle,
+		    peak, MANY_STALLED);
+		if (round == 0)
+			first = peak - idle;
+		most = peak > most ? peak : most;
+	}
+	/* each round lands on one of the 2 workers, whose malloc arena
+	 * keeps what the round freed and reuses it the next time: at most
+	 * two rounds' worth, however many rounds (ASan's quarantine keeps
+	 * freed memory from reuse for a while) */
+	ck_assert_msg(harness_is_asan() ||
+	    most - idle <= 2 * first + first / 4 + 2 * MIB_KB,
+	    "RSS grew round after round: idle %ld kB, first peak %ld kB, "
+	    "highest after %d rounds %ld kB", idle, idle + first,
+	    STALL_ROUNDS, most);
 	proxy_stop(&px);
 }
 END_TEST

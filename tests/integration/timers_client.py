@@ -223,9 +223,7 @@ def mode_get(proto, port, path, rate=0):
     while not c.done(sid):
         if rate > 0:
             # 4 KiB reads, no faster than RATE; credit follows reading
-            want = t0 + got / rate
-            if want > time.monotonic():
-                time.sleep(want - time.monotonic())
+            time.sleep(max(0.0, t0 + got / rate - time.monotonic()))
         if not c.pump(deadline, 4096 if rate > 0 else 1 << 20):
             break
         got = len(c.body[sid])
@@ -251,9 +249,7 @@ def mode_h1get(proto, addr, path, rate):
     t0 = time.monotonic()
     got, head, body, want = b'', b'', b'', -1
     while time.monotonic() < t0 + 60 and (want < 0 or len(body) < want):
-        due = t0 + len(got) / rate
-        if due > time.monotonic():
-            time.sleep(due - time.monotonic())
+        time.sleep(max(0.0, t0 + len(got) / rate - time.monotonic()))
         try:
             data = s.recv(4096)
         except (OSError, ssl.SSLError):
@@ -294,9 +290,7 @@ def trickle(size, seconds, send, step=10000):
     body = bytes(97 + i % 26 for i in range(size))
     t0 = time.monotonic()
     for off in range(0, size, step):
-        due = t0 + seconds * off / size
-        if due > time.monotonic():
-            time.sleep(due - time.monotonic())
+        time.sleep(max(0.0, t0 + seconds * off / size - time.monotonic()))
         send(body[off:off + step])
 
 
