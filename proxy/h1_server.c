@@ -117,17 +117,28 @@ in_high(const struct conf *cf)
 	    cf->client_max_header_size + 1;
 }
 
-/* Between requests: only keepalive_timeout runs. */
+/* Between requests. While the last response is still on its way out
+ * (up to H1S_OUT_HIGH and the kernel's buffers, which a slow client may
+ * take long to read) only send_timeout runs; keepalive_timeout starts
+ * once it is all written (on_write), so it never cuts a download. */
+static void
+idle_timers(struct h1_server *s)
+{
+	struct timeval rt = tv_ms(s->cf->keepalive_timeout);
+	struct timeval wt = tv_ms(s->cf->send_timeout);
+	bool is_sending = evbuffer_get_length(sock_output(s->sk)) > 0;
+
+	if (is_sending)
+		sock_set_write_low(s->sk, 0);   /* on_write once all is out */
+	sock_set_timeouts(s->sk, is_sending ? NULL : &rt, &wt);
+}
+
 static void
 enter_idle(struct h1_server *s)
 {
-	struct timeval rt, wt;
-
 	set_state(s, H1S_IDLE);
 	conn_refresh(s->c);
 	s->cf = s->c->cf;
-	rt = tv_ms(s->cf->keepalive_timeout);
-	wt = tv_ms(s->cf->send_timeout);
 	arena_reset(&s->arena);
 	h1_reader_init(&s->reader, false, &s->arena);
 	h1_reader_set_limits(&s->reader, s->cf->client_max_header_fields,
@@ -141,7 +152,7 @@ enter_idle(struct h1_server *s)
 	s->upstream = NULL;
 	s->upstream_us = -1;
 	sock_set_read_high(s->sk, in_high(s->cf));
-	sock_set_timeouts(s->sk, &rt, &wt);
+	idle_timers(s);
 	sock_read_enable(s->sk, true);
 }
 
@@ -572,6 +583,7 @@ static void
 head_progress(struct h1_server *s, size_t bytes)
 {
 	struct timeval ht = tv_ms(s->cf->client_header_timeout);
+	struct timeval wt = tv_ms(s->cf->send_timeout);
 
 	if (s->state == H1S_HEAD) {
 		if (bytes / s->cf->client_header_min_rate > s->head_credit)
@@ -580,8 +592,9 @@ head_progress(struct h1_server *s, size_t bytes)
 	}
 	set_state(s, H1S_HEAD);
 	/* the socket's read timeout is only a backstop from here on: being
-	 * reset by each byte, it can never fire before header_timer */
-	sock_set_timeouts(s->sk, &ht, NULL);
+	 * reset by each byte, it can never fire before header_timer;
+	 * the last response may still be going out, under send_timeout */
+	sock_set_timeouts(s->sk, &ht, &wt);
 	arm_header_timer(s, bytes);
 }
 
@@ -743,6 +756,8 @@ on_write(struct sock *sk, void *arg)
 		conn_linger(s->c);
 		return;
 	}
+	if (s->state == H1S_IDLE && left == 0)
+		idle_timers(s);         /* all out: keepalive_timeout now */
 	if (s->is_resp_paused && left <= H1S_OUT_LOW) {
 		s->is_resp_paused = false;
 		sock_set_write_low(sk, 0);
@@ -788,8 +803,8 @@ on_event(struct sock *sk, short what, void *arg)
 		abort_response(s, what & SOCK_TIMEOUT ?
 		    "client timed out" : "client went away");
 	else
-		conn_close(s->c, what & SOCK_TIMEOUT ? "idle timeout" :
-		    "client closed");
+		conn_close(s->c, !(what & SOCK_TIMEOUT) ? "client closed" :
+		    what & SOCK_WRITING ? "send timeout" : "idle timeout");
 }
 
 /* age_timer spans the connection's whole life, across its phases: when

@@ -89,6 +89,7 @@ struct h2_stream {
 	bool is_bad;                    /* refused: RST or error sent */
 	bool is_connecting;             /* holds one of h.nconnecting */
 	bool is_waiting;                /* in h.waiting: may not connect yet */
+	bool is_continued;              /* a 1xx went out: send the body */
 	/* for the access log */
 	int status;
 	uint64_t bytes_sent, bytes_received;
@@ -98,6 +99,12 @@ struct h2_stream {
 	 * way (the backend's timeouts end at its 101, see h2_response.c). */
 	struct event tunnel_timer;      /* assigned once the tunnel opens */
 	int64_t tunnel_us;              /* the last tunnel byte either way */
+	/* The send phase (see h2_stall.c): when DATA of this stream last
+	 * went out, or when it last got bytes for the client to take. */
+	int64_t sent_us;
+	/* The request body phase: when DATA last came, or when the client
+	 * was last let send more (acknowledged, a 1xx sent). */
+	int64_t recv_us;
 	const char *upstream;
 	int64_t upstream_us;
 	const char *note;
@@ -133,6 +140,9 @@ struct h2_server {
 	struct event goaway_timer;      /* notice → final GOAWAY, see
 	                                 * h2_goaway */
 	int32_t goaway_last_id;         /* the final GOAWAY's last stream */
+	struct event stall_timer;       /* send_timeout: see h2_stall.c */
+	int64_t data_us;                /* DATA last went out (h2_stall.c) */
+	int64_t stall_at_us;            /* when stall_timer fires */
 	int32_t head_id;                /* the stream that block is for */
 	TAILQ_HEAD(, h2_stream) resumes;
 	TAILQ_HEAD(, h2_stream) streams;
@@ -191,6 +201,20 @@ void h2_stream_release_exchange(struct h2_stream *st);
 /* Streams waiting for a backend connect slot get one while there are
  * any (http2_max_backend_connects); not while inside on_read. */
 void h2_stream_connect_waiting(struct h2_server *h);
+
+/* h2_stall.c: the phases where a stream waits on its client: sending
+ * the request body (client_body_timeout), taking the response
+ * (send_timeout), for the stream and the connection. */
+void h2_stall_init(struct h2_server *h);
+void h2_stall_fini(struct h2_server *h);
+/* ST has bytes for the client again (a head, a body after a wait on the
+ * backend, its end): its send_timeout starts now. */
+void h2_stall_watch(struct h2_stream *st);
+/* DATA of ST went out: the stream and the connection moved. */
+void h2_stall_sent(struct h2_stream *st);
+/* ST's client sent request DATA, or may send more: client_body_timeout
+ * starts now. */
+void h2_stall_body(struct h2_stream *st);
 
 /* h2_response.c: the exchange_ops a stream's exchange reports to (FE is
  * the stream), and the responses portico makes itself. */

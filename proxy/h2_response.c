@@ -146,11 +146,15 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	if (r->status < 200) {
 		nghttp2_submit_headers(st->h->session, NGHTTP2_FLAG_NONE,
 		    st->id, NULL, nv, (size_t)n, NULL);
+		st->is_continued = true;        /* 100: the body may come */
+		h2_stall_body(st);
 		return;
 	}
 	st->is_resp_started = true;
 	st->status = r->status;
 	st->has_body_provider = response_has_body(st, r);
+	if (st->has_body_provider)
+		h2_stall_watch(st);     /* the send phase begins */
 	nghttp2_submit_response(st->h->session, st->id, nv, (size_t)n,
 	    st->has_body_provider ? &prd : NULL);
 }
@@ -355,6 +359,9 @@ h2_response_body(void *fe, struct evbuffer *data)
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
 	}
+	/* bytes after a wait on the backend: the send phase again */
+	if (evbuffer_get_length(st->out) == 0)
+		h2_stall_watch(st);
 	evbuffer_add_buffer(st->out, data);
 	if (evbuffer_get_length(st->out) > H2_STREAM_HIGH &&
 	    !st->is_resp_paused) {
@@ -425,6 +432,8 @@ h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 		st->state = H2S_DONE;
 	if (!st->is_bad && st->has_body_provider) {
 		keep_trailers(st, trailers, n);
+		if (evbuffer_get_length(st->out) == 0)
+			h2_stall_watch(st);     /* END_STREAM to send */
 		st->is_resp_eof = true;
 		wake_provider(st);
 	}
@@ -486,6 +495,7 @@ h2_stream_ack(struct h2_stream *st)
 		return;
 	nghttp2_session_consume(st->h->session, st->id, st->unconsumed);
 	st->unconsumed = 0;
+	h2_stall_body(st);              /* the client may send more now */
 }
 
 void

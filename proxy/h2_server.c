@@ -415,6 +415,7 @@ on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
 		return NGHTTP2_ERR_WOULDBLOCK;
 	evbuffer_add(out, hd, 9);
 	evbuffer_remove_buffer(st->out, out, len);
+	h2_stall_sent(st);
 	if (st->is_resp_paused && !st->wants_resume &&
 	    evbuffer_get_length(st->out) < H2_STREAM_LOW) {
 		st->wants_resume = true;
@@ -527,6 +528,9 @@ on_event(struct sock *sk, short what, void *arg)
 
 	(void)sk;
 	h->is_closing = true;
+	if (what & SOCK_TIMEOUT)
+		log_conn(LOG_INFO, h->c, "http2: the client took no byte for "
+		    "send_timeout: closed, %u streams end", h->nstreams);
 	conn_close(h->c, what & SOCK_EOF ? "client closed" :
 	    what & SOCK_TIMEOUT ? "client timed out" : "client error");
 }
@@ -650,6 +654,7 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	evtimer_assign(&h->head_timer, worker_base(c->w), on_head_timeout, h);
 	evtimer_assign(&h->goaway_timer, worker_base(c->w), on_goaway_timeout,
 	    h);
+	h2_stall_init(h);
 	tv = tv_ms(h->cf->keepalive_timeout);
 	event_add(&h->idle_timer, &tv);
 	if (h->cf->max_connection_age > 0) {
@@ -658,7 +663,11 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	}
 	sock_setcb(sk, on_read, on_write, on_event, h);
 	sock_set_write_low(sk, 0);
-	sock_set_timeouts(sk, NULL, NULL);
+	/* no read timeout: idle_timer, head_timer and the streams' own
+	 * phases govern; a client that stops reading TCP is cut after
+	 * send_timeout without write progress (h2_stall.c: its windows) */
+	tv = tv_ms(h->cf->send_timeout);
+	sock_set_timeouts(sk, NULL, &tv);
 	sock_read_enable(sk, true);
 	on_read(sk, h);
 	return h;
@@ -696,6 +705,7 @@ h2_server_free(struct h2_server *h)
 	event_del(&h->age_timer);
 	event_del(&h->head_timer);
 	event_del(&h->goaway_timer);
+	h2_stall_fini(h);
 	h->is_closing = true;
 	/* nghttp2_session_del does not call on_stream_close */
 	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {

@@ -577,6 +577,8 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 	if (is_end || st->ws == H2WS_WAIT)
 		exchange_request_end(st->x, NULL, 0);
 	st->is_ws_end_held = is_end && st->ws == H2WS_WAIT;
+	if (st->state == H2S_BODY)
+		h2_stall_body(st);      /* the body phase begins */
 }
 
 void
@@ -619,6 +621,7 @@ h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
 	st->bytes_received += len;
 	st->unconsumed += len;
 	h2_tunnel_active(st);
+	h2_stall_body(st);
 	if (st->ws == H2WS_REFUSED) {
 		h2_stream_ack(st);
 		return;

@@ -22,6 +22,7 @@ main(void)
 	srunner_add_suite(sr, h2_suite());
 	srunner_add_suite(sr, ws_suite());
 	srunner_add_suite(sr, ops_suite());
+	srunner_add_suite(sr, timers_suite());
 	srunner_add_suite(sr, hostile_suite());
 	srunner_add_suite(sr, graceful_suite());
 	srunner_add_suite(sr, halfclose_suite());

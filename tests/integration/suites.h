@@ -13,6 +13,7 @@ Suite *tls_suite(void);         /* test_tls.c: ALPN, SNI, versions, resumption *
 Suite *h2_suite(void);          /* test_h2.c: the HTTP/2 frontend */
 Suite *ws_suite(void);          /* test_ws.c: WebSocket tunnels, h1 and h2 */
 Suite *ops_suite(void);         /* test_ops.c: reloads, graceful stop */
+Suite *timers_suite(void);      /* test_timers.c: timeouts by phase */
 Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
 Suite *graceful_suite(void);    /* test_graceful.c: two-step GOAWAY, h1 drain */
 Suite *halfclose_suite(void);   /* test_halfclose.c: half-closes, cut
