@@ -522,6 +522,14 @@ sock_free(struct sock *s)
 		event_del(&s->rev);
 		event_del(&s->wev);
 		event_del(&s->flush_ev);
+		/* a connect that failed or timed out has nothing to send:
+		 * its fd goes now, before the caller tries the next one (a
+		 * connect cap counts sockets, not structs) */
+		if (s->ssl == NULL && (s->state == SOCK_S_CONNECTING ||
+		    s->state == SOCK_S_DEAD)) {
+			close(s->fd);
+			s->fd = -1;
+		}
 		return;
 	}
 	destroy(s);
@@ -546,7 +554,8 @@ destroy(struct sock *s)
 		SSL_free(s->ssl);
 		ERR_clear_error();
 	}
-	close(s->fd);
+	if (s->fd != -1)
+		close(s->fd);
 	free(s);
 }
 
