@@ -391,6 +391,21 @@ stall_round(char *out, long *peak_kb)
 	return atol(kv(out, "rst_cancel"));
 }
 
+/* Whether portico's RSS comes back within twice IDLE (and a MiB) in
+ * 10 s, polled. */
+static bool
+rss_settles(long idle)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (proc_rss_kb(px.pid) <= 2 * idle + MIB_KB)
+			return true;
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
 START_TEST(test_many_stalled_streams_bounded)
 {
 	char out[OUT_MAX];
@@ -424,6 +439,10 @@ START_TEST(test_many_stalled_streams_bounded)
 	    "RSS grew round after round: idle %ld kB, first peak %ld kB, "
 	    "highest after %d rounds %ld kB", idle, idle + first,
 	    STALL_ROUNDS, most);
+	/* once the workers idle, they give it back (worker.c, heap.c) */
+	ck_assert_msg(harness_is_asan() || rss_settles(idle),
+	    "RSS %ld kB idle, still %ld kB 10 s after the stalled rounds",
+	    idle, proc_rss_kb(px.pid));
 	proxy_stop(&px);
 }
 END_TEST
