@@ -467,6 +467,45 @@ START_TEST(test_h1_max_connection_age)
 }
 END_TEST
 
+/* ---- a client that never answers the notice's PING ---- */
+
+/* It reaches keepalive_requests, then never ACKs the PING and keeps
+ * opening streams: the final GOAWAY still comes, about one second
+ * (H2_GOAWAY_RTT_MS) after the notice, every stream at or below its last
+ * id is served, the connection closes, and the origin got exactly the
+ * requests that were answered. */
+START_TEST(test_goaway_no_ping_ack)
+{
+	static char out[OUT_MAX];
+	char err[4096], port[16];
+	char *argv[] = { "/usr/bin/python3", "tests/integration/h2noack.py",
+	    port, NULL };
+	struct stats before, after;
+	long ms;
+	int rc;
+
+	start("keepalive_requests 5\n");
+	snprintf(port, sizeof(port), "%d", px.port);
+	before = origin_stats(&origins[0]);
+	rc = run_argv(argv, out, sizeof(out), err, sizeof(err), TOOL_MS);
+	ck_assert_msg(rc == 0, "h2noack.py: exit %d\n%s\n%s", rc, out, err);
+	after = origin_stats(&origins[0]);
+	assert_kv(out, "notice", "1");
+	assert_kv(out, "unanswered", "0");
+	assert_kv(out, "resets", "0");
+	assert_kv(out, "closed", "1");
+	ms = kv_num(out, "final_ms");
+	ck_assert_msg(ms >= 900 && ms <= 5000, "final GOAWAY %ld ms after "
+	    "the notice:\n%s", ms, out);
+	ck_assert_msg(kv_num(out, "opened") > 5, "no stream opened between "
+	    "the two GOAWAYs:\n%s", out);
+	ck_assert_msg(after.reqs - before.reqs == kv_num(out, "answered"),
+	    "the origin got %ld requests:\n%s", after.reqs - before.reqs,
+	    out);
+	proxy_stop(&px);
+}
+END_TEST
+
 Suite *
 graceful_suite(void)
 {
@@ -483,6 +522,7 @@ graceful_suite(void)
 	tcase_add_loop_test(tc, test_goaway_max_connection_age, 0,
 	    NELEMS(age_runs));
 	tcase_add_loop_test(tc, test_goaway_sigterm, 0, NELEMS(age_runs));
+	tcase_add_test(tc, test_goaway_no_ping_ack);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("h1");
 	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
