@@ -480,8 +480,11 @@ h2_response_fail(void *fe, int status, const char *why)
 		h2_flush(h);
 		return;
 	}
-	/* never END_STREAM after a short body */
-	if (status == 0 || st->is_resp_started)
+	/* never END_STREAM after a short body; RFC 9113 §8.5: a tunnel
+	 * whose backend connection failed is reset with CONNECT_ERROR */
+	if (st->ws == H2WS_OPEN)
+		h2_stream_reset(st, NGHTTP2_CONNECT_ERROR, why);
+	else if (status == 0 || st->is_resp_started)
 		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, why);
 	else
 		h2_response_error(st, status);

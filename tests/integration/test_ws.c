@@ -507,6 +507,24 @@ START_TEST(test_ws_backend_killed)
 }
 END_TEST
 
+/* RFC 9113 §8.5: the backend resets its connection mid-tunnel: the h2
+ * stream is reset with CONNECT_ERROR (10), never ended as if the backend
+ * had half-closed, and the connection goes on. */
+START_TEST(test_ws_h2_backend_reset)
+{
+	char out[OUT_MAX];
+
+	start_ws("");
+	ws_tool(WS_H2, "reset", px.tls_port, NULL, out, sizeof(out));
+	assert_kv(out, "first", "ok");
+	assert_kv(out, "end", "reset:10");
+	assert_kv(out, "conn_closed", "0");
+	assert_kv(out, "after", "200");
+	assert_serving();
+	proxy_stop(&px);
+}
+END_TEST
+
 /* ---- RFC 8441 as browsers keep it: default windows (ws_h2flow.py) ---- */
 
 /* ws_h2flow.py MODE tls|h2c PORT [ARG [ARG2]]; asserts exit 0. */
@@ -775,6 +793,7 @@ ws_suite(void)
 	    NELEMS(proto_cases));
 	tcase_add_loop_test(tc, test_ws_backend_killed, 0,
 	    NELEMS(proto_cases));
+	tcase_add_test(tc, test_ws_h2_backend_reset);
 	tcase_add_loop_test(tc, test_ws_chromium, 0,
 	    NELEMS(chromium_cases));
 	suite_add_tcase(s, tc);

@@ -23,6 +23,7 @@ Modes:
   idle PORT           a tunnel left idle for 3 s: how it ended, and when
   active PORT         a message every 300 ms for 2.5 s, all echoed
   kill PORT           /ws?close_after_ms=300: how the stream ended
+  reset PORT          /ws?reset_after_ms=300 (the backend resets): the same
 """
 import asyncio
 import hashlib
@@ -520,9 +521,9 @@ async def mode_active(port):
     await c.close()
 
 
-async def mode_kill(port):
+async def mode_kill(port, path='/ws?close_after_ms=300'):
     c = await Conn().open(port)
-    st, status = await open_ws(c, '/ws?close_after_ms=300')
+    st, status = await open_ws(c, path)
     out(status=status)
     await echo_case(c, st, 'first', OP_TEXT, b'before-the-kill')
     t0 = time.monotonic()
@@ -537,11 +538,16 @@ async def mode_kill(port):
     await c.close()
 
 
+async def mode_reset(port):
+    await mode_kill(port, '/ws?reset_after_ms=300')
+
+
 MODES = {
     'settings': mode_settings, 'echo': mode_echo, 'ext': mode_ext,
     'many': mode_many, 'refuse': mode_refuse,
     'refuse403': mode_refuse403, 'badaccept': mode_badaccept,
     'idle': mode_idle, 'active': mode_active, 'kill': mode_kill,
+    'reset': mode_reset,
 }
 
 

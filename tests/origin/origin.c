@@ -129,6 +129,7 @@ struct ws {
 	uint64_t nmessages;     /* whole data messages echoed */
 	bool wants_shut;        /* N reached: shut once the output is out */
 	bool is_shut;           /* our FIN is sent; input is dropped */
+	bool is_reset;          /* ?reset_after_ms: dies with a reset */
 };
 
 struct buf {
@@ -222,7 +223,8 @@ static const char index_html[] =
 	"<li>/cut/length, /cut/chunked, /cut/badchunk, /cut/close"
 	"?n=N&amp;fin=1: N body bytes, then a reset (fin=1: a FIN)</li>\n"
 	"<li>/ws: websocket echo (?close_after_ms=N, ?ext=1, "
-	"?shut_after=N, ?half_close=1); /ws-refuse, "
+	"?shut_after=N, ?half_close=1, ?reset_after_ms=N: dies with a "
+	"reset); /ws-refuse, "
 	"/ws-badaccept; <a href=\"/ws-last\">/ws-last</a>: the last "
 	"upgrade request; <a href=\"/ws-page\">/ws-page</a></li>\n"
 	"</ul></body></html>\n";
@@ -1158,6 +1160,10 @@ reply_ws(struct conn *c, bool is_bad_accept)
 	}
 	if (query_num(c->req.query, "close_after_ms", &v) == 0)
 		arm_timer_ms(c, v);
+	if (query_num(c->req.query, "reset_after_ms", &v) == 0) {
+		c->ws.is_reset = true;
+		arm_timer_ms(c, v);
+	}
 	if (query_num(c->req.query, "shut_after", &v) == 0)
 		c->ws.shut_after = v;
 }
@@ -1199,9 +1205,14 @@ ws_shut(struct conn *c)
 static void
 ws_die(struct conn *c)
 {
+	struct linger l = { 1, 0 };
+
 	evbuffer_write(bufferevent_get_output(c->bev),
 	    bufferevent_getfd(c->bev));
-	ws_end(c, "close_after_ms");
+	if (c->ws.is_reset)
+		setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER,
+		    &l, sizeof(l));
+	ws_end(c, c->ws.is_reset ? "reset_after_ms" : "close_after_ms");
 	conn_free(c);
 }
 
