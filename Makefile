@@ -27,7 +27,7 @@ MODULES := config/conf.c tls/tls.c tls/tickets.c \
 	proxy/heap.c \
 	proxy/route.c proxy/exchange.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \
-	upstream/backend.c upstream/pool.c \
+	upstream/backend.c upstream/backend_error.c upstream/pool.c \
 	upstream/h1_client.c
 LLHTTP_SRC := $(wildcard $(LLHTTP_DIR)/*.c)
 

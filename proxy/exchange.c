@@ -6,8 +6,9 @@
  *   take an idle pooled connection or open one (next server on failure),
  *   write the head, then stream the body as the frontend hands it over.
  *   The response flows back through h1_client's callbacks to the
- *   frontend's exchange_ops. Every failure goes through exchange_fail,
- *   which picks the status (502, 504, or abort) and logs one line.
+ *   frontend's exchange_ops. Every failure goes through exchange_fail
+ *   with its kind (backend_error.h), whose table gives the status (502,
+ *   504, 400, or abort once the response has begun); it logs one line.
  *
  * A pooled connection the backend had closed meanwhile is retried once on
  * a fresh one, but only if nothing of the response arrived and no body
@@ -21,6 +22,7 @@
 #include <event2/event_struct.h>
 
 #include "backend.h"
+#include "backend_error.h"
 #include "conf.h"
 #include "exchange.h"
 #include "h1_client.h"
@@ -76,10 +78,19 @@ struct exchange {
 
 static void start_attempt(struct exchange *x);
 
+/* The response has begun (a final head went up), or in a tunnel the
+ * backend ended its side: a failure now can only abort it. */
+static bool
+has_response(const struct exchange *x)
+{
+	return x->state == EXCH_RESPONDING || x->state == EXCH_DONE;
+}
+
 static void
-exchange_fail(struct exchange *x, int status, const char *why)
+exchange_fail(struct exchange *x, enum backend_error e, const char *why)
 {
 	const char *srv = x->srv != NULL ? server_name(x->srv) : "-";
+	int status = backend_error_status(e, has_response(x));
 
 	log_msg(LOG_WARNING, "backend %s server %s: %s%s",
 	    backend_name(x->be), srv, why,
@@ -161,11 +172,11 @@ can_retry_stale(const struct exchange *x)
 }
 
 static void
-on_error(void *arg, enum h1_client_error e, const char *why)
+on_error(void *arg, enum backend_error e, const char *why)
 {
 	struct exchange *x = arg;
 
-	if (e == H1C_CLOSED_EARLY && x->is_stale_candidate &&
+	if (backend_error_may_retry_stale(e) && x->is_stale_candidate &&
 	    can_retry_stale(x)) {
 		log_msg(LOG_DEBUG, "backend %s server %s: idle connection "
 		    "was closed, retrying", backend_name(x->be),
@@ -177,13 +188,7 @@ on_error(void *arg, enum h1_client_error e, const char *why)
 		start_attempt(x);
 		return;
 	}
-	/* DONE: a tunnel whose backend ended its side, failing on ours */
-	if (x->state == EXCH_RESPONDING || x->state == EXCH_DONE)
-		exchange_fail(x, 0, why);
-	else if (e == H1C_TIMEOUT)
-		exchange_fail(x, 504, why);
-	else
-		exchange_fail(x, 502, why);
+	exchange_fail(x, e, why);
 }
 
 static void
@@ -222,12 +227,12 @@ attach(struct exchange *x, struct upconn *uc)
 	x->hc = h1_client_new(uc, x->cf, x->arena, is_head, &client_ops, x);
 	if (x->hc == NULL) {
 		pool_put(uc, false);
-		exchange_fail(x, 502, "out of memory");
+		exchange_fail(x, BACKEND_NO_MEMORY, "out of memory");
 		return;
 	}
 	if (h1_client_send_head(x->hc, x->h, &x->fwd, x->framing,
 	    body_length(x), x->h->is_websocket, &why) == -1) {
-		exchange_fail(x, 400, why);
+		exchange_fail(x, BACKEND_REQUEST_REFUSED, why);
 		return;
 	}
 	if (evbuffer_get_length(x->pending) > 0) {
@@ -241,7 +246,8 @@ attach(struct exchange *x, struct upconn *uc)
 }
 
 static void
-on_ready(struct upconn *uc, const char *why, void *arg)
+on_ready(struct upconn *uc, enum backend_error e, const char *why,
+    void *arg)
 {
 	struct exchange *x = arg;
 
@@ -256,24 +262,27 @@ on_ready(struct upconn *uc, const char *why, void *arg)
 	log_msg(LOG_WARNING, "backend %s server %s: %s", backend_name(x->be),
 	    server_name(x->srv), why);
 	backend_mark_failed(x->srv, worker_now_ms(x->w));
-	if (x->tries < backend_nservers(x->be)) {
+	if (x->tries < backend_nservers(x->be) &&
+	    backend_error_may_try_next(e)) {
 		start_attempt(x);
 		return;
 	}
-	exchange_fail(x, strstr(why, "timed out") != NULL ? 504 : 502, why);
+	exchange_fail(x, e, why);
 }
 
 static void
 start_attempt(struct exchange *x)
 {
 	struct upconn *uc;
+	enum backend_error e;
 	const char *why;
 
 	for (;;) {
 		x->srv = backend_pick(x->be, worker_now_ms(x->w),
 		    x->tries == 0);
 		if (x->srv == NULL) {
-			exchange_fail(x, 502, "no server left to try");
+			exchange_fail(x, BACKEND_NO_SERVER,
+			    "no server left to try");
 			return;
 		}
 		x->tries++;
@@ -290,7 +299,8 @@ start_attempt(struct exchange *x)
 			x->tries--;     /* picked again by exchange_connect */
 			return;
 		}
-		x->preq = pool_connect(server_pool(x->srv), on_ready, x, &why);
+		x->preq = pool_connect(server_pool(x->srv), on_ready, x, &e,
+		    &why);
 		if (x->preq != NULL)
 			return;
 		if (x->ops->on_connect_done != NULL)    /* failed at once */
@@ -298,8 +308,9 @@ start_attempt(struct exchange *x)
 		log_msg(LOG_WARNING, "backend %s server %s: %s",
 		    backend_name(x->be), server_name(x->srv), why);
 		backend_mark_failed(x->srv, worker_now_ms(x->w));
-		if (x->tries >= backend_nservers(x->be)) {
-			exchange_fail(x, 502, why);
+		if (x->tries >= backend_nservers(x->be) ||
+		    !backend_error_may_try_next(e)) {
+			exchange_fail(x, e, why);
 			return;
 		}
 	}

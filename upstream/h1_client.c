@@ -315,7 +315,7 @@ h1_client_discard(struct h1_client *c)
 }
 
 static void
-fail(struct h1_client *c, enum h1_client_error e, const char *why)
+fail(struct h1_client *c, enum backend_error e, const char *why)
 {
 	if (c->state == H1C_FAILED || c->state == H1C_DONE)
 		return;
@@ -345,14 +345,14 @@ static int
 start_tunnel(struct h1_client *c)
 {
 	if (!c->is_upgrade) {
-		fail(c, H1C_BAD_RESPONSE, "101 without an upgrade request");
+		fail(c, BACKEND_BAD_RESPONSE, "101 without an upgrade request");
 		return -1;
 	}
 	/* RFC 9110 §7.8, RFC 6455 §4.1: the server switches after the
 	 * whole request. A 101 while some of its body is unsent would make
 	 * the rest of that body the new protocol's bytes. */
 	if (!c->is_req_done || evbuffer_get_length(sock_output(c->sk)) > 0) {
-		fail(c, H1C_BAD_RESPONSE,
+		fail(c, BACKEND_BAD_RESPONSE,
 		    "101 before the request was complete");
 		return -1;
 	}
@@ -383,14 +383,14 @@ read_head(struct h1_client *c, struct evbuffer *in)
 	    c->cf->backend_max_header_size);
 	if (r <= 0) {
 		if (r == -1)
-			fail(c, H1C_BAD_RESPONSE, c->reader.why);
+			fail(c, BACKEND_BAD_RESPONSE, c->reader.why);
 		return -1;
 	}
 	if (c->head.status == 101 && start_tunnel(c) == -1)
 		return -1;
 	if (c->head.status < 200 && c->head.status != 101 &&
 	    ++c->ninterim > H1C_MAX_INTERIM) {
-		fail(c, H1C_BAD_RESPONSE, "too many interim responses");
+		fail(c, BACKEND_BAD_RESPONSE, "too many interim responses");
 		return -1;
 	}
 	c->ops->on_head(c->arg, &c->head);
@@ -417,7 +417,7 @@ read_body(struct h1_client *c, struct evbuffer *in)
 
 	if (r == -1) {
 		/* bad chunks, or trailers over the backend's limits */
-		fail(c, H1C_BAD_RESPONSE, c->reader.why != NULL ?
+		fail(c, BACKEND_BAD_RESPONSE, c->reader.why != NULL ?
 		    c->reader.why : "bad chunked framing");
 		return -1;
 	}
@@ -504,23 +504,23 @@ end_of_input(struct h1_client *c)
 		return;
 	c->is_discarded = true;
 	if (c->state == H1C_HEAD && !c->has_response)
-		fail(c, H1C_CLOSED_EARLY, why);
+		fail(c, BACKEND_CLOSED_EARLY, why);
 	else if (c->state == H1C_HEAD)
-		fail(c, H1C_BAD_RESPONSE, "backend closed inside the head");
+		fail(c, BACKEND_BAD_RESPONSE, "backend closed inside the head");
 	else if (c->state == H1C_TUNNEL && !(c->eof_what & SOCK_ERROR))
 		end_tunnel_input(c);
 	else if (c->state == H1C_TUNNEL)
-		fail(c, H1C_CLOSED_MIDBODY, why);
+		fail(c, BACKEND_CLOSED_MIDBODY, why);
 	/* only a clean EOF (FIN) ends a body read until close: a reset
 	 * cut it short */
 	else if (c->reader.body == H1_BODY_UNTIL_CLOSE &&
 	    !(c->eof_what & SOCK_ERROR))
 		finish(c);
 	else if (c->reader.body == H1_BODY_UNTIL_CLOSE)
-		fail(c, H1C_CLOSED_MIDBODY, "backend connection reset inside "
+		fail(c, BACKEND_CLOSED_MIDBODY, "backend connection reset inside "
 		    "a body read until close");
 	else
-		fail(c, H1C_CLOSED_MIDBODY, c->eof_what & SOCK_ERROR ?
+		fail(c, BACKEND_CLOSED_MIDBODY, c->eof_what & SOCK_ERROR ?
 		    "backend connection reset mid-body" :
 		    "backend closed mid-body");
 }
@@ -533,11 +533,11 @@ on_event(struct sock *sk, short what, void *arg)
 	(void)sk;
 	c->depth++;
 	if (what & SOCK_TIMEOUT)
-		fail(c, what & SOCK_READING ? H1C_TIMEOUT :
-		    H1C_WRITE_FAILED, what & SOCK_READING ?
+		fail(c, what & SOCK_READING ? BACKEND_READ_TIMEOUT :
+		    BACKEND_WRITE_TIMEOUT, what & SOCK_READING ?
 		    "backend read timed out" : "backend write timed out");
 	else if (what & SOCK_ERROR && c->is_tunnel_eof)
-		fail(c, H1C_WRITE_FAILED, "backend connection reset");
+		fail(c, BACKEND_RESET, "backend connection reset");
 	/* once the input ended, a write error (the request body meeting
 	 * the backend's close) changes nothing: the verdict on what came is
 	 * the EOF's */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend_error.h"
 #include "headers.h"
 
 struct arena;
@@ -14,14 +15,6 @@ struct conf;
 struct evbuffer;
 struct upconn;
 struct h1_client;
-
-enum h1_client_error {
-	H1C_CLOSED_EARLY = 1,   /* closed before any response byte */
-	H1C_TIMEOUT,            /* no byte within backend_read_timeout */
-	H1C_BAD_RESPONSE,       /* malformed or oversized head, bad chunks */
-	H1C_CLOSED_MIDBODY,     /* closed before the body was complete */
-	H1C_WRITE_FAILED,       /* error or timeout writing the request */
-};
 
 struct h1_client_ops {
 	/* A response head; 1xx heads come first, then one final head. */
@@ -32,7 +25,8 @@ struct h1_client_ops {
 	 * tunnel: the backend ended its side; the client's bytes still go
 	 * (send_body, then send_end), and an error may still follow. */
 	void (*on_end)(void *arg, const struct hfield *trailers, size_t n);
-	void (*on_error)(void *arg, enum h1_client_error e, const char *why);
+	/* E: what failed (backend_error.h); WHY: its words for the log. */
+	void (*on_error)(void *arg, enum backend_error e, const char *why);
 	/* The request output fell below the low-water mark. */
 	void (*on_drain)(void *arg);
 };

@@ -271,28 +271,33 @@ on_connect_event(struct sock *sk, short what, void *arg)
 	pool_ready_fn *ready = r->ready;
 	void *rarg = r->arg;
 	const char *why;
+	enum backend_error e;
 
 	free(r);
 	if (what & SOCK_CONNECTED) {
 		set_nodelay(sk, uc->pool->addr.ss.ss_family);
 		sock_setcb(sk, NULL, NULL, NULL, NULL);
 		sock_set_timeouts(sk, NULL, NULL);
-		ready(uc, NULL, rarg);
+		ready(uc, 0, NULL, rarg);
 		return;
 	}
+	/* our timer, or the kernel's (ETIMEDOUT: SYNs unanswered) */
+	e = what & SOCK_TIMEOUT || errno == ETIMEDOUT ?
+	    BACKEND_CONNECT_TIMEOUT : BACKEND_CONNECT_FAILED;
 	why = what & SOCK_TIMEOUT ? "connect timed out" : strerror(errno);
 	pool_unref(uc->pool);
 	upconn_free(uc);
-	ready(NULL, why, rarg);
+	ready(NULL, e, why, rarg);
 }
 
 struct pool_req *
 pool_connect(struct pool *p, pool_ready_fn *ready, void *arg,
-    const char **why)
+    enum backend_error *e, const char **why)
 {
 	struct pool_req *r;
 	struct upconn *uc;
 
+	*e = BACKEND_NO_MEMORY;
 	*why = "out of memory";
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
@@ -301,8 +306,10 @@ pool_connect(struct pool *p, pool_ready_fn *ready, void *arg,
 	uc->pool = p;
 	uc->sk = sock_connect(p->base, (const struct sockaddr *)&p->addr.ss,
 	    p->addr.len, &p->connect_timeout, why);
-	if (uc->sk == NULL)
+	if (uc->sk == NULL) {
+		*e = BACKEND_CONNECT_FAILED;
 		goto fail_uc;
+	}
 	p->refs++;                      /* a connection in use */
 	r->uc = uc;
 	r->ready = ready;

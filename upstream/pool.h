@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "backend_error.h"
+
 struct sock;
 struct conf;
 struct conf_addr;
@@ -12,8 +14,10 @@ struct pool;
 struct upconn;                  /* a backend connection, owned by pool.c */
 struct pool_req;                /* a pending pool_connect() */
 
-/* UC is connected, or NULL with WHY ("connection refused", "timeout"). */
-typedef void pool_ready_fn(struct upconn *uc, const char *why, void *arg);
+/* UC is connected, or NULL with E (BACKEND_CONNECT_FAILED or _TIMEOUT)
+ * and WHY ("Connection refused", "connect timed out") for the log. */
+typedef void pool_ready_fn(struct upconn *uc, enum backend_error e,
+    const char *why, void *arg);
 
 struct pool_set;
 
@@ -30,9 +34,9 @@ void pool_unref(struct pool *p);
 /* The most recently used idle connection, now the caller's; or NULL. */
 struct upconn *pool_take(struct pool *p);
 /* Opens a fresh connection; calls READY later (never from inside this
- * call). NULL with *why when the connect fails at once. */
+ * call). NULL with *e and *why when the connect fails at once. */
 struct pool_req *pool_connect(struct pool *p, pool_ready_fn *ready,
-    void *arg, const char **why);
+    void *arg, enum backend_error *e, const char **why);
 void pool_cancel(struct pool_req *r);   /* READY is then never called */
 /* Takes UC back: kept idle if REUSABLE and there is room, else closed. */
 void pool_put(struct upconn *uc, bool reusable);
