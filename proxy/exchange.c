@@ -14,6 +14,7 @@
  * a fresh one, but only if nothing of the response arrived and no body
  * byte was sent (so nothing can have been half-processed).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,30 @@ struct exchange {
 
 static void start_attempt(struct exchange *x);
 
+/* The client's tag for a backend line: "w0 c12 127.0.0.1:5555", with
+ * " s3" for an HTTP/2 stream, so a 502 line ties to its request. */
+static const char *
+exch_tag(const struct exchange *x, char *buf, size_t size)
+{
+	if (x->fwd.tag == NULL)
+		return "-";
+	if (x->fwd.stream_id == 0)
+		return x->fwd.tag;
+	snprintf(buf, size, "%s s%d", x->fwd.tag, (int)x->fwd.stream_id);
+	return buf;
+}
+
+/* A line about X's backend: "[tag] backend B server S: ...". */
+#define log_backend(lvl, x, fmt, ...) do {                            \
+	if ((lvl) <= log_level) {                                       \
+		char tag_[160];                                         \
+		log_write((lvl), "[%s] backend %s server %s: " fmt,     \
+		    exch_tag((x), tag_, sizeof(tag_)),                  \
+		    backend_name((x)->be), (x)->srv != NULL ?           \
+		    server_name((x)->srv) : "-", ##__VA_ARGS__);        \
+	}                                                               \
+} while (0)
+
 /* The response has begun (a final head went up), or in a tunnel the
  * backend ended its side: a failure now can only abort it. */
 static bool
@@ -89,11 +114,9 @@ has_response(const struct exchange *x)
 static void
 exchange_fail(struct exchange *x, enum backend_error e, const char *why)
 {
-	const char *srv = x->srv != NULL ? server_name(x->srv) : "-";
 	int status = backend_error_status(e, has_response(x));
 
-	log_msg(LOG_WARNING, "backend %s server %s: %s%s",
-	    backend_name(x->be), srv, why,
+	log_backend(LOG_WARNING, x, "%s%s", why,
 	    status == 0 ? " (response aborted)" : "");
 	if (x->upstream_start_us != 0)
 		x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
@@ -178,9 +201,8 @@ on_error(void *arg, enum backend_error e, const char *why)
 
 	if (backend_error_may_retry_stale(e) && x->is_stale_candidate &&
 	    can_retry_stale(x)) {
-		log_msg(LOG_DEBUG, "backend %s server %s: idle connection "
-		    "was closed, retrying", backend_name(x->be),
-		    server_name(x->srv));
+		log_backend(LOG_DEBUG, x, "idle connection was closed, "
+		    "retrying");
 		x->has_retried = true;
 		h1_client_free(x->hc);
 		x->hc = NULL;
@@ -259,8 +281,7 @@ on_ready(struct upconn *uc, enum backend_error e, const char *why,
 		attach(x, uc);
 		return;
 	}
-	log_msg(LOG_WARNING, "backend %s server %s: %s", backend_name(x->be),
-	    server_name(x->srv), why);
+	log_backend(LOG_WARNING, x, "%s", why);
 	backend_mark_failed(x->srv, worker_now_ms(x->w));
 	if (x->tries < backend_nservers(x->be) &&
 	    backend_error_may_try_next(e)) {
@@ -305,8 +326,7 @@ start_attempt(struct exchange *x)
 			return;
 		if (x->ops->on_connect_done != NULL)    /* failed at once */
 			x->ops->on_connect_done(x->fe);
-		log_msg(LOG_WARNING, "backend %s server %s: %s",
-		    backend_name(x->be), server_name(x->srv), why);
+		log_backend(LOG_WARNING, x, "%s", why);
 		backend_mark_failed(x->srv, worker_now_ms(x->w));
 		if (x->tries >= backend_nservers(x->be) ||
 		    !backend_error_may_try_next(e)) {

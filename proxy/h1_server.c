@@ -528,6 +528,7 @@ start_exchange(struct h1_server *s)
 	}
 	s->fwd.client_addr = s->c->addr;
 	s->fwd.is_tls = s->c->is_tls;
+	s->fwd.tag = conn_tag(s->c);
 	s->req.scheme = s->c->is_tls ? "https" : "http";
 	if (s->req.authority == NULL)
 		default_host(s);

@@ -540,7 +540,8 @@ void
 h2_stream_start(struct h2_stream *st, bool is_end)
 {
 	struct h2_server *h = st->h;
-	struct fwd_info fwd = { h->c->addr, h->c->is_tls };
+	struct fwd_info fwd = { h->c->addr, h->c->is_tls, conn_tag(h->c),
+	    st->id };
 	const char *why;
 	int status;
 

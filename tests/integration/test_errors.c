@@ -218,14 +218,17 @@ get_expect(const char *target, int status)
 	resp_free(&r);
 }
 
+/* A warning about BACKEND, tagged with the client's connection. */
 static void
 expect_warn(const char *backend)
 {
 	char needle[128];
 
-	snprintf(needle, sizeof(needle), "[warn] backend %s ", backend);
+	snprintf(needle, sizeof(needle), "] backend %s ", backend);
 	ck_assert_msg(file_wait_for(px.error_log, needle, 3000),
 	    "no \"%s\" in %s", needle, px.error_log);
+	ck_assert_msg(file_count(px.error_log, "[warn] [w") > 0,
+	    "no tagged warning in %s", px.error_log);
 }
 
 START_TEST(test_backend_refused)

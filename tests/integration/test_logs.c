@@ -1,5 +1,6 @@
 /* tests/integration/test_logs.c: portico -t, and the access log in its
  * two formats, read after portico stops (which flushes it). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,51 @@ START_TEST(test_access_combined)
 }
 END_TEST
 
+/* A backend's warning carries the client's tag ("[w0 c12 127.0.0.1:5555]"
+ * and, over HTTP/2, the stream: " s1"), so a 502 line ties to its
+ * request. */
+START_TEST(test_backend_line_tagged)
+{
+	char out[4096], url[128], needle[128], tag[160], *log, *at, *open;
+	int port = free_port();
+	bool is_h2 = _i == 1;
+
+	memset(&px, 0, sizeof(px));
+	proxy_start_tls(&px, "%sbackend dead { server 127.0.0.1:%d }\n"
+	    "route * dead\n", harness_tls_block(NULL), port);
+	if (is_h2)
+		snprintf(url, sizeof(url), "https://127.0.0.1:%d/tagged",
+		    px.tls_port);
+	else
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/tagged",
+		    px.port);
+	ck_assert_int_eq(curl(out, sizeof(out), "-k", is_h2 ? "--http2" :
+	    "--http1.1", "-o", "/dev/null", "-w", "%{http_code}", url,
+	    NULL), 0);
+	ck_assert_str_eq(out, "502");
+	snprintf(needle, sizeof(needle), "] backend dead server "
+	    "127.0.0.1:%d: ", port);
+	ck_assert(file_wait_for(px.error_log, needle, 3000));
+	proxy_stop(&px);
+	log = file_read(px.error_log, NULL);
+	ck_assert_ptr_nonnull(log);
+	at = strstr(log, needle);
+	for (open = at; open > log && *open != '[' && *open != '\n'; open--)
+		;
+	ck_assert_msg(*open == '[' && at - open < (long)sizeof(tag),
+	    "no tag before \"%s\" in %s", needle, log);
+	snprintf(tag, sizeof(tag), "%.*s", (int)(at - open - 1), open + 1);
+	free(log);
+	ck_assert_msg(tag[0] == 'w' && strstr(tag, " c") != NULL &&
+	    strstr(tag, " 127.0.0.1:") != NULL, "tag \"%s\"", tag);
+	if (is_h2)
+		ck_assert_msg(strstr(tag, " s1") != NULL &&
+		    strcmp(strstr(tag, " s1"), " s1") == 0, "tag \"%s\"", tag);
+	else
+		ck_assert_msg(strstr(tag, " s") == NULL, "tag \"%s\"", tag);
+}
+END_TEST
+
 Suite *
 logs_suite(void)
 {
@@ -261,6 +307,12 @@ logs_suite(void)
 	    NELEMS(odd_agents));
 	tcase_add_test(tc, test_access_refused_logged);
 	tcase_add_test(tc, test_access_combined);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("backend_lines");        /* over TLS too: certs */
+	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
+	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_backend_line_tagged, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -306,7 +306,7 @@ translate(const struct req_case *c, const char *in, const char **why)
 	struct parsed ps;
 	struct req_head h;
 	struct conf cf;
-	struct fwd_info fwd = { "192.0.2.1", false };
+	struct fwd_info fwd = { .client_addr = "192.0.2.1", .is_tls = false };
 	struct evbuffer *out = evbuffer_new();
 	char *got = NULL;
 	unsigned opts = c != NULL ? c->opts : 0;
