@@ -58,7 +58,7 @@ start_h1(struct conn *c)
 {
 	c->state = CONN_H1;
 	if ((c->h1 = h1_server_new(c, c->sk)) == NULL)
-		conn_close(c, "out of memory");
+		conn_close_error(c, "out of memory");
 	else if (c->is_draining)
 		h1_server_drain(c->h1);
 }
@@ -70,7 +70,7 @@ start_h2(struct conn *c)
 
 	c->state = CONN_H2;
 	if ((c->h2 = h2_server_new(c, c->sk, &why)) == NULL)
-		conn_close(c, why);
+		conn_close_error(c, why);
 	else if (c->is_draining)
 		h2_server_drain(c->h2);
 }
@@ -119,7 +119,7 @@ on_handshake_event(struct sock *sk, short what, void *arg)
 		log_conn(LOG_INFO, c, "tls handshake timed out");
 	else
 		tls_handshake_failed(ssl, c->tag);
-	conn_close(c, "tls handshake failed");
+	conn_close_error(c, "tls handshake failed");
 }
 
 static void
@@ -153,7 +153,7 @@ on_close(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_conn(LOG_DEBUG, c, "closed: %s", c->close_why);
+	log_conn(c->close_level, c, "closed: %s", c->close_why);
 	conn_free(c);
 }
 
@@ -197,15 +197,28 @@ fail_fd:
 	return NULL;
 }
 
-void
-conn_close(struct conn *c, const char *why)
+static void
+close_at(struct conn *c, const char *why, int level)
 {
 	if (c->state == CONN_CLOSING)
 		return;
 	c->state = CONN_CLOSING;
 	c->close_why = why;
+	c->close_level = level;
 	sock_read_enable(c->sk, false);
 	event_active(&c->close_ev, EV_TIMEOUT, 1);
+}
+
+void
+conn_close(struct conn *c, const char *why)
+{
+	close_at(c, why, LOG_DEBUG);
+}
+
+void
+conn_close_error(struct conn *c, const char *why)
+{
+	close_at(c, why, LOG_INFO);
 }
 
 void

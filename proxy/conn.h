@@ -42,6 +42,7 @@ struct conn {
 	const char *tls_version;        /* once the handshake is done */
 	struct event close_ev;          /* runs the deferred free */
 	const char *close_why;
+	int close_level;                /* LOG_DEBUG, or LOG_INFO: an error */
 	char addr[64];                  /* client address, for XFF */
 	char tag[112];                  /* "w0 c12 127.0.0.1:5555" for logs */
 	TAILQ_ENTRY(conn) link;         /* in the worker's list */
@@ -57,9 +58,12 @@ struct conn *conn_new(struct worker *w, struct epoch *e,
 void conn_refresh(struct conn *c);
 /* Graceful stop: finish what is in flight, then close. */
 void conn_drain(struct conn *c);
-/* Ends C for WHY (a log line at debug level): I/O stops now, the free
- * happens from the loop after the current callback returns. */
+/* Ends C for WHY, a normal end (a log line at debug level): I/O stops
+ * now, the free happens from the loop after the current callback returns. */
 void conn_close(struct conn *c, const char *why);
+/* The same for an end that is an error (a timeout, a protocol or I/O
+ * error, out of memory): its line is at info level. */
+void conn_close_error(struct conn *c, const char *why);
 /* Once everything queued is sent: FIN, then discard what the client still
  * sends until it closes (or 2 s), then conn_close. */
 void conn_linger(struct conn *c);

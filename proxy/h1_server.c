@@ -262,7 +262,7 @@ abort_response(struct h1_server *s, const char *why)
 	log_access(s);
 	exchange_free(s->x);
 	s->x = NULL;
-	conn_close(s->c, why);
+	conn_close_error(s->c, why);
 }
 
 /* exchange_ops: the response, as the exchange delivers it. */
@@ -277,7 +277,10 @@ on_tunnel_done(void *arg, const char *why, uint64_t up, uint64_t down)
 	s->note = strcmp(why, "closed") == 0 ? NULL : why;
 	log_conn(LOG_DEBUG, s->c, "tunnel ended: %s", why);
 	log_access(s);
-	conn_close(s->c, why);
+	if (s->note != NULL)            /* not a clean end of both sides */
+		conn_close_error(s->c, why);
+	else
+		conn_close(s->c, why);
 }
 
 /* The backend said 101 to our WebSocket request: the client gets it,
@@ -300,7 +303,7 @@ start_tunnel(struct h1_server *s, const struct resp_head *r)
 	    s->cf->tunnel_timeout, on_tunnel_done, s);
 	if (s->tunnel == NULL) {
 		sock_free(backend);
-		conn_close(s->c, "out of memory");
+		conn_close_error(s->c, "out of memory");
 	}
 }
 
@@ -707,7 +710,7 @@ client_eof_check(struct h1_server *s)
 		break;
 	case H1S_HEAD:
 		event_del(&s->header_timer);
-		conn_close(s->c, "client closed inside a request head");
+		conn_close_error(s->c, "client closed inside a request head");
 		break;
 	case H1S_BODY:
 		/* paused: the body queued in the input is not parsed yet */
@@ -803,9 +806,12 @@ on_event(struct sock *sk, short what, void *arg)
 	if (s->x != NULL)
 		abort_response(s, what & SOCK_TIMEOUT ?
 		    "client timed out" : "client went away");
+	else if (!(what & SOCK_TIMEOUT))
+		conn_close(s->c, "client closed");
+	else if (what & SOCK_WRITING)
+		conn_close_error(s->c, "send timeout");
 	else
-		conn_close(s->c, !(what & SOCK_TIMEOUT) ? "client closed" :
-		    what & SOCK_WRITING ? "send timeout" : "idle timeout");
+		conn_close(s->c, "idle timeout");       /* keep-alive ends */
 }
 
 /* age_timer spans the connection's whole life, across its phases: when

@@ -470,7 +470,7 @@ h2_flush(struct h2_server *h)
 		h->wants_flush = false;
 		if (nghttp2_session_send(h->session) != 0) {
 			h->is_sending = false;
-			conn_close(h->c, "http2 send failed");
+			conn_close_error(h->c, "http2 send failed");
 			return;
 		}
 		resume_streams(h);
@@ -531,8 +531,11 @@ on_event(struct sock *sk, short what, void *arg)
 	if (what & SOCK_TIMEOUT)
 		log_conn(LOG_INFO, h->c, "http2: the client took no byte for "
 		    "send_timeout: closed, %u streams end", h->nstreams);
-	conn_close(h->c, what & SOCK_EOF ? "client closed" :
-	    what & SOCK_TIMEOUT ? "client timed out" : "client error");
+	if (what & SOCK_EOF)
+		conn_close(h->c, "client closed");
+	else
+		conn_close_error(h->c, what & SOCK_TIMEOUT ?
+		    "client timed out" : "client error");
 }
 
 /* No stream for keepalive_timeout. A HEADERS may still be on its way,

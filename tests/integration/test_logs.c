@@ -290,6 +290,48 @@ START_TEST(test_backend_line_tagged)
 }
 END_TEST
 
+/* Whether the error log line holding NEEDLE has LEVEL ("[info]"). */
+static bool
+line_has_level(const char *needle, const char *level)
+{
+	char *log = file_read(px.error_log, NULL), *at, *bol;
+	bool ok = false;
+
+	if (log != NULL && (at = strstr(log, needle)) != NULL) {
+		for (bol = at; bol > log && bol[-1] != '\n'; bol--)
+			;
+		ok = strstr(bol, level) != NULL && strstr(bol, level) < at;
+	}
+	free(log);
+	return ok;
+}
+
+/* A close that is an error is logged at info, a normal end at debug. */
+START_TEST(test_close_levels)
+{
+	static const char cut[] = "closed: client closed inside a request head";
+	struct rawc *c;
+	struct resp r;
+
+	memset(&px, 0, sizeof(px));
+	proxy_start(&px, "backend o { server %s }\nroute * o\n",
+	    origins[0].tcp);
+	rawc_fetch(px.port, "GET /echo HTTP/1.1\r\nHost: a.test\r\n"
+	    "Connection: close\r\n\r\n", &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	c = rawc_connect(px.port);
+	rawc_sends(c, "GET /echo HTTP/1.1\r\nHost: a");
+	sleep_ms(100);
+	rawc_close(c);
+	ck_assert(file_wait_for(px.error_log, cut, 3000));
+	proxy_stop(&px);
+	ck_assert_msg(line_has_level(cut, "[info] "), "%s", px.error_log);
+	ck_assert_msg(line_has_level("closed: done", "[debug] "), "%s",
+	    px.error_log);
+}
+END_TEST
+
 Suite *
 logs_suite(void)
 {
@@ -307,6 +349,7 @@ logs_suite(void)
 	    NELEMS(odd_agents));
 	tcase_add_test(tc, test_access_refused_logged);
 	tcase_add_test(tc, test_access_combined);
+	tcase_add_test(tc, test_close_levels);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("backend_lines");        /* over TLS too: certs */
 	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
