@@ -43,7 +43,7 @@ backend_new(struct pool_set *ps, const struct conf *cf,
 		s->fail_timeout = cf->backend_fail_timeout;
 		b->total_weight += s->cs->weight;
 		b->nservers++;
-		if ((s->pool = pool_get(ps, &s->cs->addr, cf)) == NULL)
+		if ((s->pool = pool_ref(ps, &s->cs->addr, cf)) == NULL)
 			goto fail;
 	}
 	return b;

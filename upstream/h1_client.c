@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include "sock.h"
 #include <event2/event.h>
 
 #include "arena.h"
@@ -17,6 +16,7 @@
 #include "h1.h"
 #include "h1_client.h"
 #include "pool.h"
+#include "sock.h"
 
 #define H1C_READ_HIGH  (256 * 1024)     /* input kept before pausing */
 #define H1C_WRITE_LOW  (64 * 1024)      /* on_drain below this */

@@ -15,11 +15,11 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
-#include "sock.h"
 #include <event2/event.h>
 
 #include "conf.h"
 #include "pool.h"
+#include "sock.h"
 
 struct upconn {
 	struct sock *sk;
@@ -89,7 +89,7 @@ same_addr(const struct conf_addr *a, const struct conf_addr *b)
 }
 
 struct pool *
-pool_get(struct pool_set *ps, const struct conf_addr *addr,
+pool_ref(struct pool_set *ps, const struct conf_addr *addr,
     const struct conf *cf)
 {
 	struct pool *p;

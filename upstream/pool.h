@@ -27,7 +27,7 @@ struct pool_set *pool_set_new(struct event_base *base);
 void pool_set_free(struct pool_set *ps);
 /* The pool for ADDR (new, or the one already there, referenced once
  * more); CF's limits and timeouts apply to it from now on. */
-struct pool *pool_get(struct pool_set *ps, const struct conf_addr *addr,
+struct pool *pool_ref(struct pool_set *ps, const struct conf_addr *addr,
     const struct conf *cf);
 /* Drops a reference; the last one closes idle conns and frees. NULL ok. */
 void pool_unref(struct pool *p);
