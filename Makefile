@@ -27,7 +27,7 @@ MODULES := $(CONF_SRC) tls/tls.c tls/tickets.c \
 	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/h2_stream.c \
 	proxy/h2_response.c proxy/h2_stall.c \
 	proxy/heap.c \
-	proxy/route.c proxy/exchange.c \
+	proxy/route.c proxy/routing.c proxy/exchange.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \
 	upstream/backend.c upstream/pool.c \
 	upstream/h1_client.c
