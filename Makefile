@@ -51,7 +51,7 @@ all: $(BIN) $(ORIGIN)
 $(BIN): $(O)/proxy/main.o $(MOD_OBJS) $(LLHTTP_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(ORIGIN): $(O)/tests/origin/origin.o $(LLHTTP_OBJS)
+$(ORIGIN): $(O)/tests/origin/origin.o $(O)/tests/origin/ws.o $(LLHTTP_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(O)/%.o: %.c
