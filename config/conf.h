@@ -99,7 +99,7 @@ struct conf {
 	size_t nlistens;
 	struct conf_backend *backends;
 	size_t nbackends;
-	struct conf_route *routes;      /* sorted: most specific first */
+	struct conf_route *routes;      /* most specific first: routing.h */
 	size_t nroutes;
 
 	char *access_log;               /* NULL: off; "stdout"; or a path */

@@ -63,8 +63,9 @@ routing_match(const struct conf *cf, const char *host, size_t hostlen,
 	return NULL;
 }
 
-/* conf.c keeps an IPv6 literal's brackets, and route_parse leaves them
- * around RT->host: they are put back for the match. */
+/* A route keeps an IPv6 literal's brackets (conf_directives.c,
+ * route_host_ok), and route_parse leaves them around RT->host: they are
+ * put back for the match. */
 const struct conf_route *
 routing_find(const struct conf *cf, const struct route_target *rt)
 {
