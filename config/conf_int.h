@@ -92,7 +92,8 @@ struct parser {
 	const char **listen_file;       /* per listen */
 	const char **backend_file;      /* per backend */
 	struct pending *pending;        /* per route */
-	int seen_line[CONF_NDIRECTIVES_MAX];     /* single directives: first use */
+	/* Single directives: where each was first used, by table index. */
+	int seen_line[CONF_NDIRECTIVES_MAX];
 	const char *seen_file[CONF_NDIRECTIVES_MAX];
 };
 
