@@ -19,13 +19,15 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 # The daemon's modules, except main.c (so the tests can link them).
-MODULES := config/conf.c tls/tls.c tls/tickets.c \
+CONF_SRC := config/conf.c config/conf_lex.c config/conf_value.c \
+	config/conf_directives.c
+MODULES := $(CONF_SRC) tls/tls.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
 	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/h2_stream.c \
 	proxy/h2_response.c proxy/h2_stall.c \
 	proxy/heap.c \
-	proxy/route.c proxy/exchange.c \
+	proxy/route.c proxy/routing.c proxy/exchange.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \
 	upstream/backend.c upstream/backend_error.c upstream/pool.c \
 	upstream/h1_client.c
@@ -49,7 +51,7 @@ all: $(BIN) $(ORIGIN)
 $(BIN): $(O)/proxy/main.o $(MOD_OBJS) $(LLHTTP_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(ORIGIN): $(O)/tests/origin/origin.o $(LLHTTP_OBJS)
+$(ORIGIN): $(O)/tests/origin/origin.o $(O)/tests/origin/ws.o $(LLHTTP_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(O)/%.o: %.c
@@ -164,11 +166,11 @@ fuzz:
 		tests/fuzz/fuzz_h1.c proxy/h1.c proxy/headers.c proxy/arena.c proxy/log.c \
 		$(LLHTTP_SRC) $(PKG_LIBS)
 	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_conf tests/fuzz/fuzz_conf.c \
-		config/conf.c $(PKG_LIBS)
+		$(CONF_SRC) $(PKG_LIBS)
 	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_h2 tests/fuzz/fuzz_h2.c \
 		proxy/h2_server.c proxy/h2_stream.c proxy/h2_response.c \
 		proxy/headers.c \
-		proxy/arena.c proxy/ws.c config/conf.c $(PKG_LIBS)
+		proxy/arena.c proxy/ws.c $(CONF_SRC) $(PKG_LIBS)
 	build/fuzz/fuzz_h1 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h1 tests/fuzz/corpus/h1
 	build/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) build/fuzz/conf tests/fuzz/corpus/conf
 	build/fuzz/fuzz_h2 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h2 tests/fuzz/corpus/h2

@@ -99,7 +99,7 @@ struct conf {
 	size_t nlistens;
 	struct conf_backend *backends;
 	size_t nbackends;
-	struct conf_route *routes;      /* sorted: most specific first */
+	struct conf_route *routes;      /* most specific first: routing.h */
 	size_t nroutes;
 
 	char *access_log;               /* NULL: off; "stdout"; or a path */
@@ -176,12 +176,6 @@ struct conf *conf_parse(const char *name, const char *text, char **err);
 
 struct conf *conf_ref(struct conf *cf);         /* returns cf; thread-safe */
 void conf_unref(struct conf *cf);               /* frees at zero; NULL ok */
-
-/* The route for a request: HOST is the Host without port (any case), PATH
- * the request path. Longest host match first (exact > wildcard > "*"),
- * then longest path prefix. NULL only if no route matches. */
-const struct conf_route *conf_route_find(const struct conf *cf,
-    const char *host, size_t hostlen, const char *path, size_t pathlen);
 
 /* "unix:/x", "1.2.3.4:80", "[::1]:80" → addr; -1 with *why on error. */
 int conf_addr_parse(struct conf_addr *a, const char *s, const char **why);

@@ -1,7 +1,7 @@
 /* proxy/exchange.c: where a request goes.
  *
  *   exchange_new: route the request (route.c's one parse of the target,
- *   then conf_route_find), pick a server of
+ *   then routing_find), pick a server of
  *   the route's backend (weighted round robin, failed servers skipped),
  *   take an idle pooled connection or open one (next server on failure),
  *   write the head, then stream the body as the frontend hands it over.
@@ -30,6 +30,7 @@
 #include "log.h"
 #include "pool.h"
 #include "route.h"
+#include "routing.h"
 #include "worker.h"
 
 #define EXCH_BODY_HIGH (256 * 1024)     /* body queued before pausing */
@@ -346,25 +347,6 @@ begin(struct exchange *x)
 	x->is_starting = false;
 }
 
-/* The route for RT: conf.c keeps an IPv6 literal's brackets, so they
- * are put back for the match; "*" (OPTIONS) is matched as "/". */
-static const struct conf_route *
-find_route(const struct conf *cf, const struct route_target *rt)
-{
-	const char *host = rt->host, *path = rt->target;
-	size_t hostlen = rt->hostlen, pathlen = rt->pathlen;
-
-	if (rt->is_ip6) {
-		host--;
-		hostlen += 2;
-	}
-	if (path[0] == '*') {
-		path = "/";
-		pathlen = 1;
-	}
-	return conf_route_find(cf, host, hostlen, path, pathlen);
-}
-
 /* An upgrade request's body is framed like any other: only what follows
  * a 101 is unframed (tunnel bytes, see h1_client_send_body). Unframed, a
  * body refused with a 403 would be parsed as the next request on the
@@ -452,7 +434,7 @@ exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
 		*status = rc == -2 ? 500 : 400;
 		return NULL;
 	}
-	if ((rt = find_route(cf, &target)) == NULL) {
+	if ((rt = routing_find(cf, &target)) == NULL) {
 		*status = 404;
 		*why = "no route";
 		return NULL;

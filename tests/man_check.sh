@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-src=config/conf.c
+src=config/conf_directives.c
 page=man/portico.conf.5
 fail=0
 

@@ -14,5 +14,6 @@ Suite *ws_suite(void);
 Suite *tls_suite(void);
 Suite *route_suite(void);
 Suite *pool_suite(void);
+Suite *routing_suite(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "conf.h"
+#include "routing.h"
 #include "suites.h"
 
 /* A valid file of 5 lines: refused rows add their mistake at line 6. */
@@ -627,98 +628,6 @@ END_TEST
 
 /* Routing */
 
-#define ROUTES \
-	"listen 127.0.0.1:80\n" \
-	"backend any { server 127.0.0.1:1 }\n" \
-	"backend anystatic { server 127.0.0.1:1 }\n" \
-	"backend ex { server 127.0.0.1:1 }\n" \
-	"backend exapi { server 127.0.0.1:1 }\n" \
-	"backend exapi2 { server 127.0.0.1:1 }\n" \
-	"backend wild { server 127.0.0.1:1 }\n" \
-	"backend wilda { server 127.0.0.1:1 }\n" \
-	"backend other { server 127.0.0.1:1 }\n" \
-	"backend cart { server 127.0.0.1:1 }\n" \
-	"backend up { server 127.0.0.1:1 }\n" \
-	"route * any\n" \
-	"route */static/ anystatic\n" \
-	"route example.com ex\n" \
-	"route example.com/api/ exapi\n" \
-	"route example.com/api/v2/ exapi2\n" \
-	"route *.example.com wild\n" \
-	"route *.a.example.com wilda\n" \
-	"route api.other.org/v1/ other\n" \
-	"route *.shop.test/cart/ cart\n" \
-	"route Upper.Example.COM. up\n"
-
-static const struct {
-	const char *host;
-	size_t hostlen;         /* 0: strlen(host) */
-	const char *path;
-	const char *backend;    /* NULL: no route */
-} lookups[] = {
-	{ "example.com", 0, "/", "ex" },
-	{ "example.com", 0, "/api/x", "exapi" },
-	{ "example.com", 0, "/api/v2/x", "exapi2" },
-	{ "example.com", 0, "/api", "ex" },
-	{ "EXAMPLE.COM", 0, "/api/", "exapi" },
-	{ "example.com.", 0, "/api/", "exapi" },
-	{ "example.com:8080", 11, "/api/", "exapi" },
-	{ "a.example.com", 0, "/", "wild" },
-	{ "b.c.example.com", 0, "/", "wild" },
-	{ "A.Example.Com.", 0, "/", "wild" },
-	{ "x.a.example.com", 0, "/", "wilda" },
-	{ "a.example.com", 0, "/static/x", "wild" },
-	{ "xexample.com", 0, "/", "any" },
-	{ "example.org", 0, "/", "any" },
-	{ "example.org", 0, "/static/a.css", "anystatic" },
-	{ "", 0, "/", "any" },
-	{ "api.other.org", 0, "/v1/users", "other" },
-	{ "api.other.org", 0, "/v2", "any" },
-	{ "x.shop.test", 0, "/cart/1", "cart" },
-	{ "x.shop.test", 0, "/", "any" },
-	{ "shop.test", 0, "/cart/1", "any" },
-	{ "upper.example.com", 0, "/", "up" },
-	{ "example.org", 0, "*", NULL },
-};
-
-START_TEST(test_conf_route_find)
-{
-	struct conf *cf = parse_ok(ROUTES);
-	const char *host = lookups[_i].host, *path = lookups[_i].path;
-	size_t hlen = lookups[_i].hostlen ? lookups[_i].hostlen : strlen(host);
-	const struct conf_route *r;
-
-	r = conf_route_find(cf, host, hlen, path, strlen(path));
-	if (lookups[_i].backend == NULL)
-		ck_assert_ptr_null(r);
-	else
-		ck_assert_str_eq(r->backend->name, lookups[_i].backend);
-	conf_unref(cf);
-}
-END_TEST
-
-START_TEST(test_conf_route_fields)
-{
-	struct conf *cf = parse_ok(ROUTES);
-	const struct conf_route *r;
-	size_t i;
-
-	ck_assert_uint_eq(cf->nroutes, 10);
-	r = conf_route_find(cf, "upper.example.com", 17, "/", 1);
-	ck_assert_str_eq(r->host, "upper.example.com");
-	ck_assert_str_eq(r->path, "/");
-	ck_assert_int_eq(r->line, 21);
-	r = conf_route_find(cf, "x", 1, "/static/", 8);
-	ck_assert_str_eq(r->host, "*");
-	ck_assert_str_eq(r->path, "/static/");
-	/* Sorted most specific first: "*" routes come last. */
-	for (i = 0; i < cf->nroutes - 2; i++)
-		ck_assert_str_ne(cf->routes[i].host, "*");
-	ck_assert_str_eq(cf->routes[cf->nroutes - 1].path, "/");
-	conf_unref(cf);
-}
-END_TEST
-
 START_TEST(test_conf_route_later_backend)
 {
 	struct conf *cf = parse_ok("listen 127.0.0.1:80\nroute * late\n"
@@ -937,7 +846,7 @@ START_TEST(test_conf_example_file)
 	ck_assert_str_eq(cf->access_log, "stdout");
 	ck_assert_str_eq(cf->error_log, "stderr");
 	ck_assert_int_eq(cf->error_log_level, LOG_INFO);
-	r = conf_route_find(cf, "localhost", 9, "/", 1);
+	r = routing_match(cf, "localhost", 9, "/", 1);
 	ck_assert_str_eq(r->backend->name, "demo");
 	ck_assert_str_eq(r->backend->servers[0].addr.text, "127.0.0.1:9080");
 	conf_unref(cf);
@@ -971,8 +880,6 @@ conf_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("route");
-	tcase_add_loop_test(tc, test_conf_route_find, 0, NELEMS(lookups));
-	tcase_add_test(tc, test_conf_route_fields);
 	tcase_add_test(tc, test_conf_route_later_backend);
 	suite_add_tcase(s, tc);
 	return s;
