@@ -235,7 +235,7 @@ static void
 on_trim(evutil_socket_t fd, short what, void *arg)
 {
 	struct pool *p = arg;
-	struct timeval now, age, limit = { POOL_TRIM_SECONDS, 0 };
+	struct timeval now, age, left, limit = { POOL_TRIM_SECONDS, 0 };
 	struct upconn *uc;
 
 	(void)fd;
@@ -245,7 +245,10 @@ on_trim(evutil_socket_t fd, short what, void *arg)
 	    (uc = TAILQ_LAST(&p->idle, upconn_list)) != NULL) {
 		timersub(&now, &uc->idle_since, &age);
 		if (timercmp(&age, &limit, <)) {
-			evtimer_add(p->trim_ev, &limit);
+			/* the rest of its time, not a whole period: the
+			 * timer may fire a hair before the clock says */
+			timersub(&limit, &age, &left);
+			evtimer_add(p->trim_ev, &left);
 			return;
 		}
 		unlink_idle(uc);
