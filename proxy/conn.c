@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "epoch.h"
 #include "h1_server.h"
 #include "h2_server.h"
 #include "log.h"

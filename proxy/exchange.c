@@ -22,6 +22,7 @@
 
 #include "backend.h"
 #include "conf.h"
+#include "epoch.h"
 #include "exchange.h"
 #include "h1_client.h"
 #include "log.h"

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "epoch.h"
 #include "exchange.h"
 #include "h2.h"
 #include "log.h"

@@ -1,4 +1,4 @@
-/* proxy/worker.c: the workers and their epochs.
+/* proxy/worker.c: the workers.
  *
  * The main thread binds the listeners (listeners.c) and starts the
  * workers; after that it only talks to them through each worker's pipe:
@@ -26,6 +26,7 @@
 #include "backend.h"
 #include "conf.h"
 #include "conn.h"
+#include "epoch.h"
 #include "exchange.h"
 #include "h1_client.h"
 #include "h2_server.h"
@@ -34,13 +35,6 @@
 #include "log.h"
 #include "pool.h"
 #include "worker.h"
-
-struct epoch {
-	struct worker *w;
-	struct conf *cf;                /* a reference */
-	struct backend **backends;      /* by conf_backend.index */
-	unsigned refs;                  /* worker-local */
-};
 
 struct worker {
 	unsigned id;
@@ -99,80 +93,6 @@ static struct event *back_ev;
 static struct workers_events events;
 static unsigned nacks, nstopped, nreleased;
 
-/* Epochs. */
-
-static void
-epoch_free(struct epoch *e)
-{
-	size_t j;
-
-	for (j = 0; e->backends != NULL && j < e->cf->nbackends; j++)
-		backend_free(e->backends[j]);
-	free(e->backends);
-	conf_unref(e->cf);
-	free(e);
-}
-
-/* CF (a reference, now the epoch's) as worker W runs it. */
-static struct epoch *
-epoch_new(struct worker *w, struct conf *cf)
-{
-	struct epoch *e;
-	size_t j;
-
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		conf_unref(cf);
-		return NULL;
-	}
-	e->w = w;
-	e->cf = cf;
-	e->refs = 1;
-	if ((e->backends = calloc(cf->nbackends, sizeof(*e->backends))) ==
-	    NULL)
-		goto fail;
-	for (j = 0; j < cf->nbackends; j++)
-		if ((e->backends[j] = backend_new(w->pools, cf,
-		    &cf->backends[j])) == NULL)
-			goto fail;
-	return e;
-
-fail:
-	epoch_free(e);
-	return NULL;
-}
-
-struct epoch *
-epoch_ref(struct epoch *e)
-{
-	e->refs++;
-	return e;
-}
-
-void
-epoch_unref(struct epoch *e)
-{
-	if (e != NULL && --e->refs == 0)
-		epoch_free(e);
-}
-
-struct conf *
-epoch_conf(const struct epoch *e)
-{
-	return e->cf;
-}
-
-struct worker *
-epoch_worker(const struct epoch *e)
-{
-	return e->w;
-}
-
-struct backend *
-epoch_backend(struct epoch *e, const struct conf_backend *cb)
-{
-	return e->backends[cb->index];
-}
-
 /* Listeners. */
 
 static void
@@ -180,7 +100,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct worker *w = arg;
-	struct conf *cf = w->epoch->cf;
+	struct conf *cf = epoch_conf(w->epoch);
 	size_t j;
 
 	for (j = 0; j < w->nlisteners; j++)
@@ -468,7 +388,7 @@ apply_reload(struct worker *w)
 		tell_main('a');
 		return;
 	}
-	if ((e = epoch_new(w, cf)) == NULL ||
+	if ((e = epoch_new(w, w->pools, cf)) == NULL ||
 	    switch_listeners(w, w->next_ls) == -1) {
 		log_msg(LOG_ERR, "worker %u: reload failed: out of memory",
 		    w->id);
@@ -476,7 +396,7 @@ apply_reload(struct worker *w)
 		tell_main('a');
 		return;
 	}
-	switch_access_log(w, w->epoch->cf, cf);
+	switch_access_log(w, epoch_conf(w->epoch), cf);
 	epoch_unref(w->epoch);
 	w->epoch = e;
 	if ((n = max_conns(cf)) != w->max_conns)
@@ -502,7 +422,7 @@ on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 static void
 start_drain(struct worker *w)
 {
-	unsigned ms = w->epoch->cf->shutdown_timeout;
+	unsigned ms = epoch_conf(w->epoch)->shutdown_timeout;
 	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
 	struct conn *c, *next;
 
@@ -601,7 +521,7 @@ worker_init(struct worker *w, struct conf *cf, struct listeners *ls,
 	w->max_conns = max_conns(cf);
 	if ((w->pools = pool_set_new(w->base)) == NULL)
 		return -1;
-	if ((w->epoch = epoch_new(w, conf_ref(cf))) == NULL)
+	if ((w->epoch = epoch_new(w, w->pools, conf_ref(cf))) == NULL)
 		return -1;
 	if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		*why = "cannot create a pipe";

@@ -1,10 +1,6 @@
 /* proxy/worker.h: one event loop per core, with its own listeners,
  * backend pools and connections. Workers share nothing mutable.
- *
- * An epoch is one configuration as a worker runs it: the conf and the
- * worker's runtime backends for it. A reload gives every worker a new
- * epoch for new connections and requests; what is in flight keeps the
- * epoch it started with, freed when its last user lets go. */
+ * Each runs its current epoch (epoch.h). */
 #ifndef PORTICO_WORKER_H
 #define PORTICO_WORKER_H
 
@@ -12,9 +8,7 @@
 #include <stdint.h>
 
 struct access_log;
-struct backend;
 struct conf;
-struct conf_backend;
 struct conn;
 struct epoch;
 struct event_base;
@@ -65,11 +59,5 @@ void worker_remove_conn(struct worker *w, struct conn *c);
 
 /* The worker's current epoch (borrowed: take a reference to keep it). */
 struct epoch *worker_epoch(struct worker *w);
-struct epoch *epoch_ref(struct epoch *e);
-void epoch_unref(struct epoch *e);              /* NULL ok */
-struct conf *epoch_conf(const struct epoch *e);
-struct worker *epoch_worker(const struct epoch *e);
-/* The epoch's runtime copy of backend CB (CB from epoch_conf). */
-struct backend *epoch_backend(struct epoch *e, const struct conf_backend *cb);
 
 #endif

@@ -1,0 +1,28 @@
+/* proxy/epoch.h: an epoch is one configuration as a worker runs it: the
+ * conf and the worker's runtime backends for it. A reload gives every
+ * worker a new epoch for new connections and requests; what is in flight
+ * keeps the epoch it started with, freed when its last user lets go.
+ * Epochs are worker-local: their reference count takes no lock. */
+#ifndef PORTICO_EPOCH_H
+#define PORTICO_EPOCH_H
+
+struct backend;
+struct conf;
+struct conf_backend;
+struct epoch;
+struct pool_set;
+struct worker;
+
+/* CF (a reference, now the epoch's) as worker W runs it, its backends'
+ * connections kept in POOLS; one reference. NULL if out of memory (CF
+ * is then released). */
+struct epoch *epoch_new(struct worker *w, struct pool_set *pools,
+    struct conf *cf);
+struct epoch *epoch_ref(struct epoch *e);
+void epoch_unref(struct epoch *e);              /* NULL ok */
+struct conf *epoch_conf(const struct epoch *e);
+struct worker *epoch_worker(const struct epoch *e);
+/* The epoch's runtime copy of backend CB (CB from epoch_conf). */
+struct backend *epoch_backend(struct epoch *e, const struct conf_backend *cb);
+
+#endif
