@@ -7,7 +7,7 @@
 #include "epoch.h"
 
 struct epoch {
-	struct worker *w;
+	struct wctx *ctx;
 	struct conf *cf;                /* a reference */
 	struct backend **backends;      /* by conf_backend.index */
 	unsigned refs;                  /* worker-local */
@@ -26,7 +26,7 @@ epoch_free(struct epoch *e)
 }
 
 struct epoch *
-epoch_new(struct worker *w, struct pool_set *pools, struct conf *cf)
+epoch_new(struct wctx *ctx, struct pool_set *pools, struct conf *cf)
 {
 	struct epoch *e;
 	size_t j;
@@ -35,7 +35,7 @@ epoch_new(struct worker *w, struct pool_set *pools, struct conf *cf)
 		conf_unref(cf);
 		return NULL;
 	}
-	e->w = w;
+	e->ctx = ctx;
 	e->cf = cf;
 	e->refs = 1;
 	if ((e->backends = calloc(cf->nbackends, sizeof(*e->backends))) ==
@@ -72,10 +72,10 @@ epoch_conf(const struct epoch *e)
 	return e->cf;
 }
 
-struct worker *
-epoch_worker(const struct epoch *e)
+struct wctx *
+epoch_ctx(const struct epoch *e)
 {
-	return e->w;
+	return e->ctx;
 }
 
 struct backend *

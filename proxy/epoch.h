@@ -11,17 +11,18 @@ struct conf;
 struct conf_backend;
 struct epoch;
 struct pool_set;
-struct worker;
+struct wctx;
 
-/* CF (a reference, now the epoch's) as worker W runs it, its backends'
- * connections kept in POOLS; one reference. NULL if out of memory (CF
- * is then released). */
-struct epoch *epoch_new(struct worker *w, struct pool_set *pools,
+/* CF (a reference, now the epoch's) as the worker of CTX runs it, its
+ * backends' connections kept in POOLS; one reference. NULL if out of
+ * memory (CF is then released). */
+struct epoch *epoch_new(struct wctx *ctx, struct pool_set *pools,
     struct conf *cf);
 struct epoch *epoch_ref(struct epoch *e);
 void epoch_unref(struct epoch *e);              /* NULL ok */
 struct conf *epoch_conf(const struct epoch *e);
-struct worker *epoch_worker(const struct epoch *e);
+/* The context of the worker that runs E. */
+struct wctx *epoch_ctx(const struct epoch *e);
 /* The epoch's runtime copy of backend CB (CB from epoch_conf). */
 struct backend *epoch_backend(struct epoch *e, const struct conf_backend *cb);
 

@@ -28,7 +28,7 @@
 #include "log.h"
 #include "pool.h"
 #include "route.h"
-#include "worker.h"
+#include "ctx.h"
 
 #define EXCH_BODY_HIGH (256 * 1024)     /* body queued before pausing */
 
@@ -41,7 +41,7 @@ enum exch_state {
 };
 
 struct exchange {
-	struct worker *w;
+	struct wctx *ctx;
 	struct epoch *epoch;            /* a reference: its backends are ours */
 	const struct conf *cf;
 	const struct req_head *h;
@@ -86,7 +86,7 @@ exchange_fail(struct exchange *x, int status, const char *why)
 	    backend_name(x->be), srv, why,
 	    status == 0 ? " (response aborted)" : "");
 	if (x->upstream_start_us != 0)
-		x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+		x->upstream_us = ctx_now_us(x->ctx) - x->upstream_start_us;
 	x->state = EXCH_FAILED;
 	if (x->is_starting) {
 		/* the frontend does not hold x yet: tell it from the loop */
@@ -132,7 +132,7 @@ on_end(void *arg, const struct hfield *trailers, size_t n)
 	struct exchange *x = arg;
 
 	x->state = EXCH_DONE;
-	x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+	x->upstream_us = ctx_now_us(x->ctx) - x->upstream_start_us;
 	x->ops->on_end(x->fe, trailers, n);
 }
 
@@ -256,7 +256,7 @@ on_ready(struct upconn *uc, const char *why, void *arg)
 	}
 	log_msg(LOG_WARNING, "backend %s server %s: %s", backend_name(x->be),
 	    server_name(x->srv), why);
-	backend_mark_failed(x->srv, worker_now_ms(x->w));
+	backend_mark_failed(x->srv, ctx_now_ms(x->ctx));
 	if (x->tries < backend_nservers(x->be)) {
 		start_attempt(x);
 		return;
@@ -271,7 +271,7 @@ start_attempt(struct exchange *x)
 	const char *why;
 
 	for (;;) {
-		x->srv = backend_pick(x->be, worker_now_ms(x->w),
+		x->srv = backend_pick(x->be, ctx_now_ms(x->ctx),
 		    x->tries == 0);
 		if (x->srv == NULL) {
 			exchange_fail(x, 502, "no server left to try");
@@ -279,7 +279,7 @@ start_attempt(struct exchange *x)
 		}
 		x->tries++;
 		if (x->upstream_start_us == 0)
-			x->upstream_start_us = worker_now_us(x->w);
+			x->upstream_start_us = ctx_now_us(x->ctx);
 		if (!x->has_retried &&
 		    (uc = pool_take(server_pool(x->srv))) != NULL) {
 			attach(x, uc);
@@ -298,7 +298,7 @@ start_attempt(struct exchange *x)
 			x->ops->on_connect_done(x->fe);
 		log_msg(LOG_WARNING, "backend %s server %s: %s",
 		    backend_name(x->be), server_name(x->srv), why);
-		backend_mark_failed(x->srv, worker_now_ms(x->w));
+		backend_mark_failed(x->srv, ctx_now_ms(x->ctx));
 		if (x->tries >= backend_nservers(x->be)) {
 			exchange_fail(x, 502, why);
 			return;
@@ -411,7 +411,7 @@ exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
     int *status, const char **why)
 {
 	const struct conf *cf = epoch_conf(e);
-	struct worker *w = epoch_worker(e);
+	struct wctx *ctx = epoch_ctx(e);
 	const struct conf_route *rt;
 	struct route_target target;
 	struct exchange *x;
@@ -433,7 +433,7 @@ exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
 	*why = "out of memory";
 	if ((x = exchange_alloc()) == NULL)
 		return NULL;
-	x->w = w;
+	x->ctx = ctx;
 	x->cf = cf;
 	x->h = h;
 	x->arena = arena;
@@ -451,7 +451,7 @@ exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
 	 * backend decides that (and the body would never come). */
 	x->is_holding = x->framing == HEADERS_CHUNKED && !h->wants_continue;
 	x->upstream_us = -1;
-	event_assign(&x->fail_ev, worker_base(w), -1, 0, on_failed_start, x);
+	event_assign(&x->fail_ev, ctx_base(ctx), -1, 0, on_failed_start, x);
 	if (!x->is_holding)
 		begin(x);
 	return x;
@@ -562,7 +562,7 @@ exchange_take_sock(struct exchange *x)
 	struct sock *sk = h1_client_take_sock(x->hc);
 
 	x->state = EXCH_DONE;
-	x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+	x->upstream_us = ctx_now_us(x->ctx) - x->upstream_start_us;
 	return sk;
 }
 

@@ -29,7 +29,7 @@
 #include "log.h"
 #include "sock.h"
 #include "tunnel.h"
-#include "worker.h"
+#include "ctx.h"
 
 #define H1S_OUT_HIGH (256 * 1024)       /* pause the backend above this */
 #define H1S_OUT_LOW  (64 * 1024)        /* resume it below this */
@@ -159,7 +159,7 @@ enter_idle(struct h1_server *s)
 static void
 log_access(struct h1_server *s)
 {
-	struct access_log *al = worker_access_log(s->c->w);
+	struct access_log *al = ctx_access_log(s->c->ctx);
 	const struct hfield *ref, *ua;
 	struct access_entry e = { 0 };
 
@@ -183,7 +183,7 @@ log_access(struct h1_server *s)
 	e.bytes_sent = s->bytes_sent;
 	e.bytes_received = s->bytes_received;
 	e.start_us = s->start_us;
-	e.duration_us = worker_now_us(s->c->w) - s->start_us;
+	e.duration_us = ctx_now_us(s->c->ctx) - s->start_us;
 	e.upstream = s->x != NULL ? exchange_upstream(s->x) : s->upstream;
 	e.upstream_us = s->x != NULL ? exchange_upstream_us(s->x) :
 	    s->upstream_us;
@@ -296,7 +296,7 @@ start_tunnel(struct h1_server *s, const struct resp_head *r)
 	exchange_free(s->x);
 	s->x = NULL;
 	set_state(s, H1S_TUNNEL);
-	s->tunnel = tunnel_new(worker_base(s->c->w), s->sk, backend,
+	s->tunnel = tunnel_new(ctx_base(s->c->ctx), s->sk, backend,
 	    s->cf->tunnel_timeout, on_tunnel_done, s);
 	if (s->tunnel == NULL) {
 		sock_free(backend);
@@ -519,7 +519,7 @@ start_exchange(struct h1_server *s)
 	int status;
 	const char *why;
 
-	s->start_us = worker_now_us(s->c->w);
+	s->start_us = ctx_now_us(s->c->ctx);
 	s->is_keepalive = h1_req_keepalive(&s->req);
 	if (check_request(s, &status, &why) == -1) {
 		s->is_keepalive = false;
@@ -531,7 +531,7 @@ start_exchange(struct h1_server *s)
 	s->req.scheme = s->c->is_tls ? "https" : "http";
 	if (s->req.authority == NULL)
 		default_host(s);
-	worker_count_request(s->c->w);
+	ctx_count_request(s->c->ctx);
 	s->x = exchange_new(s->c->epoch, &s->req, &s->arena, &s->fwd,
 	    &exchange_ops, s, &status, &why);
 	if (s->x == NULL) {
@@ -572,7 +572,7 @@ arm_header_timer(struct h1_server *s, size_t bytes)
 	limit += (int64_t)s->head_credit * 1000;
 	if (limit > cf->client_header_timeout)
 		limit = cf->client_header_timeout;
-	left = limit - (worker_now_us(s->c->w) - s->head_start_us) / 1000;
+	left = limit - (ctx_now_us(s->c->ctx) - s->head_start_us) / 1000;
 	tv = tv_ms(left > 0 ? (unsigned)left : 0);
 	event_add(&s->header_timer, &tv);
 }
@@ -608,7 +608,7 @@ read_head(struct h1_server *s, struct evbuffer *in)
 	if (evbuffer_get_length(in) == 0)
 		return -1;
 	if (s->state == H1S_IDLE)
-		s->start_us = s->head_start_us = worker_now_us(s->c->w);
+		s->start_us = s->head_start_us = ctx_now_us(s->c->ctx);
 	r = h1_read_request_head(&s->reader, in, &s->req,
 	    s->cf->client_max_header_size, s->cf->client_max_uri_size);
 	if (r == 0) {
@@ -836,10 +836,10 @@ h1_server_new(struct conn *c, struct sock *sk)
 	s->sk = sk;
 	s->cf = c->cf;
 	arena_init(&s->arena);
-	evtimer_assign(&s->header_timer, worker_base(c->w), on_header_timeout,
+	evtimer_assign(&s->header_timer, ctx_base(c->ctx), on_header_timeout,
 	    s);
-	event_assign(&s->next_ev, worker_base(c->w), -1, 0, on_next, s);
-	evtimer_assign(&s->age_timer, worker_base(c->w), on_age, s);
+	event_assign(&s->next_ev, ctx_base(c->ctx), -1, 0, on_next, s);
+	evtimer_assign(&s->age_timer, ctx_base(c->ctx), on_age, s);
 	if (s->cf->max_connection_age > 0) {
 		struct timeval tv = tv_ms(s->cf->max_connection_age);
 

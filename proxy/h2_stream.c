@@ -18,7 +18,7 @@
 #include "exchange.h"
 #include "h2.h"
 #include "log.h"
-#include "worker.h"
+#include "ctx.h"
 
 static void release_connect(struct h2_stream *st);
 
@@ -99,9 +99,9 @@ h2_stream_new(struct h2_server *h, int32_t id)
 	st->h = h;
 	st->id = id;
 	st->upstream_us = -1;
-	st->epoch = epoch_ref(worker_epoch(h->c->w));
+	st->epoch = epoch_ref(ctx_epoch(h->c->ctx));
 	arena_init(&st->arena);
-	st->start_us = worker_now_us(h->c->w);
+	st->start_us = ctx_now_us(h->c->ctx);
 	h->nstreams++;
 	TAILQ_INSERT_TAIL(&h->streams, st, link);
 	event_del(&h->idle_timer);
@@ -111,7 +111,7 @@ h2_stream_new(struct h2_server *h, int32_t id)
 static void
 log_stream(struct h2_stream *st)
 {
-	struct access_log *al = worker_access_log(st->h->c->w);
+	struct access_log *al = ctx_access_log(st->h->c->ctx);
 	const struct hfield *ref, *ua;
 	struct access_entry e = { 0 };
 
@@ -135,7 +135,7 @@ log_stream(struct h2_stream *st)
 	e.bytes_sent = st->bytes_sent;
 	e.bytes_received = st->bytes_received;
 	e.start_us = st->start_us;
-	e.duration_us = worker_now_us(st->h->c->w) - st->start_us;
+	e.duration_us = ctx_now_us(st->h->c->ctx) - st->start_us;
 	e.upstream = st->upstream;
 	e.upstream_us = st->upstream_us;
 	e.note = st->note;
@@ -565,7 +565,7 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 	}
 	if (st->req.scheme == NULL)
 		st->req.scheme = h->c->is_tls ? "https" : "http";
-	worker_count_request(h->c->w);
+	ctx_count_request(h->c->ctx);
 	st->x = exchange_new(st->epoch, &st->req, &st->arena, &fwd,
 	    &exchange_ops, st, &status, &why);
 	if (st->x == NULL) {

@@ -7,13 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct access_log;
 struct conf;
-struct conn;
-struct epoch;
 struct event_base;
 struct listeners;
-struct worker;
 
 /* What the workers tell the main thread (from its own loop). */
 struct workers_events {
@@ -44,20 +40,5 @@ void workers_reopen_logs(void);
 uint64_t workers_connections(void);
 uint64_t workers_requests(void);
 unsigned workers_count(const struct conf *cf);  /* what "workers" means */
-
-struct event_base *worker_base(struct worker *w);
-unsigned worker_id(const struct worker *w);
-struct access_log *worker_access_log(struct worker *w);
-uint64_t worker_next_conn_id(struct worker *w);
-/* Cached loop time: milliseconds and microseconds of wall clock. */
-uint64_t worker_now_ms(struct worker *w);
-int64_t worker_now_us(struct worker *w);
-void worker_count_request(struct worker *w);
-/* Connections register so that a stopping worker can drain and free them. */
-void worker_add_conn(struct worker *w, struct conn *c);
-void worker_remove_conn(struct worker *w, struct conn *c);
-
-/* The worker's current epoch (borrowed: take a reference to keep it). */
-struct epoch *worker_epoch(struct worker *w);
 
 #endif
