@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "epoch.h"
 #include "exchange.h"
+#include "freelist.h"
 #include "h1_client.h"
 #include "log.h"
 #include "pool.h"
@@ -350,8 +351,16 @@ pick_framing(const struct req_head *h)
 /* A worker keeps a few freed exchanges (with their buffer) for the next
  * requests: no malloc per request in the steady state. */
 #define EXCH_CACHE 64
-static __thread struct exchange *cache[EXCH_CACHE];
-static __thread unsigned ncache;
+static __thread struct freelist cache = { .cap = EXCH_CACHE };
+
+static void
+exchange_destroy(void *p)
+{
+	struct exchange *x = p;
+
+	evbuffer_free(x->pending);
+	free(x);
+}
 
 static struct exchange *
 exchange_alloc(void)
@@ -359,8 +368,7 @@ exchange_alloc(void)
 	struct exchange *x;
 	struct evbuffer *b;
 
-	if (ncache > 0) {
-		x = cache[--ncache];
+	if ((x = freelist_take(&cache)) != NULL) {
 		b = x->pending;
 		memset(x, 0, sizeof(*x));
 		x->pending = b;
@@ -380,23 +388,14 @@ exchange_release(struct exchange *x)
 {
 	epoch_unref(x->epoch);
 	evbuffer_drain(x->pending, evbuffer_get_length(x->pending));
-	if (ncache < EXCH_CACHE) {
-		cache[ncache++] = x;
-		return;
-	}
-	evbuffer_free(x->pending);
-	free(x);
+	if (!freelist_put(&cache, x))
+		exchange_destroy(x);
 }
 
 void
 exchange_cache_trim(unsigned keep)
 {
-	while (ncache > keep) {
-		struct exchange *x = cache[--ncache];
-
-		evbuffer_free(x->pending);
-		free(x);
-	}
+	freelist_trim(&cache, keep, exchange_destroy);
 }
 
 void

@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "epoch.h"
 #include "exchange.h"
+#include "freelist.h"
 #include "h2.h"
 #include "log.h"
 #include "ctx.h"
@@ -27,8 +28,17 @@ static void release_connect(struct h2_stream *st);
 /* A worker reuses freed streams and their buffers: a stream costs no
  * malloc in the steady state. */
 #define H2_STREAM_CACHE 256
-static __thread struct h2_stream *cache[H2_STREAM_CACHE];
-static __thread unsigned ncache;
+static __thread struct freelist cache = { .cap = H2_STREAM_CACHE };
+
+static void
+stream_destroy(void *p)
+{
+	struct h2_stream *st = p;
+
+	evbuffer_free(st->in);
+	evbuffer_free(st->out);
+	free(st);
+}
 
 static struct h2_stream *
 stream_alloc(void)
@@ -36,8 +46,7 @@ stream_alloc(void)
 	struct h2_stream *st;
 	struct evbuffer *in, *out;
 
-	if (ncache > 0) {
-		st = cache[--ncache];
+	if ((st = freelist_take(&cache)) != NULL) {
 		in = st->in;
 		out = st->out;
 		memset(st, 0, offsetof(struct h2_stream, arena));
@@ -62,25 +71,14 @@ stream_release(struct h2_stream *st)
 	arena_fini(&st->arena);
 	evbuffer_drain(st->in, evbuffer_get_length(st->in));
 	evbuffer_drain(st->out, evbuffer_get_length(st->out));
-	if (ncache < H2_STREAM_CACHE) {
-		cache[ncache++] = st;
-		return;
-	}
-	evbuffer_free(st->in);
-	evbuffer_free(st->out);
-	free(st);
+	if (!freelist_put(&cache, st))
+		stream_destroy(st);
 }
 
 void
 h2_stream_cache_trim(unsigned keep)
 {
-	while (ncache > keep) {
-		struct h2_stream *st = cache[--ncache];
-
-		evbuffer_free(st->in);
-		evbuffer_free(st->out);
-		free(st);
-	}
+	freelist_trim(&cache, keep, stream_destroy);
 }
 
 void

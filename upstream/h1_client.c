@@ -14,6 +14,7 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "freelist.h"
 #include "h1.h"
 #include "h1_client.h"
 #include "pool.h"
@@ -78,8 +79,16 @@ tv_ms(unsigned ms)
 
 /* As for exchanges: a worker reuses freed clients and their buffer. */
 #define H1C_CACHE 64
-static __thread struct h1_client *cache[H1C_CACHE];
-static __thread unsigned ncache;
+static __thread struct freelist cache = { .cap = H1C_CACHE };
+
+static void
+client_destroy(void *p)
+{
+	struct h1_client *c = p;
+
+	evbuffer_free(c->body);
+	free(c);
+}
 
 static struct h1_client *
 client_alloc(void)
@@ -87,8 +96,7 @@ client_alloc(void)
 	struct h1_client *c;
 	struct evbuffer *b;
 
-	if (ncache > 0) {
-		c = cache[--ncache];
+	if ((c = freelist_take(&cache)) != NULL) {
 		b = c->body;
 		memset(c, 0, sizeof(*c));
 		c->body = b;
@@ -107,23 +115,14 @@ static void
 client_release(struct h1_client *c)
 {
 	evbuffer_drain(c->body, evbuffer_get_length(c->body));
-	if (ncache < H1C_CACHE) {
-		cache[ncache++] = c;
-		return;
-	}
-	evbuffer_free(c->body);
-	free(c);
+	if (!freelist_put(&cache, c))
+		client_destroy(c);
 }
 
 void
 h1_client_cache_trim(unsigned keep)
 {
-	while (ncache > keep) {
-		struct h1_client *c = cache[--ncache];
-
-		evbuffer_free(c->body);
-		free(c);
-	}
+	freelist_trim(&cache, keep, client_destroy);
 }
 
 void
