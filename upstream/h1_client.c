@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "conf.h"
 #include "freelist.h"
+#include "guard.h"
 #include "h1.h"
 #include "h1_client.h"
 #include "pool.h"
@@ -58,8 +59,7 @@ struct h1_client {
 	bool is_tunnel_eof;
 	bool is_tunnel_shut;
 	short eof_what;                 /* the SOCK_ flags of that */
-	int depth;                      /* nesting of our own callbacks */
-	bool is_freed;                  /* h1_client_free during a callback */
+	struct guard guard;             /* our own callbacks */
 	unsigned ninterim;              /* 1xx heads received */
 };
 
@@ -184,11 +184,8 @@ h1_client_free(struct h1_client *c)
 {
 	if (c == NULL)
 		return;
-	if (c->depth > 0) {
-		c->is_freed = true;
-		return;
-	}
-	destroy(c);
+	if (!guard_defer(&c->guard))
+		destroy(c);
 }
 
 int
@@ -286,12 +283,11 @@ h1_client_resume(struct h1_client *c)
 	    c->state == H1C_TUNNEL))
 		sock_read_enable(c->sk, true);
 	/* bytes may already wait in the input buffer */
-	c->depth++;
+	guard_enter(&c->guard);
 	process(c);
-	if (c->is_eof && !c->is_paused && !c->is_freed)
+	if (c->is_eof && !c->is_paused && !c->guard.is_freed)
 		end_of_input(c);
-	c->depth--;
-	if (c->is_freed && c->depth == 0)
+	if (guard_leave(&c->guard))
 		destroy(c);
 }
 
@@ -393,7 +389,7 @@ read_head(struct h1_client *c, struct evbuffer *in)
 		return -1;
 	}
 	c->ops->on_head(c->arg, &c->head);
-	if (c->is_freed || c->sk == NULL)
+	if (c->guard.is_freed || c->sk == NULL)
 		return -1;              /* the exchange took the socket */
 	if (c->head.status == 101)
 		return 0;               /* tunnel bytes follow */
@@ -422,7 +418,7 @@ read_body(struct h1_client *c, struct evbuffer *in)
 	}
 	if (evbuffer_get_length(c->body) > 0)
 		c->ops->on_body(c->arg, c->body);
-	if (c->is_freed || c->state != H1C_BODY)
+	if (c->guard.is_freed || c->state != H1C_BODY)
 		return -1;
 	if (r == 1) {
 		finish(c);
@@ -436,7 +432,7 @@ process(struct h1_client *c)
 {
 	struct evbuffer *in = sock_input(c->sk);
 
-	while (!c->is_freed && !c->is_paused) {
+	while (!c->guard.is_freed && !c->is_paused) {
 		if (c->state == H1C_HEAD) {
 			if (read_head(c, in) == -1)
 				break;
@@ -458,10 +454,9 @@ on_read(struct sock *sk, void *arg)
 	struct h1_client *c = arg;
 
 	(void)sk;
-	c->depth++;
+	guard_enter(&c->guard);
 	process(c);
-	c->depth--;
-	if (c->is_freed && c->depth == 0)
+	if (guard_leave(&c->guard))
 		destroy(c);
 }
 
@@ -471,11 +466,10 @@ on_write(struct sock *sk, void *arg)
 	struct h1_client *c = arg;
 
 	(void)sk;
-	c->depth++;
+	guard_enter(&c->guard);
 	if (c->state != H1C_FAILED)
 		c->ops->on_drain(c->arg);
-	c->depth--;
-	if (c->is_freed && c->depth == 0)
+	if (guard_leave(&c->guard))
 		destroy(c);
 }
 
@@ -498,7 +492,7 @@ end_of_input(struct h1_client *c)
 	    "backend connection reset" : "backend closed the connection";
 
 	process(c);
-	if (c->is_freed || c->is_paused || c->state == H1C_DONE ||
+	if (c->guard.is_freed || c->is_paused || c->state == H1C_DONE ||
 	    c->state == H1C_FAILED || c->is_tunnel_eof)
 		return;
 	c->is_discarded = true;
@@ -530,7 +524,7 @@ on_event(struct sock *sk, short what, void *arg)
 	struct h1_client *c = arg;
 
 	(void)sk;
-	c->depth++;
+	guard_enter(&c->guard);
 	if (what & SOCK_TIMEOUT)
 		fail(c, what & SOCK_READING ? H1C_TIMEOUT :
 		    H1C_WRITE_FAILED, what & SOCK_READING ?
@@ -546,7 +540,6 @@ on_event(struct sock *sk, short what, void *arg)
 		sock_read_enable(c->sk, false);
 		end_of_input(c);
 	}
-	c->depth--;
-	if (c->is_freed && c->depth == 0)
+	if (guard_leave(&c->guard))
 		destroy(c);
 }
