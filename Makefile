@@ -26,7 +26,7 @@ MODULES := config/conf.c tls/tls.c tls/tickets.c \
 	proxy/h2_response.c proxy/h2_stall.c \
 	proxy/heap.c \
 	proxy/route.c proxy/exchange.c \
-	proxy/epoch.c proxy/ctx.c \
+	proxy/epoch.c proxy/ctx.c proxy/access.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \
 	upstream/backend.c upstream/pool.c \
 	upstream/h1_client.c

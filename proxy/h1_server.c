@@ -19,6 +19,7 @@
 #include "sock.h"
 #include <event2/event.h>
 
+#include "access.h"
 #include "arena.h"
 #include "conf.h"
 #include "conn.h"
@@ -159,37 +160,20 @@ enter_idle(struct h1_server *s)
 static void
 log_access(struct h1_server *s)
 {
-	struct access_log *al = ctx_access_log(s->c->ctx);
-	const struct hfield *ref, *ua;
 	struct access_entry e = { 0 };
 
-	if (al == NULL)
+	if (ctx_access_log(s->c->ctx) == NULL)
 		return;
-	ref = headers_find(s->req.fields, s->req.nfields, "referer");
-	ua = headers_find(s->req.fields, s->req.nfields, "user-agent");
-	e.client = s->c->addr;
-	e.method = s->req.method != NULL ? s->req.method : "-";
-	e.methodlen = s->req.method != NULL ? s->req.methodlen : 1;
-	e.target = s->req.target != NULL ? s->req.target : "-";
-	e.targetlen = s->req.target != NULL ? s->req.targetlen : 1;
-	e.protocol = s->req.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-	e.host = s->req.authority;
-	e.hostlen = s->req.authoritylen;
-	e.referer = ref != NULL ? ref->value : NULL;
-	e.refererlen = ref != NULL ? ref->valuelen : 0;
-	e.user_agent = ua != NULL ? ua->value : NULL;
-	e.user_agentlen = ua != NULL ? ua->valuelen : 0;
 	e.status = s->status;
 	e.bytes_sent = s->bytes_sent;
 	e.bytes_received = s->bytes_received;
 	e.start_us = s->start_us;
-	e.duration_us = ctx_now_us(s->c->ctx) - s->start_us;
 	e.upstream = s->x != NULL ? exchange_upstream(s->x) : s->upstream;
 	e.upstream_us = s->x != NULL ? exchange_upstream_us(s->x) :
 	    s->upstream_us;
 	e.note = s->note;
-	e.tls_version = s->c->tls_version;
-	access_log_add(al, &e);
+	access_add(&e, s->c, &s->req,
+	    s->req.version == 10 ? "HTTP/1.0" : "HTTP/1.1");
 }
 
 /* Flush what is queued, then close. */

@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "conf.h"
 #include "conn.h"
 #include "epoch.h"
@@ -109,36 +110,18 @@ h2_stream_new(struct h2_server *h, int32_t id)
 static void
 log_stream(struct h2_stream *st)
 {
-	struct access_log *al = ctx_access_log(st->h->c->ctx);
-	const struct hfield *ref, *ua;
 	struct access_entry e = { 0 };
 
-	if (al == NULL || st->req.method == NULL)
+	if (ctx_access_log(st->h->c->ctx) == NULL || st->req.method == NULL)
 		return;
-	ref = headers_find(st->req.fields, st->req.nfields, "referer");
-	ua = headers_find(st->req.fields, st->req.nfields, "user-agent");
-	e.client = st->h->c->addr;
-	e.method = st->req.method;
-	e.methodlen = st->req.methodlen;
-	e.target = st->req.target != NULL ? st->req.target : "-";
-	e.targetlen = st->req.target != NULL ? st->req.targetlen : 1;
-	e.protocol = "HTTP/2.0";
-	e.host = st->req.authority;
-	e.hostlen = st->req.authoritylen;
-	e.referer = ref != NULL ? ref->value : NULL;
-	e.refererlen = ref != NULL ? ref->valuelen : 0;
-	e.user_agent = ua != NULL ? ua->value : NULL;
-	e.user_agentlen = ua != NULL ? ua->valuelen : 0;
 	e.status = st->status;
 	e.bytes_sent = st->bytes_sent;
 	e.bytes_received = st->bytes_received;
 	e.start_us = st->start_us;
-	e.duration_us = ctx_now_us(st->h->c->ctx) - st->start_us;
 	e.upstream = st->upstream;
 	e.upstream_us = st->upstream_us;
 	e.note = st->note;
-	e.tls_version = st->h->c->tls_version;
-	access_log_add(al, &e);
+	access_add(&e, st->h->c, &st->req, "HTTP/2.0");
 }
 
 void
