@@ -22,7 +22,8 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 MODULES := config/conf.c tls/tls.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
-	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/h2_stream.c \
+	proxy/h1.c proxy/h1_server.c proxy/h1_response.c \
+	proxy/h2_server.c proxy/h2_stream.c \
 	proxy/h2_response.c proxy/h2_stall.c \
 	proxy/heap.c \
 	proxy/route.c proxy/exchange.c \
