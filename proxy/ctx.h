@@ -33,10 +33,14 @@ struct wctx {
 	void *arg;
 };
 
+/* The worker's event loop: every event of its connections runs there. */
 struct event_base *ctx_base(struct wctx *x);
+/* The worker's number, from 0 ("w0" in log tags). */
 unsigned ctx_id(const struct wctx *x);
-struct access_log *ctx_access_log(struct wctx *x);     /* NULL: none */
-uint64_t ctx_next_conn_id(struct wctx *x);            /* from 1 */
+/* The worker's access log; NULL when access_log is off. */
+struct access_log *ctx_access_log(struct wctx *x);
+/* A new connection's number in this worker, from 1 ("c12" in tags). */
+uint64_t ctx_next_conn_id(struct wctx *x);
 /* Cached loop time: milliseconds and microseconds of wall clock. */
 uint64_t ctx_now_ms(struct wctx *x);
 int64_t ctx_now_us(struct wctx *x);

@@ -18,8 +18,11 @@ struct wctx;
  * memory (CF is then released). */
 struct epoch *epoch_new(struct wctx *ctx, struct pool_set *pools,
     struct conf *cf);
+/* One more reference to E; returns E. */
 struct epoch *epoch_ref(struct epoch *e);
+/* One less; the last frees E, its backends and its conf reference. */
 void epoch_unref(struct epoch *e);              /* NULL ok */
+/* The configuration E runs (E's reference: valid while E is). */
 struct conf *epoch_conf(const struct epoch *e);
 /* The context of the worker that runs E. */
 struct wctx *epoch_ctx(const struct epoch *e);
