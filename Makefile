@@ -24,10 +24,12 @@ CONF_SRC := config/conf.c config/conf_lex.c config/conf_value.c \
 MODULES := $(CONF_SRC) tls/tls.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
-	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/h2_stream.c \
+	proxy/h1.c proxy/h1_server.c proxy/h1_response.c \
+	proxy/h2_server.c proxy/h2_stream.c \
 	proxy/h2_response.c proxy/h2_stall.c \
 	proxy/heap.c \
 	proxy/route.c proxy/routing.c proxy/exchange.c \
+	proxy/epoch.c proxy/ctx.c proxy/access.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \
 	upstream/backend.c upstream/backend_error.c upstream/pool.c \
 	upstream/h1_client.c

@@ -15,12 +15,13 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "epoch.h"
 #include "h1_server.h"
 #include "h2_server.h"
 #include "log.h"
 #include "sock.h"
 #include "tls.h"
-#include "worker.h"
+#include "ctx.h"
 
 static void
 name_peer(struct conn *c, const struct sockaddr *sa)
@@ -43,7 +44,7 @@ name_peer(struct conn *c, const struct sockaddr *sa)
 	}
 	snprintf(c->addr, sizeof(c->addr), "%s", host);
 	snprintf(c->tag, sizeof(c->tag), "w%u c%llu %s%s%s:%u",
-	    worker_id(c->w), (unsigned long long)c->id,
+	    ctx_id(c->ctx), (unsigned long long)c->id,
 	    sa->sa_family == AF_INET6 ? "[" : "", host,
 	    sa->sa_family == AF_INET6 ? "]" : "", port);
 }
@@ -158,7 +159,7 @@ on_close(evutil_socket_t fd, short what, void *arg)
 }
 
 struct conn *
-conn_new(struct worker *w, struct epoch *e, const struct conf_listen *l,
+conn_new(struct wctx *ctx, struct epoch *e, const struct conf_listen *l,
     int fd, const struct sockaddr *sa, int salen)
 {
 	struct conn *c;
@@ -168,22 +169,22 @@ conn_new(struct worker *w, struct epoch *e, const struct conf_listen *l,
 	(void)salen;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail_fd;
-	c->w = w;
-	c->id = worker_next_conn_id(w);
+	c->ctx = ctx;
+	c->id = ctx_next_conn_id(ctx);
 	c->listen = *l;
 	name_peer(c, sa);
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (l->is_tls && (ssl = tls_ssl_new(epoch_conf(e)->tls)) == NULL)
 		goto fail_c;
-	if ((c->sk = sock_new(worker_base(w), fd, ssl)) == NULL) {
+	if ((c->sk = sock_new(ctx_base(ctx), fd, ssl)) == NULL) {
 		free(c);
 		return NULL;
 	}
 	c->epoch = epoch_ref(e);
 	c->cf = epoch_conf(e);
-	event_assign(&c->close_ev, worker_base(w), -1, 0, on_close, c);
-	worker_add_conn(w, c);
+	event_assign(&c->close_ev, ctx_base(ctx), -1, 0, on_close, c);
+	ctx_add_conn(ctx, c);
 	if (l->is_tls)
 		start_handshake(c);
 	else
@@ -228,7 +229,7 @@ conn_free(struct conn *c)
 	h1_server_free(c->h1);
 	h2_server_free(c->h2);
 	sock_free(c->sk);
-	worker_remove_conn(c->w, c);
+	ctx_remove_conn(c->ctx, c);
 	epoch_unref(c->epoch);
 	free(c);
 }
@@ -290,7 +291,7 @@ conn_linger(struct conn *c)
 void
 conn_refresh(struct conn *c)
 {
-	struct epoch *now = worker_epoch(c->w);
+	struct epoch *now = ctx_epoch(c->ctx);
 
 	if (now == c->epoch)
 		return;

@@ -17,7 +17,7 @@ struct conf;
 struct epoch;
 struct h1_server;
 struct h2_server;
-struct worker;
+struct wctx;
 
 enum conn_state {
 	CONN_SNIFF = 0,         /* cleartext: h2 preface or HTTP/1.1? */
@@ -29,7 +29,7 @@ enum conn_state {
 
 struct conn {
 	uint64_t id;
-	struct worker *w;
+	struct wctx *ctx;
 	struct epoch *epoch;            /* a reference; see conn_refresh */
 	struct conf *cf;                /* the epoch's */
 	struct conf_listen listen;      /* a copy: outlives any reload */
@@ -50,7 +50,7 @@ struct conn {
 
 /* Takes FD (accepted on L) and starts serving it with CF (referenced).
  * NULL if out of memory (FD is then closed). */
-struct conn *conn_new(struct worker *w, struct epoch *e,
+struct conn *conn_new(struct wctx *ctx, struct epoch *e,
     const struct conf_listen *l, int fd, const struct sockaddr *sa,
     int salen);
 /* Between two HTTP/1.1 requests: move to the worker's current epoch, so

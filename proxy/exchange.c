@@ -25,13 +25,15 @@
 #include "backend.h"
 #include "backend_error.h"
 #include "conf.h"
+#include "epoch.h"
 #include "exchange.h"
+#include "freelist.h"
 #include "h1_client.h"
 #include "log.h"
 #include "pool.h"
 #include "route.h"
+#include "ctx.h"
 #include "routing.h"
-#include "worker.h"
 
 #define EXCH_BODY_HIGH (256 * 1024)     /* body queued before pausing */
 
@@ -44,7 +46,7 @@ enum exch_state {
 };
 
 struct exchange {
-	struct worker *w;
+	struct wctx *ctx;
 	struct epoch *epoch;            /* a reference: its backends are ours */
 	const struct conf *cf;
 	const struct req_head *h;
@@ -120,7 +122,7 @@ exchange_fail(struct exchange *x, enum backend_error e, const char *why)
 	log_backend(LOG_WARNING, x, "%s%s", why,
 	    status == 0 ? " (response aborted)" : "");
 	if (x->upstream_start_us != 0)
-		x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+		x->upstream_us = ctx_now_us(x->ctx) - x->upstream_start_us;
 	x->state = EXCH_FAILED;
 	if (x->is_starting) {
 		/* the frontend does not hold x yet: tell it from the loop */
@@ -166,7 +168,7 @@ on_end(void *arg, const struct hfield *trailers, size_t n)
 	struct exchange *x = arg;
 
 	x->state = EXCH_DONE;
-	x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+	x->upstream_us = ctx_now_us(x->ctx) - x->upstream_start_us;
 	x->ops->on_end(x->fe, trailers, n);
 }
 
@@ -283,7 +285,7 @@ on_ready(struct upconn *uc, enum backend_error e, const char *why,
 		return;
 	}
 	log_backend(LOG_WARNING, x, "%s", why);
-	backend_mark_failed(x->srv, worker_now_ms(x->w));
+	backend_mark_failed(x->srv, ctx_now_ms(x->ctx));
 	if (x->tries < backend_nservers(x->be) &&
 	    backend_error_may_try_next(e)) {
 		start_attempt(x);
@@ -300,7 +302,7 @@ start_attempt(struct exchange *x)
 	const char *why;
 
 	for (;;) {
-		x->srv = backend_pick(x->be, worker_now_ms(x->w),
+		x->srv = backend_pick(x->be, ctx_now_ms(x->ctx),
 		    x->tries == 0);
 		if (x->srv == NULL) {
 			exchange_fail(x, BACKEND_NO_SERVER,
@@ -309,7 +311,7 @@ start_attempt(struct exchange *x)
 		}
 		x->tries++;
 		if (x->upstream_start_us == 0)
-			x->upstream_start_us = worker_now_us(x->w);
+			x->upstream_start_us = ctx_now_us(x->ctx);
 		if (!x->has_retried &&
 		    (uc = pool_take(server_pool(x->srv))) != NULL) {
 			attach(x, uc);
@@ -328,7 +330,7 @@ start_attempt(struct exchange *x)
 		if (x->ops->on_connect_done != NULL)    /* failed at once */
 			x->ops->on_connect_done(x->fe);
 		log_backend(LOG_WARNING, x, "%s", why);
-		backend_mark_failed(x->srv, worker_now_ms(x->w));
+		backend_mark_failed(x->srv, ctx_now_ms(x->ctx));
 		if (x->tries >= backend_nservers(x->be) ||
 		    !backend_error_may_try_next(e)) {
 			exchange_fail(x, e, why);
@@ -362,8 +364,16 @@ pick_framing(const struct req_head *h)
 /* A worker keeps a few freed exchanges (with their buffer) for the next
  * requests: no malloc per request in the steady state. */
 #define EXCH_CACHE 64
-static __thread struct exchange *cache[EXCH_CACHE];
-static __thread unsigned ncache;
+static __thread struct freelist cache = { .cap = EXCH_CACHE };
+
+static void
+exchange_destroy(void *p)
+{
+	struct exchange *x = p;
+
+	evbuffer_free(x->pending);
+	free(x);
+}
 
 static struct exchange *
 exchange_alloc(void)
@@ -371,8 +381,7 @@ exchange_alloc(void)
 	struct exchange *x;
 	struct evbuffer *b;
 
-	if (ncache > 0) {
-		x = cache[--ncache];
+	if ((x = freelist_take(&cache)) != NULL) {
 		b = x->pending;
 		memset(x, 0, sizeof(*x));
 		x->pending = b;
@@ -392,23 +401,14 @@ exchange_release(struct exchange *x)
 {
 	epoch_unref(x->epoch);
 	evbuffer_drain(x->pending, evbuffer_get_length(x->pending));
-	if (ncache < EXCH_CACHE) {
-		cache[ncache++] = x;
-		return;
-	}
-	evbuffer_free(x->pending);
-	free(x);
+	if (!freelist_put(&cache, x))
+		exchange_destroy(x);
 }
 
 void
 exchange_cache_trim(unsigned keep)
 {
-	while (ncache > keep) {
-		struct exchange *x = cache[--ncache];
-
-		evbuffer_free(x->pending);
-		free(x);
-	}
+	freelist_trim(&cache, keep, exchange_destroy);
 }
 
 void
@@ -423,7 +423,7 @@ exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
     int *status, const char **why)
 {
 	const struct conf *cf = epoch_conf(e);
-	struct worker *w = epoch_worker(e);
+	struct wctx *ctx = epoch_ctx(e);
 	const struct conf_route *rt;
 	struct route_target target;
 	struct exchange *x;
@@ -445,7 +445,7 @@ exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
 	*why = "out of memory";
 	if ((x = exchange_alloc()) == NULL)
 		return NULL;
-	x->w = w;
+	x->ctx = ctx;
 	x->cf = cf;
 	x->h = h;
 	x->arena = arena;
@@ -463,7 +463,7 @@ exchange_new(struct epoch *e, struct req_head *h, struct arena *arena,
 	 * backend decides that (and the body would never come). */
 	x->is_holding = x->framing == HEADERS_CHUNKED && !h->wants_continue;
 	x->upstream_us = -1;
-	event_assign(&x->fail_ev, worker_base(w), -1, 0, on_failed_start, x);
+	event_assign(&x->fail_ev, ctx_base(ctx), -1, 0, on_failed_start, x);
 	if (!x->is_holding)
 		begin(x);
 	return x;
@@ -574,7 +574,7 @@ exchange_take_sock(struct exchange *x)
 	struct sock *sk = h1_client_take_sock(x->hc);
 
 	x->state = EXCH_DONE;
-	x->upstream_us = worker_now_us(x->w) - x->upstream_start_us;
+	x->upstream_us = ctx_now_us(x->ctx) - x->upstream_start_us;
 	return sk;
 }
 

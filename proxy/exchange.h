@@ -12,7 +12,7 @@
 struct arena;
 struct conf;
 struct evbuffer;
-struct worker;
+struct wctx;
 struct exchange;
 
 /* What the frontend does with the response. The exchange calls on_head

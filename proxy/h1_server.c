@@ -19,74 +19,26 @@
 #include "sock.h"
 #include <event2/event.h>
 
+#include "access.h"
 #include "arena.h"
 #include "conf.h"
 #include "conn.h"
 #include "exchange.h"
 #include "h1.h"
 #include "h1_server.h"
+#include "h1s.h"
 #include "headers.h"
 #include "log.h"
 #include "sock.h"
 #include "tunnel.h"
-#include "worker.h"
+#include "ctx.h"
 
-#define H1S_OUT_HIGH (256 * 1024)       /* pause the backend above this */
-#define H1S_OUT_LOW  (64 * 1024)        /* resume it below this */
 #define H1S_IN_HIGH  (256 * 1024)       /* client bytes read ahead */
-
-enum h1s_state {
-	H1S_IDLE = 0,           /* between requests (keepalive_timeout) */
-	H1S_HEAD,               /* a head is arriving (header_timer) */
-	H1S_BODY,               /* the request body is being forwarded */
-	H1S_WAIT,               /* request read; the response is pending */
-	H1S_LINGER,             /* last response flushing, then close */
-	H1S_TUNNEL,             /* after 101: tunnel.c moves the bytes */
-};
-
-struct h1_server {
-	struct conn *c;
-	struct sock *sk;
-	const struct conf *cf;
-	enum h1s_state state;
-	struct arena arena;             /* the current request's bytes */
-	struct h1_reader reader;
-	struct req_head req;
-	struct fwd_info fwd;
-	struct exchange *x;
-	struct tunnel *tunnel;          /* after a 101 */
-	struct evbuffer *body;          /* decoded body on its way */
-	struct event header_timer;      /* H1S_HEAD: the head's deadline */
-	int64_t head_start_us;          /* the head's first byte */
-	size_t head_credit;             /* seconds its bytes earned so far */
-	struct event next_ev;           /* starts a pipelined request */
-	struct event age_timer;         /* max_connection_age: drain */
-	enum headers_framing framing;   /* of the response to the client */
-	bool is_resp_started;           /* a final head went out */
-	bool is_req_done;               /* the whole request was read */
-	bool is_keepalive;              /* keep the connection after this */
-	bool is_reading_paused;         /* the exchange's queue is full */
-	bool is_resp_paused;            /* our output is full */
-	bool is_draining;               /* shutting down: close after this */
-	/* the client shut its write side: what it sent whole is answered,
-	 * then the connection closes; what it left incomplete is dropped */
-	bool is_client_eof;
-	unsigned nrequests;
-	/* for the access log */
-	int status;
-	uint64_t bytes_sent;
-	uint64_t bytes_received;
-	int64_t start_us;
-	const char *note;
-	const char *upstream;           /* kept when the exchange is gone */
-	int64_t upstream_us;
-};
 
 static void on_read(struct sock *sk, void *arg);
 static void on_write(struct sock *sk, void *arg);
 static void on_event(struct sock *sk, short what, void *arg);
 static void process(struct h1_server *s);
-static void body_failed(struct h1_server *s, int status, const char *why);
 
 static struct timeval
 tv_ms(unsigned ms)
@@ -96,8 +48,8 @@ tv_ms(unsigned ms)
 	return tv;
 }
 
-static const char *
-set_state(struct h1_server *s, enum h1s_state st)
+const char *
+h1s_set_state(struct h1_server *s, enum h1s_state st)
 {
 	static const char *const names[] = {
 		"idle", "head", "body", "wait", "linger", "tunnel",
@@ -136,7 +88,7 @@ idle_timers(struct h1_server *s)
 static void
 enter_idle(struct h1_server *s)
 {
-	set_state(s, H1S_IDLE);
+	h1s_set_state(s, H1S_IDLE);
 	conn_refresh(s->c);
 	s->cf = s->c->cf;
 	arena_reset(&s->arena);
@@ -156,47 +108,30 @@ enter_idle(struct h1_server *s)
 	sock_read_enable(s->sk, true);
 }
 
-static void
-log_access(struct h1_server *s)
+void
+h1s_log_access(struct h1_server *s)
 {
-	struct access_log *al = worker_access_log(s->c->w);
-	const struct hfield *ref, *ua;
 	struct access_entry e = { 0 };
 
-	if (al == NULL)
+	if (ctx_access_log(s->c->ctx) == NULL)
 		return;
-	ref = headers_find(s->req.fields, s->req.nfields, "referer");
-	ua = headers_find(s->req.fields, s->req.nfields, "user-agent");
-	e.client = s->c->addr;
-	e.method = s->req.method != NULL ? s->req.method : "-";
-	e.methodlen = s->req.method != NULL ? s->req.methodlen : 1;
-	e.target = s->req.target != NULL ? s->req.target : "-";
-	e.targetlen = s->req.target != NULL ? s->req.targetlen : 1;
-	e.protocol = s->req.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-	e.host = s->req.authority;
-	e.hostlen = s->req.authoritylen;
-	e.referer = ref != NULL ? ref->value : NULL;
-	e.refererlen = ref != NULL ? ref->valuelen : 0;
-	e.user_agent = ua != NULL ? ua->value : NULL;
-	e.user_agentlen = ua != NULL ? ua->valuelen : 0;
 	e.status = s->status;
 	e.bytes_sent = s->bytes_sent;
 	e.bytes_received = s->bytes_received;
 	e.start_us = s->start_us;
-	e.duration_us = worker_now_us(s->c->w) - s->start_us;
 	e.upstream = s->x != NULL ? exchange_upstream(s->x) : s->upstream;
 	e.upstream_us = s->x != NULL ? exchange_upstream_us(s->x) :
 	    s->upstream_us;
 	e.note = s->note;
-	e.tls_version = s->c->tls_version;
-	access_log_add(al, &e);
+	access_add(&e, s->c, &s->req,
+	    s->req.version == 10 ? "HTTP/1.0" : "HTTP/1.1");
 }
 
 /* Flush what is queued, then close. */
 static void
 linger(struct h1_server *s)
 {
-	set_state(s, H1S_LINGER);
+	h1s_set_state(s, H1S_LINGER);
 	sock_read_enable(s->sk, false);
 	sock_set_write_low(s->sk, 0);
 	if (evbuffer_get_length(sock_output(s->sk)) == 0)
@@ -206,8 +141,8 @@ linger(struct h1_server *s)
 /* Whether this request's response may keep the connection, as far as
  * the connection goes: not when draining (graceful stop,
  * max_connection_age), nor on the keepalive_requests-th request. */
-static bool
-may_keep_alive(const struct h1_server *s)
+bool
+h1s_may_keep_alive(const struct h1_server *s)
 {
 	/* a client that half-closed: only what it already sent is served */
 	return !s->is_draining && s->nrequests + 1 < s->cf->keepalive_requests &&
@@ -215,12 +150,12 @@ may_keep_alive(const struct h1_server *s)
 }
 
 /* The response is complete (or failed): log it, then next request. */
-static void
-request_done(struct h1_server *s)
+void
+h1s_request_done(struct h1_server *s)
 {
 	if (s->state == H1S_HEAD)
 		event_del(&s->header_timer);
-	log_access(s);
+	h1s_log_access(s);
 	exchange_free(s->x);
 	s->x = NULL;
 	s->nrequests++;
@@ -237,210 +172,33 @@ request_done(struct h1_server *s)
 
 /* A response portico makes itself; the connection is kept only when the
  * request was read whole and the client allows it. */
-static void
-respond_error(struct h1_server *s, int status, const char *why)
+void
+h1s_respond_error(struct h1_server *s, int status, const char *why)
 {
 	s->is_keepalive = s->is_keepalive && s->is_req_done &&
-	    may_keep_alive(s);
+	    h1s_may_keep_alive(s);
 	s->status = status;
 	s->note = why;
 	headers_write_error(sock_output(s->sk), status,
 	    s->is_keepalive);
-	request_done(s);
+	h1s_request_done(s);
 }
 
 /* The response cannot be finished. Chunked or with a length, the close
  * alone tells the client it is short; read until close, only a reset
  * does (and over TLS, no close_notify). */
-static void
-abort_response(struct h1_server *s, const char *why)
+void
+h1s_abort_response(struct h1_server *s, const char *why)
 {
 	s->note = why;
 	s->is_keepalive = false;
 	if (s->is_resp_started && s->framing == HEADERS_UNTIL_CLOSE)
 		sock_abort(s->sk);
-	log_access(s);
+	h1s_log_access(s);
 	exchange_free(s->x);
 	s->x = NULL;
 	conn_close_error(s->c, why);
 }
-
-/* exchange_ops: the response, as the exchange delivers it. */
-
-static void
-on_tunnel_done(void *arg, const char *why, uint64_t up, uint64_t down)
-{
-	struct h1_server *s = arg;
-
-	s->bytes_received = up;
-	s->bytes_sent = down;
-	s->note = strcmp(why, "closed") == 0 ? NULL : why;
-	log_conn(LOG_DEBUG, s->c, "tunnel ended: %s", why);
-	log_access(s);
-	if (s->note != NULL)            /* not a clean end of both sides */
-		conn_close_error(s->c, why);
-	else
-		conn_close(s->c, why);
-}
-
-/* The backend said 101 to our WebSocket request: the client gets it,
- * then both connections are one byte pipe. */
-static void
-start_tunnel(struct h1_server *s, const struct resp_head *r)
-{
-	struct sock *backend;
-
-	s->status = 101;
-	headers_write_response(sock_output(s->sk), r, s->req.version,
-	    HEADERS_NO_BODY, 0, true);
-	backend = exchange_take_sock(s->x);
-	s->upstream = exchange_upstream(s->x);
-	s->upstream_us = exchange_upstream_us(s->x);
-	exchange_free(s->x);
-	s->x = NULL;
-	set_state(s, H1S_TUNNEL);
-	s->tunnel = tunnel_new(worker_base(s->c->w), s->sk, backend,
-	    s->cf->tunnel_timeout, on_tunnel_done, s);
-	if (s->tunnel == NULL) {
-		sock_free(backend);
-		conn_close_error(s->c, "out of memory");
-	}
-}
-
-/* Above the high-water mark the backend waits until on_write sees the
- * output drain: a slow client never makes us hold more than that. */
-static void
-pause_if_full(struct h1_server *s)
-{
-	if (evbuffer_get_length(sock_output(s->sk)) > H1S_OUT_HIGH &&
-	    !s->is_resp_paused) {
-		s->is_resp_paused = true;
-		sock_set_write_low(s->sk, H1S_OUT_LOW);
-		exchange_response_pause(s->x);
-	}
-}
-
-/* A 1xx goes out under the same high-water mark as a body (h1_client
- * relays at most H1C_MAX_INTERIM of them). */
-static void
-send_interim(struct h1_server *s, const struct resp_head *r)
-{
-	/* h1_client passes a 101 up only once the whole request, body
-	 * included, went out; this is a second guard, as a 101 ignored here
-	 * would leave tunnel bytes to pose as a response */
-	if (r->status == 101 && s->req.is_websocket && s->is_req_done) {
-		start_tunnel(s, r);
-		return;
-	}
-	if (r->status == 101) {
-		body_failed(s, 502, "101 before the request was complete");
-		return;
-	}
-	/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client */
-	if (s->req.version < 11)
-		return;
-	headers_write_response(sock_output(s->sk), r,
-	    s->req.version, HEADERS_NO_BODY, 0, true);
-	pause_if_full(s);
-}
-
-static enum headers_framing
-response_framing(const struct h1_server *s, const struct resp_head *r)
-{
-	bool is_head = s->req.methodlen == 4 &&
-	    memcmp(s->req.method, "HEAD", 4) == 0;
-
-	if (is_head || r->status == 204 || r->status == 304)
-		return r->content_length >= 0 && r->status != 204 ?
-		    HEADERS_LENGTH : HEADERS_NO_BODY;
-	if (r->content_length >= 0)
-		return HEADERS_LENGTH;
-	return s->req.version >= 11 ? HEADERS_CHUNKED : HEADERS_UNTIL_CLOSE;
-}
-
-static void
-on_resp_head(void *fe, const struct resp_head *r)
-{
-	struct h1_server *s = fe;
-
-	if (s->c->state == CONN_CLOSING)
-		return;
-	if (r->status < 200) {
-		send_interim(s, r);
-		return;
-	}
-	s->framing = response_framing(s, r);
-	s->is_keepalive = s->is_keepalive && s->is_req_done &&
-	    s->framing != HEADERS_UNTIL_CLOSE && may_keep_alive(s);
-	s->status = r->status;
-	s->is_resp_started = true;
-	headers_write_response(sock_output(s->sk), r,
-	    s->req.version, s->framing,
-	    r->content_length >= 0 ? (uint64_t)r->content_length : 0,
-	    s->is_keepalive);
-}
-
-static void
-on_resp_body(void *fe, struct evbuffer *data)
-{
-	struct h1_server *s = fe;
-	struct evbuffer *out = sock_output(s->sk);
-
-	s->bytes_sent += evbuffer_get_length(data);
-	if (s->c->state == CONN_CLOSING) {
-		evbuffer_drain(data, evbuffer_get_length(data));
-		return;
-	}
-	if (s->framing == HEADERS_CHUNKED)
-		h1_write_chunk(out, data);
-	else
-		evbuffer_add_buffer(out, data);
-	pause_if_full(s);
-}
-
-static void
-on_resp_end(void *fe, const struct hfield *trailers, size_t n)
-{
-	struct h1_server *s = fe;
-
-	if (s->framing == HEADERS_CHUNKED)
-		h1_write_last_chunk(sock_output(s->sk), trailers,
-		    n);
-	request_done(s);
-}
-
-static void
-on_resp_fail(void *fe, int status, const char *why)
-{
-	struct h1_server *s = fe;
-
-	if (status == 0 || s->is_resp_started) {
-		/* never present a short body as complete */
-		abort_response(s, why);
-		return;
-	}
-	respond_error(s, status, why);
-}
-
-static void
-on_request_drain(void *fe)
-{
-	struct h1_server *s = fe;
-
-	if (!s->is_reading_paused || s->state != H1S_BODY)
-		return;
-	s->is_reading_paused = false;
-	sock_read_enable(s->sk, true);
-	event_active(&s->next_ev, EV_TIMEOUT, 1);
-}
-
-static const struct exchange_ops exchange_ops = {
-	.on_head = on_resp_head,
-	.on_body = on_resp_body,
-	.on_end = on_resp_end,
-	.on_fail = on_resp_fail,
-	.on_request_drain = on_request_drain,
-};
 
 /* The request side. */
 
@@ -512,7 +270,7 @@ wait_response(struct h1_server *s)
 {
 	struct timeval wt = tv_ms(s->cf->send_timeout);
 
-	set_state(s, H1S_WAIT);
+	h1s_set_state(s, H1S_WAIT);
 	sock_set_timeouts(s->sk, NULL, &wt);
 }
 
@@ -522,11 +280,11 @@ start_exchange(struct h1_server *s)
 	int status;
 	const char *why;
 
-	s->start_us = worker_now_us(s->c->w);
+	s->start_us = ctx_now_us(s->c->ctx);
 	s->is_keepalive = h1_req_keepalive(&s->req);
 	if (check_request(s, &status, &why) == -1) {
 		s->is_keepalive = false;
-		respond_error(s, status, why);
+		h1s_respond_error(s, status, why);
 		return;
 	}
 	s->fwd.client_addr = s->c->addr;
@@ -535,19 +293,19 @@ start_exchange(struct h1_server *s)
 	s->req.scheme = s->c->is_tls ? "https" : "http";
 	if (s->req.authority == NULL)
 		default_host(s);
-	worker_count_request(s->c->w);
+	ctx_count_request(s->c->ctx);
 	s->x = exchange_new(s->c->epoch, &s->req, &s->arena, &s->fwd,
-	    &exchange_ops, s, &status, &why);
+	    &h1s_exchange_ops, s, &status, &why);
 	if (s->x == NULL) {
 		s->is_keepalive = false;
-		respond_error(s, status, why);
+		h1s_respond_error(s, status, why);
 		return;
 	}
 	if (s->req.has_body) {
 		struct timeval rt = tv_ms(s->cf->client_body_timeout);
 		struct timeval wt = tv_ms(s->cf->send_timeout);
 
-		set_state(s, H1S_BODY);
+		h1s_set_state(s, H1S_BODY);
 		sock_set_timeouts(s->sk, &rt, &wt);
 		return;
 	}
@@ -576,7 +334,7 @@ arm_header_timer(struct h1_server *s, size_t bytes)
 	limit += (int64_t)s->head_credit * 1000;
 	if (limit > cf->client_header_timeout)
 		limit = cf->client_header_timeout;
-	left = limit - (worker_now_us(s->c->w) - s->head_start_us) / 1000;
+	left = limit - (ctx_now_us(s->c->ctx) - s->head_start_us) / 1000;
 	tv = tv_ms(left > 0 ? (unsigned)left : 0);
 	event_add(&s->header_timer, &tv);
 }
@@ -594,7 +352,7 @@ head_progress(struct h1_server *s, size_t bytes)
 			arm_header_timer(s, bytes);
 		return;
 	}
-	set_state(s, H1S_HEAD);
+	h1s_set_state(s, H1S_HEAD);
 	/* the socket's read timeout is only a backstop from here on: being
 	 * reset by each byte, it can never fire before header_timer;
 	 * the last response may still be going out, under send_timeout */
@@ -612,7 +370,7 @@ read_head(struct h1_server *s, struct evbuffer *in)
 	if (evbuffer_get_length(in) == 0)
 		return -1;
 	if (s->state == H1S_IDLE)
-		s->start_us = s->head_start_us = worker_now_us(s->c->w);
+		s->start_us = s->head_start_us = ctx_now_us(s->c->ctx);
 	r = h1_read_request_head(&s->reader, in, &s->req,
 	    s->cf->client_max_header_size, s->cf->client_max_uri_size);
 	if (r == 0) {
@@ -623,21 +381,21 @@ read_head(struct h1_server *s, struct evbuffer *in)
 		event_del(&s->header_timer);
 	if (r == -1) {
 		s->is_keepalive = false;
-		respond_error(s, s->reader.status, s->reader.why);
+		h1s_respond_error(s, s->reader.status, s->reader.why);
 		return -1;
 	}
 	start_exchange(s);
 	return 0;
 }
 
-static void
-body_failed(struct h1_server *s, int status, const char *why)
+void
+h1s_body_failed(struct h1_server *s, int status, const char *why)
 {
 	s->is_keepalive = false;
 	if (s->is_resp_started)
-		abort_response(s, why);
+		h1s_abort_response(s, why);
 	else
-		respond_error(s, status, why);
+		h1s_respond_error(s, status, why);
 }
 
 static int
@@ -651,13 +409,13 @@ read_body(struct h1_server *s, struct evbuffer *in)
 		/* 400 bad framing, 431 trailers over the limits: in both
 		 * cases no trailer byte went out, and the backend connection
 		 * is discarded with the exchange */
-		body_failed(s, s->reader.status != 0 ? s->reader.status :
+		h1s_body_failed(s, s->reader.status != 0 ? s->reader.status :
 		    400, s->reader.why);
 		return -1;
 	}
 	s->bytes_received += n;
 	if (max > 0 && s->bytes_received > max) {
-		body_failed(s, 413, "request body too large");
+		h1s_body_failed(s, 413, "request body too large");
 		return -1;
 	}
 	exchange_request_body(s->x, s->body);
@@ -715,8 +473,8 @@ client_eof_check(struct h1_server *s)
 	case H1S_BODY:
 		/* paused: the body queued in the input is not parsed yet */
 		if (!s->is_reading_paused)
-			abort_response(s, "client closed inside the request "
-			    "body");
+			h1s_abort_response(s, "client closed inside the "
+			    "request body");
 		break;
 	default:
 		break;
@@ -778,7 +536,7 @@ on_header_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	s->is_keepalive = false;
-	respond_error(s, 408, "client header timeout");
+	h1s_respond_error(s, 408, "client header timeout");
 }
 
 static void
@@ -800,11 +558,11 @@ on_event(struct sock *sk, short what, void *arg)
 	}
 	if (what & SOCK_TIMEOUT && what & SOCK_READING &&
 	    s->state == H1S_BODY && !s->is_resp_started) {
-		body_failed(s, 408, "client body timeout");
+		h1s_body_failed(s, 408, "client body timeout");
 		return;
 	}
 	if (s->x != NULL)
-		abort_response(s, what & SOCK_TIMEOUT ?
+		h1s_abort_response(s, what & SOCK_TIMEOUT ?
 		    "client timed out" : "client went away");
 	else if (!(what & SOCK_TIMEOUT))
 		conn_close(s->c, "client closed");
@@ -843,10 +601,10 @@ h1_server_new(struct conn *c, struct sock *sk)
 	s->sk = sk;
 	s->cf = c->cf;
 	arena_init(&s->arena);
-	evtimer_assign(&s->header_timer, worker_base(c->w), on_header_timeout,
+	evtimer_assign(&s->header_timer, ctx_base(c->ctx), on_header_timeout,
 	    s);
-	event_assign(&s->next_ev, worker_base(c->w), -1, 0, on_next, s);
-	evtimer_assign(&s->age_timer, worker_base(c->w), on_age, s);
+	event_assign(&s->next_ev, ctx_base(c->ctx), -1, 0, on_next, s);
+	evtimer_assign(&s->age_timer, ctx_base(c->ctx), on_age, s);
 	if (s->cf->max_connection_age > 0) {
 		struct timeval tv = tv_ms(s->cf->max_connection_age);
 

@@ -17,7 +17,7 @@
 #include "exchange.h"
 #include "h2.h"
 #include "log.h"
-#include "worker.h"
+#include "ctx.h"
 
 static const char *
 lower_name(struct arena *a, const struct hfield *f)
@@ -212,7 +212,7 @@ on_tunnel_idle(evutil_socket_t fd, short what, void *arg)
 	struct h2_stream *st = arg;
 	struct h2_server *h = st->h;
 	int64_t limit = (int64_t)h->cf->tunnel_timeout * 1000;
-	int64_t idle = worker_now_us(h->c->w) - st->tunnel_us;
+	int64_t idle = ctx_now_us(h->c->ctx) - st->tunnel_us;
 	struct timeval tv;
 
 	(void)fd;
@@ -236,9 +236,9 @@ start_tunnel_timer(struct h2_stream *st)
 {
 	struct timeval tv = tv_ms(st->h->cf->tunnel_timeout);
 
-	evtimer_assign(&st->tunnel_timer, worker_base(st->h->c->w),
+	evtimer_assign(&st->tunnel_timer, ctx_base(st->h->c->ctx),
 	    on_tunnel_idle, st);
-	st->tunnel_us = worker_now_us(st->h->c->w);
+	st->tunnel_us = ctx_now_us(st->h->c->ctx);
 	event_add(&st->tunnel_timer, &tv);
 }
 
@@ -246,7 +246,7 @@ void
 h2_tunnel_active(struct h2_stream *st)
 {
 	if (st->ws == H2WS_OPEN)
-		st->tunnel_us = worker_now_us(st->h->c->w);
+		st->tunnel_us = ctx_now_us(st->h->c->ctx);
 }
 
 void

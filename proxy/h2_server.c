@@ -36,7 +36,7 @@
 #include "h2_server.h"
 #include "headers.h"
 #include "log.h"
-#include "worker.h"
+#include "ctx.h"
 #include "ws.h"
 /* A frame that did no useful work; too many end the connection. */
 void
@@ -652,10 +652,10 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 		free(h);
 		return NULL;
 	}
-	evtimer_assign(&h->idle_timer, worker_base(c->w), on_idle, h);
-	evtimer_assign(&h->age_timer, worker_base(c->w), on_age, h);
-	evtimer_assign(&h->head_timer, worker_base(c->w), on_head_timeout, h);
-	evtimer_assign(&h->goaway_timer, worker_base(c->w), on_goaway_timeout,
+	evtimer_assign(&h->idle_timer, ctx_base(c->ctx), on_idle, h);
+	evtimer_assign(&h->age_timer, ctx_base(c->ctx), on_age, h);
+	evtimer_assign(&h->head_timer, ctx_base(c->ctx), on_head_timeout, h);
+	evtimer_assign(&h->goaway_timer, ctx_base(c->ctx), on_goaway_timeout,
 	    h);
 	h2_stall_init(h);
 	tv = tv_ms(h->cf->keepalive_timeout);

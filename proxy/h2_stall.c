@@ -40,7 +40,7 @@
 #include "exchange.h"
 #include "h2.h"
 #include "log.h"
-#include "worker.h"
+#include "ctx.h"
 
 /* A sweep comes at least this fraction of the shorter timeout after
  * the last: streams stamped a moment apart cost one sweep, not one
@@ -181,7 +181,7 @@ static void
 on_stall(evutil_socket_t fd, short what, void *arg)
 {
 	struct h2_server *h = arg;
-	int64_t now = worker_now_us(h->c->w), next = INT64_MAX, t;
+	int64_t now = ctx_now_us(h->c->ctx), next = INT64_MAX, t;
 	int64_t limit = send_limit(h);
 	struct h2_stream *st;
 	unsigned nreset = 0, nbody = 0;
@@ -223,8 +223,8 @@ on_stall(evutil_socket_t fd, short what, void *arg)
 void
 h2_stall_init(struct h2_server *h)
 {
-	evtimer_assign(&h->stall_timer, worker_base(h->c->w), on_stall, h);
-	h->data_us = worker_now_us(h->c->w);
+	evtimer_assign(&h->stall_timer, ctx_base(h->c->ctx), on_stall, h);
+	h->data_us = ctx_now_us(h->c->ctx);
 }
 
 void
@@ -237,7 +237,7 @@ void
 h2_stall_watch(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
-	int64_t now = worker_now_us(h->c->w);
+	int64_t now = ctx_now_us(h->c->ctx);
 
 	st->sent_us = now;
 	arm(h, now, now + send_limit(h));
@@ -246,14 +246,14 @@ h2_stall_watch(struct h2_stream *st)
 void
 h2_stall_sent(struct h2_stream *st)
 {
-	st->sent_us = st->h->data_us = worker_now_us(st->h->c->w);
+	st->sent_us = st->h->data_us = ctx_now_us(st->h->c->ctx);
 }
 
 void
 h2_stall_body(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
-	int64_t now = worker_now_us(h->c->w);
+	int64_t now = ctx_now_us(h->c->ctx);
 
 	st->recv_us = now;
 	arm(h, now, now + body_limit(h));

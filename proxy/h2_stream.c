@@ -12,12 +12,15 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "conf.h"
 #include "conn.h"
+#include "epoch.h"
 #include "exchange.h"
+#include "freelist.h"
 #include "h2.h"
 #include "log.h"
-#include "worker.h"
+#include "ctx.h"
 
 static void release_connect(struct h2_stream *st);
 
@@ -26,8 +29,17 @@ static void release_connect(struct h2_stream *st);
 /* A worker reuses freed streams and their buffers: a stream costs no
  * malloc in the steady state. */
 #define H2_STREAM_CACHE 256
-static __thread struct h2_stream *cache[H2_STREAM_CACHE];
-static __thread unsigned ncache;
+static __thread struct freelist cache = { .cap = H2_STREAM_CACHE };
+
+static void
+stream_destroy(void *p)
+{
+	struct h2_stream *st = p;
+
+	evbuffer_free(st->in);
+	evbuffer_free(st->out);
+	free(st);
+}
 
 static struct h2_stream *
 stream_alloc(void)
@@ -35,8 +47,7 @@ stream_alloc(void)
 	struct h2_stream *st;
 	struct evbuffer *in, *out;
 
-	if (ncache > 0) {
-		st = cache[--ncache];
+	if ((st = freelist_take(&cache)) != NULL) {
 		in = st->in;
 		out = st->out;
 		memset(st, 0, offsetof(struct h2_stream, arena));
@@ -61,25 +72,14 @@ stream_release(struct h2_stream *st)
 	arena_fini(&st->arena);
 	evbuffer_drain(st->in, evbuffer_get_length(st->in));
 	evbuffer_drain(st->out, evbuffer_get_length(st->out));
-	if (ncache < H2_STREAM_CACHE) {
-		cache[ncache++] = st;
-		return;
-	}
-	evbuffer_free(st->in);
-	evbuffer_free(st->out);
-	free(st);
+	if (!freelist_put(&cache, st))
+		stream_destroy(st);
 }
 
 void
 h2_stream_cache_trim(unsigned keep)
 {
-	while (ncache > keep) {
-		struct h2_stream *st = cache[--ncache];
-
-		evbuffer_free(st->in);
-		evbuffer_free(st->out);
-		free(st);
-	}
+	freelist_trim(&cache, keep, stream_destroy);
 }
 
 void
@@ -98,9 +98,9 @@ h2_stream_new(struct h2_server *h, int32_t id)
 	st->h = h;
 	st->id = id;
 	st->upstream_us = -1;
-	st->epoch = epoch_ref(worker_epoch(h->c->w));
+	st->epoch = epoch_ref(ctx_epoch(h->c->ctx));
 	arena_init(&st->arena);
-	st->start_us = worker_now_us(h->c->w);
+	st->start_us = ctx_now_us(h->c->ctx);
 	h->nstreams++;
 	TAILQ_INSERT_TAIL(&h->streams, st, link);
 	event_del(&h->idle_timer);
@@ -110,36 +110,18 @@ h2_stream_new(struct h2_server *h, int32_t id)
 static void
 log_stream(struct h2_stream *st)
 {
-	struct access_log *al = worker_access_log(st->h->c->w);
-	const struct hfield *ref, *ua;
 	struct access_entry e = { 0 };
 
-	if (al == NULL || st->req.method == NULL)
+	if (ctx_access_log(st->h->c->ctx) == NULL || st->req.method == NULL)
 		return;
-	ref = headers_find(st->req.fields, st->req.nfields, "referer");
-	ua = headers_find(st->req.fields, st->req.nfields, "user-agent");
-	e.client = st->h->c->addr;
-	e.method = st->req.method;
-	e.methodlen = st->req.methodlen;
-	e.target = st->req.target != NULL ? st->req.target : "-";
-	e.targetlen = st->req.target != NULL ? st->req.targetlen : 1;
-	e.protocol = "HTTP/2.0";
-	e.host = st->req.authority;
-	e.hostlen = st->req.authoritylen;
-	e.referer = ref != NULL ? ref->value : NULL;
-	e.refererlen = ref != NULL ? ref->valuelen : 0;
-	e.user_agent = ua != NULL ? ua->value : NULL;
-	e.user_agentlen = ua != NULL ? ua->valuelen : 0;
 	e.status = st->status;
 	e.bytes_sent = st->bytes_sent;
 	e.bytes_received = st->bytes_received;
 	e.start_us = st->start_us;
-	e.duration_us = worker_now_us(st->h->c->w) - st->start_us;
 	e.upstream = st->upstream;
 	e.upstream_us = st->upstream_us;
 	e.note = st->note;
-	e.tls_version = st->h->c->tls_version;
-	access_log_add(al, &e);
+	access_add(&e, st->h->c, &st->req, "HTTP/2.0");
 }
 
 void
@@ -565,7 +547,7 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 	}
 	if (st->req.scheme == NULL)
 		st->req.scheme = h->c->is_tls ? "https" : "http";
-	worker_count_request(h->c->w);
+	ctx_count_request(h->c->ctx);
 	st->x = exchange_new(st->epoch, &st->req, &st->arena, &fwd,
 	    &exchange_ops, st, &status, &why);
 	if (st->x == NULL) {

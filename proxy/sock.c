@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "guard.h"
 #include "sock.h"
 
 #define SOCK_READ_CHUNK (32 * 1024)
@@ -56,8 +57,7 @@ struct sock {
 	sock_data_fn *on_read, *on_drain;
 	sock_event_fn *on_event;
 	void *arg;
-	int depth;                      /* inside our libevent callbacks */
-	bool is_freed;                  /* sock_free came during one */
+	struct guard guard;             /* our libevent callbacks */
 };
 
 static void do_flush(struct sock *s);
@@ -69,13 +69,13 @@ static void destroy(struct sock *s);
 static void
 enter(struct sock *s)
 {
-	s->depth++;
+	guard_enter(&s->guard);
 }
 
 static void
 leave(struct sock *s)
 {
-	if (--s->depth == 0 && s->is_freed)
+	if (guard_leave(&s->guard))
 		destroy(s);
 }
 
@@ -96,7 +96,7 @@ report(struct sock *s, short what)
 static void
 update_read(struct sock *s)
 {
-	bool want = !s->is_freed && s->is_reading && !s->is_eof &&
+	bool want = !s->guard.is_freed && s->is_reading && !s->is_eof &&
 	    s->state != SOCK_S_DEAD &&
 	    (s->read_high == 0 || evbuffer_get_length(s->in) < s->read_high);
 
@@ -215,7 +215,7 @@ do_read(struct sock *s)
 
 	if (evbuffer_get_length(s->in) > before && s->on_read != NULL)
 		s->on_read(s, s->arg);
-	if (s->is_freed)
+	if (s->guard.is_freed)
 		return;
 	update_read(s);                 /* the input may be at its mark */
 	if (what == 0 || s->state == SOCK_S_DEAD || s->is_eof)
@@ -238,7 +238,8 @@ do_handshake(struct sock *s)
 		update_read(s);
 		report(s, SOCK_CONNECTED);
 		/* early application data may already be decrypted */
-		if (!s->is_freed && s->state == SOCK_S_OPEN && s->is_reading)
+		if (!s->guard.is_freed && s->state == SOCK_S_OPEN &&
+		    s->is_reading)
 			do_read(s);
 		return;
 	}
@@ -333,8 +334,8 @@ on_out_changed(struct evbuffer *b, const struct evbuffer_cb_info *info,
 	struct sock *s = arg;
 
 	(void)b;
-	if (info->n_added > 0 && !s->is_flush_pending && !s->is_freed &&
-	    !s->is_write_armed) {
+	if (info->n_added > 0 && !s->is_flush_pending &&
+	    !s->guard.is_freed && !s->is_write_armed) {
 		s->is_flush_pending = true;
 		event_active(&s->flush_ev, EV_WRITE, 1);
 	}
@@ -370,7 +371,7 @@ finish_connect(struct sock *s)
 	s->state = SOCK_S_OPEN;
 	update_read(s);
 	report(s, SOCK_CONNECTED);
-	if (!s->is_freed && s->state == SOCK_S_OPEN &&
+	if (!s->guard.is_freed && s->state == SOCK_S_OPEN &&
 	    evbuffer_get_length(s->out) > 0)
 		do_flush(s);
 }
@@ -389,8 +390,8 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 	else if (s->state == SOCK_S_OPEN)
 		do_read(s);
 	/* TLS: a write may have waited for this read */
-	if (!s->is_freed && s->ssl != NULL && s->state == SOCK_S_OPEN &&
-	    s->is_write_armed)
+	if (!s->guard.is_freed && s->ssl != NULL &&
+	    s->state == SOCK_S_OPEN && s->is_write_armed)
 		do_flush(s);
 	leave(s);
 }
@@ -514,9 +515,8 @@ sock_free(struct sock *s)
 {
 	if (s == NULL)
 		return;
-	if (s->depth > 0) {
+	if (guard_defer(&s->guard)) {
 		/* stop everything now; free once the callback unwinds */
-		s->is_freed = true;
 		s->on_read = s->on_drain = NULL;
 		s->on_event = NULL;
 		event_del(&s->rev);

@@ -1,4 +1,4 @@
-/* proxy/worker.c: the workers and their epochs.
+/* proxy/worker.c: the workers.
  *
  * The main thread binds the listeners (listeners.c) and starts the
  * workers; after that it only talks to them through each worker's pipe:
@@ -26,6 +26,8 @@
 #include "backend.h"
 #include "conf.h"
 #include "conn.h"
+#include "ctx.h"
+#include "epoch.h"
 #include "exchange.h"
 #include "h1_client.h"
 #include "h2_server.h"
@@ -35,26 +37,15 @@
 #include "pool.h"
 #include "worker.h"
 
-struct epoch {
-	struct worker *w;
-	struct conf *cf;                /* a reference */
-	struct backend **backends;      /* by conf_backend.index */
-	unsigned refs;                  /* worker-local */
-};
-
 struct worker {
-	unsigned id;
+	struct wctx ctx;                /* what the layers below see */
 	pthread_t thread;
 	bool is_started;
-	struct event_base *base;
-	struct epoch *epoch;            /* for new connections and requests */
 	struct pool_set *pools;
 	struct evconnlistener **listeners;      /* by listen line of epoch */
 	size_t nlisteners;
-	struct access_log *alog;
-	uint64_t next_conn_id;
 	TAILQ_HEAD(, conn) conns;
-	unsigned long nconns, nrequests;        /* read by the main thread */
+	unsigned long nconns;           /* read by the main thread */
 	bool is_draining;
 	struct event *drain_timer;
 	int wake[2];                    /* main thread -> worker */
@@ -99,80 +90,6 @@ static struct event *back_ev;
 static struct workers_events events;
 static unsigned nacks, nstopped, nreleased;
 
-/* Epochs. */
-
-static void
-epoch_free(struct epoch *e)
-{
-	size_t j;
-
-	for (j = 0; e->backends != NULL && j < e->cf->nbackends; j++)
-		backend_free(e->backends[j]);
-	free(e->backends);
-	conf_unref(e->cf);
-	free(e);
-}
-
-/* CF (a reference, now the epoch's) as worker W runs it. */
-static struct epoch *
-epoch_new(struct worker *w, struct conf *cf)
-{
-	struct epoch *e;
-	size_t j;
-
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		conf_unref(cf);
-		return NULL;
-	}
-	e->w = w;
-	e->cf = cf;
-	e->refs = 1;
-	if ((e->backends = calloc(cf->nbackends, sizeof(*e->backends))) ==
-	    NULL)
-		goto fail;
-	for (j = 0; j < cf->nbackends; j++)
-		if ((e->backends[j] = backend_new(w->pools, cf,
-		    &cf->backends[j])) == NULL)
-			goto fail;
-	return e;
-
-fail:
-	epoch_free(e);
-	return NULL;
-}
-
-struct epoch *
-epoch_ref(struct epoch *e)
-{
-	e->refs++;
-	return e;
-}
-
-void
-epoch_unref(struct epoch *e)
-{
-	if (e != NULL && --e->refs == 0)
-		epoch_free(e);
-}
-
-struct conf *
-epoch_conf(const struct epoch *e)
-{
-	return e->cf;
-}
-
-struct worker *
-epoch_worker(const struct epoch *e)
-{
-	return e->w;
-}
-
-struct backend *
-epoch_backend(struct epoch *e, const struct conf_backend *cb)
-{
-	return e->backends[cb->index];
-}
-
 /* Listeners. */
 
 static void
@@ -180,13 +97,13 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct worker *w = arg;
-	struct conf *cf = w->epoch->cf;
+	struct conf *cf = epoch_conf(w->ctx.epoch);
 	size_t j;
 
 	for (j = 0; j < w->nlisteners; j++)
 		if (w->listeners[j] == l)
 			break;
-	conn_new(w, w->epoch, &cf->listens[j], fd, sa, salen);
+	conn_new(&w->ctx, w->ctx.epoch, &cf->listens[j], fd, sa, salen);
 }
 
 /* The listeners accept unless the worker is full or out of descriptors;
@@ -240,11 +157,11 @@ update_full(struct worker *w)
 	if (is_full == w->is_full)
 		return;
 	w->is_full = is_full;
-	if (is_full && (now = worker_now_ms(w)) >= w->full_logged_ms +
+	if (is_full && (now = ctx_now_ms(&w->ctx)) >= w->full_logged_ms +
 	    WORKER_FULL_LOG_MS) {
 		w->full_logged_ms = now;
 		log_msg(LOG_WARNING, "worker %u: at max_connections (%u): "
-		    "accepting paused", w->id, w->max_conns);
+		    "accepting paused", w->ctx.id, w->max_conns);
 	}
 	update_accepting(w);
 }
@@ -288,7 +205,7 @@ on_accept_error(struct evconnlistener *l, void *arg)
 	}
 	if (w->is_accept_paused)
 		return;
-	log_errno(LOG_WARNING, "worker %u: accept paused %d ms", w->id,
+	log_errno(LOG_WARNING, "worker %u: accept paused %d ms", w->ctx.id,
 	    WORKER_ACCEPT_PAUSE_MS);
 	pause_accepting(w);
 }
@@ -299,7 +216,7 @@ listen_on(struct worker *w, int fd)
 	struct evconnlistener *l;
 
 	/* the main thread owns the sockets: never closed here */
-	l = evconnlistener_new(w->base, on_accept, w, LEV_OPT_REUSEABLE, 0,
+	l = evconnlistener_new(w->ctx.base, on_accept, w, LEV_OPT_REUSEABLE, 0,
 	    fd);
 	if (l != NULL)
 		evconnlistener_set_error_cb(l, on_accept_error);
@@ -328,7 +245,7 @@ switch_listeners(struct worker *w, const struct listeners *ls)
 	if (v == NULL)
 		return -1;
 	for (j = 0; j < n; j++) {
-		int fd = listeners_fd(ls, j, w->id);
+		int fd = listeners_fd(ls, j, w->ctx.id);
 
 		for (i = 0; i < w->nlisteners; i++)
 			if (w->listeners[i] != NULL &&
@@ -395,7 +312,7 @@ release_memory(struct worker *w)
 	h1_client_cache_trim(WORKER_IDLE_CACHE);
 	h2_server_cache_trim(WORKER_IDLE_CACHE);
 	heap_release(is_last);
-	log_msg(LOG_DEBUG, "worker %u: idle: memory released%s", w->id,
+	log_msg(LOG_DEBUG, "worker %u: idle: memory released%s", w->ctx.id,
 	    is_last ? " (all workers idle)" : "");
 }
 
@@ -445,14 +362,14 @@ switch_access_log(struct worker *w, const struct conf *old,
 	if (same_str(old->access_log, cf->access_log) &&
 	    old->access_log_format == cf->access_log_format)
 		return;
-	al = access_log_new(w->base, cf, &why);
+	al = access_log_new(w->ctx.base, cf, &why);
 	if (al == NULL && cf->access_log != NULL) {
 		log_msg(LOG_ERR, "worker %u: cannot open access log %s: %s",
-		    w->id, cf->access_log, why);
+		    w->ctx.id, cf->access_log, why);
 		return;
 	}
-	access_log_free(w->alog);
-	w->alog = al;
+	access_log_free(w->ctx.alog);
+	w->ctx.alog = al;
 }
 
 static void
@@ -468,19 +385,20 @@ apply_reload(struct worker *w)
 		tell_main('a');
 		return;
 	}
-	if ((e = epoch_new(w, cf)) == NULL ||
+	if ((e = epoch_new(&w->ctx, w->pools, cf)) == NULL ||
 	    switch_listeners(w, w->next_ls) == -1) {
 		log_msg(LOG_ERR, "worker %u: reload failed: out of memory",
-		    w->id);
+		    w->ctx.id);
 		epoch_unref(e);
 		tell_main('a');
 		return;
 	}
-	switch_access_log(w, w->epoch->cf, cf);
-	epoch_unref(w->epoch);
-	w->epoch = e;
+	switch_access_log(w, epoch_conf(w->ctx.epoch), cf);
+	epoch_unref(w->ctx.epoch);
+	w->ctx.epoch = e;
 	if ((n = max_conns(cf)) != w->max_conns)
-		log_msg(LOG_INFO, "worker %u: max_connections %u", w->id, n);
+		log_msg(LOG_INFO, "worker %u: max_connections %u", w->ctx.id,
+		    n);
 	w->max_conns = n;
 	update_full(w);
 	tell_main('a');
@@ -494,15 +412,15 @@ on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	log_msg(LOG_NOTICE, "worker %u: shutdown_timeout: closing %lu "
-	    "connections", w->id, w->nconns);
-	event_base_loopbreak(w->base);
+	    "connections", w->ctx.id, w->nconns);
+	event_base_loopbreak(w->ctx.base);
 }
 
 /* Graceful stop: no new connections; those open finish what they do. */
 static void
 start_drain(struct worker *w)
 {
-	unsigned ms = w->epoch->cf->shutdown_timeout;
+	unsigned ms = epoch_conf(w->ctx.epoch)->shutdown_timeout;
 	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
 	struct conn *c, *next;
 
@@ -511,7 +429,7 @@ start_drain(struct worker *w)
 	w->listeners = NULL;
 	w->nlisteners = 0;
 	tell_main('d');                 /* the main thread may close them */
-	w->drain_timer = evtimer_new(w->base, on_drain_timeout, w);
+	w->drain_timer = evtimer_new(w->ctx.base, on_drain_timeout, w);
 	if (w->drain_timer != NULL)
 		event_add(w->drain_timer, &tv);
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
@@ -519,7 +437,7 @@ start_drain(struct worker *w)
 		conn_drain(c);
 	}
 	if (TAILQ_EMPTY(&w->conns))
-		event_base_loopexit(w->base, NULL);
+		event_base_loopexit(w->ctx.base, NULL);
 }
 
 static void
@@ -531,13 +449,13 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while (read(fd, &b, 1) == 1) {
 		if (b == 'q')
-			event_base_loopbreak(w->base);
+			event_base_loopbreak(w->ctx.base);
 		else if (b == 's' && !w->is_draining)
 			start_drain(w);
 		else if (b == 'r')
 			apply_reload(w);
-		else if (b == 'l' && w->alog != NULL)
-			access_log_reopen(w->alog);
+		else if (b == 'l' && w->ctx.alog != NULL)
+			access_log_reopen(w->ctx.alog);
 	}
 }
 
@@ -545,7 +463,7 @@ static void
 send_to(struct worker *w, char c)
 {
 	if (w->is_started && write(w->wake[1], &c, 1) != 1)
-		log_errno(LOG_ERR, "cannot reach worker %u", w->id);
+		log_errno(LOG_ERR, "cannot reach worker %u", w->ctx.id);
 }
 
 /* News from the workers, on the main loop. */
@@ -569,6 +487,41 @@ on_back(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* What the layers below tell the worker (wctx_hooks). */
+
+static void
+on_request(void *arg)
+{
+	note_activity(arg);
+}
+
+static void
+on_conn_open(void *arg, struct conn *c)
+{
+	struct worker *w = arg;
+
+	TAILQ_INSERT_TAIL(&w->conns, c, link);
+	__atomic_store_n(&w->nconns, w->nconns + 1, __ATOMIC_RELAXED);
+	note_activity(w);
+	update_full(w);
+}
+
+static void
+on_conn_close(void *arg, struct conn *c)
+{
+	struct worker *w = arg;
+
+	TAILQ_REMOVE(&w->conns, c, link);
+	__atomic_store_n(&w->nconns, w->nconns - 1, __ATOMIC_RELAXED);
+	note_activity(w);
+	update_full(w);
+	if (w->is_draining && TAILQ_EMPTY(&w->conns))
+		event_base_loopexit(w->ctx.base, NULL);
+}
+
+static const struct wctx_hooks hooks = { on_request, on_conn_open,
+	on_conn_close };
+
 /* Setup and teardown. */
 
 static struct event_base *
@@ -591,28 +544,30 @@ worker_init(struct worker *w, struct conf *cf, struct listeners *ls,
     const char **why)
 {
 	*why = "out of memory";
+	w->ctx.hooks = &hooks;
+	w->ctx.arg = w;
 	TAILQ_INIT(&w->conns);
 	w->wake[0] = w->wake[1] = -1;
-	if ((w->base = new_base()) == NULL)
+	if ((w->ctx.base = new_base()) == NULL)
 		return -1;
-	evtimer_assign(&w->accept_timer, w->base, on_accept_resume, w);
-	evtimer_assign(&w->idle_timer, w->base, on_idle_check, w);
+	evtimer_assign(&w->accept_timer, w->ctx.base, on_accept_resume, w);
+	evtimer_assign(&w->idle_timer, w->ctx.base, on_idle_check, w);
 	w->is_accepting = true;
 	w->max_conns = max_conns(cf);
-	if ((w->pools = pool_set_new(w->base)) == NULL)
+	if ((w->pools = pool_set_new(w->ctx.base)) == NULL)
 		return -1;
-	if ((w->epoch = epoch_new(w, conf_ref(cf))) == NULL)
+	if ((w->ctx.epoch = epoch_new(&w->ctx, w->pools, conf_ref(cf))) == NULL)
 		return -1;
 	if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
 		*why = "cannot create a pipe";
 		return -1;
 	}
-	w->wake_ev = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST,
+	w->wake_ev = event_new(w->ctx.base, w->wake[0], EV_READ | EV_PERSIST,
 	    on_wake, w);
 	if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) == -1)
 		return -1;
-	w->alog = access_log_new(w->base, cf, why);
-	if (w->alog == NULL && cf->access_log != NULL)
+	w->ctx.alog = access_log_new(w->ctx.base, cf, why);
+	if (w->ctx.alog == NULL && cf->access_log != NULL)
 		return -1;
 	*why = "cannot listen";
 	return switch_listeners(w, ls);
@@ -621,16 +576,16 @@ worker_init(struct worker *w, struct conf *cf, struct listeners *ls,
 static void
 worker_fini(struct worker *w)
 {
-	if (w->base != NULL) {
+	if (w->ctx.base != NULL) {
 		event_del(&w->accept_timer);
 		event_del(&w->idle_timer);
 	}
 	free_listeners(w->listeners, w->nlisteners);
 	if (w->drain_timer != NULL)
 		event_free(w->drain_timer);
-	epoch_unref(w->epoch);
+	epoch_unref(w->ctx.epoch);
 	pool_set_free(w->pools);
-	access_log_free(w->alog);
+	access_log_free(w->ctx.alog);
 	if (w->wake_ev != NULL)
 		event_free(w->wake_ev);
 	if (w->wake[0] != -1) {
@@ -638,8 +593,8 @@ worker_fini(struct worker *w)
 		close(w->wake[1]);
 	}
 	conf_unref(w->next_cf);
-	if (w->base != NULL)
-		event_base_free(w->base);
+	if (w->ctx.base != NULL)
+		event_base_free(w->ctx.base);
 }
 
 /* Once the loop is done, on the worker's own thread: the connections,
@@ -650,7 +605,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct conn *c;
 
-	event_base_dispatch(w->base);
+	event_base_dispatch(w->ctx.base);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_free(c);
 	exchange_cache_free();
@@ -692,7 +647,7 @@ workers_start(struct conf *cf, struct listeners *ls, unsigned n,
 	if (back_ev == NULL || event_add(back_ev, NULL) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		workers[i].id = i;
+		workers[i].ctx.id = i;
 		if (worker_init(&workers[i], cf, ls, why) == -1)
 			return -1;
 	}
@@ -790,80 +745,7 @@ workers_requests(void)
 	unsigned i;
 
 	for (i = 0; i < nworkers; i++)
-		n += __atomic_load_n(&workers[i].nrequests, __ATOMIC_RELAXED);
+		n += __atomic_load_n(&workers[i].ctx.nrequests,
+		    __ATOMIC_RELAXED);
 	return n;
-}
-
-/* Accessors. */
-
-struct event_base *
-worker_base(struct worker *w)
-{
-	return w->base;
-}
-
-unsigned
-worker_id(const struct worker *w)
-{
-	return w->id;
-}
-
-struct access_log *
-worker_access_log(struct worker *w)
-{
-	return w->alog;
-}
-
-uint64_t
-worker_next_conn_id(struct worker *w)
-{
-	return ++w->next_conn_id;
-}
-
-int64_t
-worker_now_us(struct worker *w)
-{
-	struct timeval tv;
-
-	event_base_gettimeofday_cached(w->base, &tv);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
-uint64_t
-worker_now_ms(struct worker *w)
-{
-	return (uint64_t)worker_now_us(w) / 1000;
-}
-
-void
-worker_count_request(struct worker *w)
-{
-	__atomic_store_n(&w->nrequests, w->nrequests + 1, __ATOMIC_RELAXED);
-	note_activity(w);
-}
-
-struct epoch *
-worker_epoch(struct worker *w)
-{
-	return w->epoch;
-}
-
-void
-worker_add_conn(struct worker *w, struct conn *c)
-{
-	TAILQ_INSERT_TAIL(&w->conns, c, link);
-	__atomic_store_n(&w->nconns, w->nconns + 1, __ATOMIC_RELAXED);
-	note_activity(w);
-	update_full(w);
-}
-
-void
-worker_remove_conn(struct worker *w, struct conn *c)
-{
-	TAILQ_REMOVE(&w->conns, c, link);
-	__atomic_store_n(&w->nconns, w->nconns - 1, __ATOMIC_RELAXED);
-	note_activity(w);
-	update_full(w);
-	if (w->is_draining && TAILQ_EMPTY(&w->conns))
-		event_base_loopexit(w->base, NULL);
 }

@@ -1,25 +1,15 @@
 /* proxy/worker.h: one event loop per core, with its own listeners,
  * backend pools and connections. Workers share nothing mutable.
- *
- * An epoch is one configuration as a worker runs it: the conf and the
- * worker's runtime backends for it. A reload gives every worker a new
- * epoch for new connections and requests; what is in flight keeps the
- * epoch it started with, freed when its last user lets go. */
+ * Each runs its current epoch (epoch.h). */
 #ifndef PORTICO_WORKER_H
 #define PORTICO_WORKER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-struct access_log;
-struct backend;
 struct conf;
-struct conf_backend;
-struct conn;
-struct epoch;
 struct event_base;
 struct listeners;
-struct worker;
 
 /* What the workers tell the main thread (from its own loop). */
 struct workers_events {
@@ -50,26 +40,5 @@ void workers_reopen_logs(void);
 uint64_t workers_connections(void);
 uint64_t workers_requests(void);
 unsigned workers_count(const struct conf *cf);  /* what "workers" means */
-
-struct event_base *worker_base(struct worker *w);
-unsigned worker_id(const struct worker *w);
-struct access_log *worker_access_log(struct worker *w);
-uint64_t worker_next_conn_id(struct worker *w);
-/* Cached loop time: milliseconds and microseconds of wall clock. */
-uint64_t worker_now_ms(struct worker *w);
-int64_t worker_now_us(struct worker *w);
-void worker_count_request(struct worker *w);
-/* Connections register so that a stopping worker can drain and free them. */
-void worker_add_conn(struct worker *w, struct conn *c);
-void worker_remove_conn(struct worker *w, struct conn *c);
-
-/* The worker's current epoch (borrowed: take a reference to keep it). */
-struct epoch *worker_epoch(struct worker *w);
-struct epoch *epoch_ref(struct epoch *e);
-void epoch_unref(struct epoch *e);              /* NULL ok */
-struct conf *epoch_conf(const struct epoch *e);
-struct worker *epoch_worker(const struct epoch *e);
-/* The epoch's runtime copy of backend CB (CB from epoch_conf). */
-struct backend *epoch_backend(struct epoch *e, const struct conf_backend *cb);
 
 #endif

@@ -13,6 +13,8 @@
 
 #include "arena.h"
 #include "conf.h"
+#include "freelist.h"
+#include "guard.h"
 #include "h1.h"
 #include "h1_client.h"
 #include "pool.h"
@@ -57,8 +59,7 @@ struct h1_client {
 	bool is_tunnel_eof;
 	bool is_tunnel_shut;
 	short eof_what;                 /* the SOCK_ flags of that */
-	int depth;                      /* nesting of our own callbacks */
-	bool is_freed;                  /* h1_client_free during a callback */
+	struct guard guard;             /* our own callbacks */
 	unsigned ninterim;              /* 1xx heads received */
 };
 
@@ -78,8 +79,16 @@ tv_ms(unsigned ms)
 
 /* As for exchanges: a worker reuses freed clients and their buffer. */
 #define H1C_CACHE 64
-static __thread struct h1_client *cache[H1C_CACHE];
-static __thread unsigned ncache;
+static __thread struct freelist cache = { .cap = H1C_CACHE };
+
+static void
+client_destroy(void *p)
+{
+	struct h1_client *c = p;
+
+	evbuffer_free(c->body);
+	free(c);
+}
 
 static struct h1_client *
 client_alloc(void)
@@ -87,8 +96,7 @@ client_alloc(void)
 	struct h1_client *c;
 	struct evbuffer *b;
 
-	if (ncache > 0) {
-		c = cache[--ncache];
+	if ((c = freelist_take(&cache)) != NULL) {
 		b = c->body;
 		memset(c, 0, sizeof(*c));
 		c->body = b;
@@ -107,23 +115,14 @@ static void
 client_release(struct h1_client *c)
 {
 	evbuffer_drain(c->body, evbuffer_get_length(c->body));
-	if (ncache < H1C_CACHE) {
-		cache[ncache++] = c;
-		return;
-	}
-	evbuffer_free(c->body);
-	free(c);
+	if (!freelist_put(&cache, c))
+		client_destroy(c);
 }
 
 void
 h1_client_cache_trim(unsigned keep)
 {
-	while (ncache > keep) {
-		struct h1_client *c = cache[--ncache];
-
-		evbuffer_free(c->body);
-		free(c);
-	}
+	freelist_trim(&cache, keep, client_destroy);
 }
 
 void
@@ -185,11 +184,8 @@ h1_client_free(struct h1_client *c)
 {
 	if (c == NULL)
 		return;
-	if (c->depth > 0) {
-		c->is_freed = true;
-		return;
-	}
-	destroy(c);
+	if (!guard_defer(&c->guard))
+		destroy(c);
 }
 
 int
@@ -287,12 +283,11 @@ h1_client_resume(struct h1_client *c)
 	    c->state == H1C_TUNNEL))
 		sock_read_enable(c->sk, true);
 	/* bytes may already wait in the input buffer */
-	c->depth++;
+	guard_enter(&c->guard);
 	process(c);
-	if (c->is_eof && !c->is_paused && !c->is_freed)
+	if (c->is_eof && !c->is_paused && !c->guard.is_freed)
 		end_of_input(c);
-	c->depth--;
-	if (c->is_freed && c->depth == 0)
+	if (guard_leave(&c->guard))
 		destroy(c);
 }
 
@@ -394,7 +389,7 @@ read_head(struct h1_client *c, struct evbuffer *in)
 		return -1;
 	}
 	c->ops->on_head(c->arg, &c->head);
-	if (c->is_freed || c->sk == NULL)
+	if (c->guard.is_freed || c->sk == NULL)
 		return -1;              /* the exchange took the socket */
 	if (c->head.status == 101)
 		return 0;               /* tunnel bytes follow */
@@ -423,7 +418,7 @@ read_body(struct h1_client *c, struct evbuffer *in)
 	}
 	if (evbuffer_get_length(c->body) > 0)
 		c->ops->on_body(c->arg, c->body);
-	if (c->is_freed || c->state != H1C_BODY)
+	if (c->guard.is_freed || c->state != H1C_BODY)
 		return -1;
 	if (r == 1) {
 		finish(c);
@@ -437,7 +432,7 @@ process(struct h1_client *c)
 {
 	struct evbuffer *in = sock_input(c->sk);
 
-	while (!c->is_freed && !c->is_paused) {
+	while (!c->guard.is_freed && !c->is_paused) {
 		if (c->state == H1C_HEAD) {
 			if (read_head(c, in) == -1)
 				break;
@@ -459,10 +454,9 @@ on_read(struct sock *sk, void *arg)
 	struct h1_client *c = arg;
 
 	(void)sk;
-	c->depth++;
+	guard_enter(&c->guard);
 	process(c);
-	c->depth--;
-	if (c->is_freed && c->depth == 0)
+	if (guard_leave(&c->guard))
 		destroy(c);
 }
 
@@ -472,11 +466,10 @@ on_write(struct sock *sk, void *arg)
 	struct h1_client *c = arg;
 
 	(void)sk;
-	c->depth++;
+	guard_enter(&c->guard);
 	if (c->state != H1C_FAILED)
 		c->ops->on_drain(c->arg);
-	c->depth--;
-	if (c->is_freed && c->depth == 0)
+	if (guard_leave(&c->guard))
 		destroy(c);
 }
 
@@ -499,7 +492,7 @@ end_of_input(struct h1_client *c)
 	    "backend connection reset" : "backend closed the connection";
 
 	process(c);
-	if (c->is_freed || c->is_paused || c->state == H1C_DONE ||
+	if (c->guard.is_freed || c->is_paused || c->state == H1C_DONE ||
 	    c->state == H1C_FAILED || c->is_tunnel_eof)
 		return;
 	c->is_discarded = true;
@@ -531,7 +524,7 @@ on_event(struct sock *sk, short what, void *arg)
 	struct h1_client *c = arg;
 
 	(void)sk;
-	c->depth++;
+	guard_enter(&c->guard);
 	if (what & SOCK_TIMEOUT)
 		fail(c, what & SOCK_READING ? BACKEND_READ_TIMEOUT :
 		    BACKEND_WRITE_TIMEOUT, what & SOCK_READING ?
@@ -547,7 +540,6 @@ on_event(struct sock *sk, short what, void *arg)
 		sock_read_enable(c->sk, false);
 		end_of_input(c);
 	}
-	c->depth--;
-	if (c->is_freed && c->depth == 0)
+	if (guard_leave(&c->guard))
 		destroy(c);
 }
