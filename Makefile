@@ -21,7 +21,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 # The daemon's modules, except main.c (so the tests can link them).
 CONF_SRC := config/conf.c config/conf_lex.c config/conf_value.c \
 	config/conf_directives.c
-MODULES := $(CONF_SRC) tls/tls.c tls/tickets.c \
+MODULES := $(CONF_SRC) tls/tls.c tls/cert.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
 	proxy/h1.c proxy/h1_server.c proxy/h1_response.c \

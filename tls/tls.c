@@ -37,6 +37,7 @@
 #include "log.h"
 #include "tickets.h"
 #include "tls.h"
+#include "tls_int.h"
 
 /* DESIGN "TLS defaults": ECDHE key exchange and AEAD only, ECDSA first
  * (cheaper to sign), X25519 first. */
@@ -49,21 +50,6 @@
 	"TLS_CHACHA20_POLY1305_SHA256"
 #define GROUPS_DEFAULT  "X25519:P-256:P-384"
 #define SESSION_ID_CTX  "portico"
-#define SITE_MAX_KEYS   4       /* RSA, RSA-PSS, EC, Ed25519 */
-
-/* One certificate of a site: its key type, and where it was configured. */
-struct site_key {
-	int type;                       /* EVP_PKEY_RSA, EVP_PKEY_EC, ... */
-	struct conf_at at;
-};
-
-struct tls_site {
-	SSL_CTX *ctx;
-	char **names;                   /* lower case, sorted, distinct */
-	size_t nnames;
-	struct site_key keys[SITE_MAX_KEYS];
-	size_t nkeys;
-};
 
 struct tls {
 	struct tls_site *sites;         /* sites[0]: no SNI or no match */
@@ -75,14 +61,8 @@ struct tls {
 
 static unsigned long handshake_failures;        /* atomic */
 
-static int failf(char **err, const struct conf_at *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void warnf(const struct conf_at *at, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Sets *err to "FILE:LINE: message"; returns -1. */
-static int
-failf(char **err, const struct conf_at *at, const char *fmt, ...)
+int
+tls_failf(char **err, const struct conf_at *at, const char *fmt, ...)
 {
 	char *msg;
 	va_list ap;
@@ -102,9 +82,8 @@ failf(char **err, const struct conf_at *at, const char *fmt, ...)
 	return -1;
 }
 
-/* "FILE:LINE: warning: message" on stderr, where portico -t shows it. */
-static void
-warnf(const struct conf_at *at, const char *fmt, ...)
+void
+tls_warnf(const struct conf_at *at, const char *fmt, ...)
 {
 	char *msg;
 	va_list ap;
@@ -279,7 +258,7 @@ set_versions(SSL_CTX *ctx, const struct conf_tls *tc, bool warn)
 			lo = versions[i].version;
 		hi = versions[i].version;
 		if (warn && (versions[i].bit & WEAK_VERSIONS))
-			warnf(&tc->protocols_at, "protocol %s is deprecated "
+			tls_warnf(&tc->protocols_at, "protocol %s is deprecated "
 			    "(RFC 8996)", versions[i].name);
 	}
 	SSL_CTX_set_min_proto_version(ctx, lo);
@@ -328,7 +307,7 @@ count_ciphers(SSL_CTX *ctx, const struct conf_tls *tc, bool warn,
 		}
 		(*n12)++;
 		if (warn && (why = cipher_weakness(c)) != NULL)
-			warnf(&tc->ciphers.at, "cipher %s is weak: %s",
+			tls_warnf(&tc->ciphers.at, "cipher %s is weak: %s",
 			    SSL_CIPHER_get_name(c), why);
 	}
 }
@@ -352,20 +331,20 @@ set_lists(SSL_CTX *ctx, const struct conf_tls *tc, bool warn, char **err)
 
 	if (SSL_CTX_set_cipher_list(ctx, c12) != 1 &&
 	    (tc->protocols & ~CONF_TLS_V1_3))
-		return failf(err, value_at(tc, &tc->ciphers),
+		return tls_failf(err, value_at(tc, &tc->ciphers),
 		    "no usable cipher in \"%s\"", c12);
 	if (SSL_CTX_set_ciphersuites(ctx, c13) != 1)
-		return failf(err, value_at(tc, &tc->ciphersuites),
+		return tls_failf(err, value_at(tc, &tc->ciphersuites),
 		    "invalid ciphersuites \"%s\"", c13);
 	count_ciphers(ctx, tc, warn && tc->ciphers.value != NULL, &n13, &n12);
 	if (n12 == 0 && (tc->protocols & ~CONF_TLS_V1_3))
-		return failf(err, value_at(tc, &tc->ciphers),
+		return tls_failf(err, value_at(tc, &tc->ciphers),
 		    "no usable cipher in \"%s\"", c12);
 	if (n13 == 0 && (tc->protocols & CONF_TLS_V1_3))
-		return failf(err, value_at(tc, &tc->ciphersuites),
+		return tls_failf(err, value_at(tc, &tc->ciphersuites),
 		    "no usable TLS 1.3 ciphersuite in \"%s\"", c13);
 	if (SSL_CTX_set1_groups_list(ctx, g) != 1)
-		return failf(err, value_at(tc, &tc->groups),
+		return tls_failf(err, value_at(tc, &tc->groups),
 		    "invalid groups \"%s\"", g);
 	return 0;
 }
@@ -377,7 +356,7 @@ ctx_new(struct tls *t, const struct conf_tls *tc, bool warn, char **err)
 	SSL_CTX *ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
-		failf(err, &tc->at, "cannot make a TLS context: %s",
+		tls_failf(err, &tc->at, "cannot make a TLS context: %s",
 		    ssl_reason());
 		return NULL;
 	}
@@ -411,178 +390,6 @@ ctx_new(struct tls *t, const struct conf_tls *tc, bool warn, char **err)
 	return ctx;
 }
 
-/* Certificates */
-
-static void
-names_free(struct tls_site *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nnames; i++)
-		free(s->names[i]);
-	free(s->names);
-	s->names = NULL;
-	s->nnames = 0;
-}
-
-static int
-name_add(struct tls_site *s, const unsigned char *data, int len)
-{
-	char **names, *n;
-	int i;
-
-	if (len <= 0 || memchr(data, '\0', (size_t)len) != NULL)
-		return 0;               /* not a name anyone can ask for */
-	if ((n = strndup((const char *)data, (size_t)len)) == NULL)
-		return -1;
-	for (i = 0; i < len; i++)
-		if (n[i] >= 'A' && n[i] <= 'Z')
-			n[i] = (char)(n[i] - 'A' + 'a');
-	if ((names = realloc(s->names, (s->nnames + 1) * sizeof(*names))) ==
-	    NULL) {
-		free(n);
-		return -1;
-	}
-	s->names = names;
-	names[s->nnames++] = n;
-	return 0;
-}
-
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The CN, for a certificate without DNS subjectAltNames. */
-static int
-cn_add(X509 *x, struct tls_site *s)
-{
-	X509_NAME *subj = X509_get_subject_name(x);
-	const ASN1_STRING *cn;
-	int i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-
-	if (i < 0)
-		return 0;
-	cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
-	return name_add(s, ASN1_STRING_get0_data(cn), ASN1_STRING_length(cn));
-}
-
-/* X's names into S: sorted, without duplicates. */
-static int
-cert_names(X509 *x, struct tls_site *s)
-{
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
-	    NULL);
-	const GENERAL_NAME *g;
-	size_t i, j;
-	int k, rc = 0;
-
-	for (k = 0; rc == 0 && k < sk_GENERAL_NAME_num(gens); k++) {
-		g = sk_GENERAL_NAME_value(gens, k);
-		if (g->type == GEN_DNS)
-			rc = name_add(s, ASN1_STRING_get0_data(g->d.dNSName),
-			    ASN1_STRING_length(g->d.dNSName));
-	}
-	GENERAL_NAMES_free(gens);
-	if (rc == 0 && s->nnames == 0)
-		rc = cn_add(x, s);
-	if (rc == -1 || s->nnames == 0)
-		return rc;
-	qsort(s->names, s->nnames, sizeof(*s->names), name_cmp);
-	for (i = j = 1; i < s->nnames; i++) {
-		if (strcmp(s->names[i], s->names[j - 1]) == 0)
-			free(s->names[i]);
-		else
-			s->names[j++] = s->names[i];
-	}
-	s->nnames = j;
-	return 0;
-}
-
-static bool
-names_equal(const struct tls_site *a, const struct tls_site *b)
-{
-	size_t i;
-
-	if (a->nnames != b->nnames)
-		return false;
-	for (i = 0; i < a->nnames; i++)
-		if (strcmp(a->names[i], b->names[i]) != 0)
-			return false;
-	return true;
-}
-
-static int
-no_password(char *buf, int size, int rwflag, void *arg)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)arg;
-	return -1;              /* never prompt: encrypted keys are refused */
-}
-
-static int
-load_cert(const struct conf_cert *c, X509 **x, char **err)
-{
-	FILE *f;
-
-	if ((f = fopen(c->cert, "r")) == NULL)
-		return failf(err, &c->at, "cannot read \"%s\": %s", c->cert,
-		    strerror(errno));
-	*x = PEM_read_X509(f, NULL, no_password, NULL);
-	fclose(f);
-	if (*x == NULL)
-		return failf(err, &c->at, "\"%s\" is not a PEM certificate",
-		    c->cert);
-	return 0;
-}
-
-static int
-load_key(const struct conf_cert *c, EVP_PKEY **pk, char **err)
-{
-	FILE *f;
-
-	if ((f = fopen(c->key, "r")) == NULL)
-		return failf(err, &c->at, "cannot read \"%s\": %s", c->key,
-		    strerror(errno));
-	*pk = PEM_read_PrivateKey(f, NULL, no_password, NULL);
-	fclose(f);
-	if (*pk == NULL)
-		return failf(err, &c->at, "\"%s\" is not a PEM private key "
-		    "(or is encrypted)", c->key);
-	return 0;
-}
-
-static const char *
-fmt_time(char *buf, size_t size, const ASN1_TIME *at)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(at, &tm) != 1 ||
-	    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(buf, size, "an unreadable date");
-	return buf;
-}
-
-/* Outside its validity a certificate still loads: the operator may be
- * about to replace it, and refusing would keep every site down. */
-static void
-warn_dates(const struct conf_cert *c, X509 *x)
-{
-	const ASN1_TIME *before = X509_get0_notBefore(x);
-	const ASN1_TIME *after = X509_get0_notAfter(x);
-	char date[64];
-
-	if (X509_cmp_current_time(after) < 0)
-		warnf(&c->at, "certificate \"%s\" expired on %s", c->cert,
-		    fmt_time(date, sizeof(date), after));
-	else if (X509_cmp_current_time(before) > 0)
-		warnf(&c->at, "certificate \"%s\" is not valid before %s",
-		    c->cert, fmt_time(date, sizeof(date), before));
-}
-
 /* The site for NAMES, made (and NAMES moved into it) if it is new. */
 static struct tls_site *
 site_get(struct tls *t, struct tls_site *names, const struct conf *cf,
@@ -592,10 +399,10 @@ site_get(struct tls *t, struct tls_site *names, const struct conf *cf,
 	size_t i;
 
 	for (i = 0; i < t->nsites; i++)
-		if (names_equal(&t->sites[i], names))
+		if (cert_names_equal(&t->sites[i], names))
 			return &t->sites[i];
 	if ((s = realloc(t->sites, (t->nsites + 1) * sizeof(*s))) == NULL) {
-		failf(err, &cf->tls_conf.at, "out of memory");
+		tls_failf(err, &cf->tls_conf.at, "out of memory");
 		return NULL;
 	}
 	t->sites = s;
@@ -625,21 +432,21 @@ site_use(struct tls_site *s, const struct conf_cert *c, EVP_PKEY *pk,
 		if (k->type != type)
 			continue;
 		if (strcmp(k->at.file, c->at.file) == 0)
-			return failf(err, &c->at, "certificate \"%s\" has the "
+			return tls_failf(err, &c->at, "certificate \"%s\" has the "
 			    "names and key type of the one at line %d",
 			    c->cert, k->at.line);
-		return failf(err, &c->at, "certificate \"%s\" has the names "
+		return tls_failf(err, &c->at, "certificate \"%s\" has the names "
 		    "and key type of the one at %s:%d", c->cert, k->at.file,
 		    k->at.line);
 	}
 	if (s->nkeys == SITE_MAX_KEYS)
-		return failf(err, &c->at, "too many certificates for the "
+		return tls_failf(err, &c->at, "too many certificates for the "
 		    "same names");
 	if (SSL_CTX_use_certificate_chain_file(s->ctx, c->cert) != 1)
-		return failf(err, &c->at, "cannot use certificate \"%s\": %s",
+		return tls_failf(err, &c->at, "cannot use certificate \"%s\": %s",
 		    c->cert, ssl_reason());
 	if (SSL_CTX_use_PrivateKey(s->ctx, pk) != 1)
-		return failf(err, &c->at, "cannot use key \"%s\": %s", c->key,
+		return tls_failf(err, &c->at, "cannot use key \"%s\": %s", c->key,
 		    ssl_reason());
 	s->keys[s->nkeys].type = type;
 	s->keys[s->nkeys++].at = c->at;
@@ -655,23 +462,23 @@ cert_add(struct tls *t, const struct conf *cf, const struct conf_cert *c,
 	EVP_PKEY *pk = NULL;
 	int rc = -1;
 
-	if (load_cert(c, &x, err) == -1 || load_key(c, &pk, err) == -1)
+	if (cert_load(c, &x, err) == -1 || cert_load_key(c, &pk, err) == -1)
 		goto out;
 	if (X509_check_private_key(x, pk) != 1) {
-		failf(err, &c->at, "key \"%s\" does not match certificate "
+		tls_failf(err, &c->at, "key \"%s\" does not match certificate "
 		    "\"%s\"", c->key, c->cert);
 		goto out;
 	}
-	warn_dates(c, x);
+	cert_warn_dates(c, x);
 	if (cert_names(x, &names) == -1) {
-		failf(err, &c->at, "out of memory");
+		tls_failf(err, &c->at, "out of memory");
 		goto out;
 	}
 	if ((s = site_get(t, &names, cf, err)) != NULL &&
 	    site_use(s, c, pk, err) == 0)
 		rc = 0;
 out:
-	names_free(&names);
+	cert_names_free(&names);
 	EVP_PKEY_free(pk);
 	X509_free(x);
 	ERR_clear_error();
@@ -689,7 +496,7 @@ tls_free(struct tls *t)
 		return;
 	for (i = 0; i < t->nsites; i++) {
 		SSL_CTX_free(t->sites[i].ctx);
-		names_free(&t->sites[i]);
+		cert_names_free(&t->sites[i]);
 	}
 	free(t->sites);
 	tickets_unref(t->tickets);
@@ -707,14 +514,14 @@ tls_load_keep_tickets(struct conf *cf, struct tls *old, char **err)
 	if (tc->ncerts == 0)    /* conf.c: then no tls listener either */
 		return 0;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return failf(err, &tc->at, "out of memory");
+		return tls_failf(err, &tc->at, "out of memory");
 	memcpy(t->alpn, tc->alpn, tc->alpn_len);
 	t->alpn_len = tc->alpn_len;
 	if (old != NULL)
 		t->tickets = tickets_ref(old->tickets);
 	else if ((t->tickets = tickets_new()) == NULL) {
 		tls_free(t);
-		return failf(err, &tc->at, "cannot make session ticket keys");
+		return tls_failf(err, &tc->at, "cannot make session ticket keys");
 	}
 	for (i = 0; i < tc->ncerts; i++)
 		if (cert_add(t, cf, &tc->certs[i], err) == -1) {
