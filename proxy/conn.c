@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include "sock.h"
 #include <event2/event.h>
 
 #include "conf.h"

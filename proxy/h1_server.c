@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include "sock.h"
 #include <event2/event.h>
 
 #include "access.h"

@@ -8,7 +8,7 @@ struct sock;
 struct conn;
 struct h1_server;
 
-/* Takes over BEV's callbacks and starts reading requests. */
+/* Takes over SK's callbacks and starts reading requests. */
 struct h1_server *h1_server_new(struct conn *c, struct sock *sk);
 void h1_server_free(struct h1_server *s);       /* NULL ok */
 /* Graceful stop: close once the request in flight is answered. */
