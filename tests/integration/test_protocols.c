@@ -363,6 +363,16 @@ START_TEST(test_stale_retry)
 	after = origin_stats(&origins[0]);
 	/* /close-next, the dropped /echo, the retried /echo */
 	ck_assert_int_eq(after.reqs - before.reqs, 3);
+
+	/* with a body: not retried, as nothing tells whether the backend
+	 * acted on it */
+	proto_request(_i, &px, "GET", "/close-next", h, NULL, 0, &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	proto_request(_i, &px, "POST", "/echo", h, "hello", 5, &r);
+	ck_assert_msg(r.status == 502, "POST over %s: %d", proto_names[_i],
+	    r.status);
+	resp_free(&r);
 	proxy_stop(&px);
 }
 END_TEST
@@ -404,6 +414,63 @@ START_TEST(test_bodiless)
 }
 END_TEST
 
+/* ---- the access log: one line per request, whatever the protocol ---- */
+
+/* The access-log line whose "target" is TARGET, malloc'd, or NULL. */
+static char *
+log_line(const char *target)
+{
+	char *log = file_read(px.access_log, NULL), *line, *next, *found = NULL;
+	char v[1024];
+
+	ck_assert_ptr_nonnull(log);
+	for (line = log; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (json_str(line, "target", v, sizeof(v)) &&
+		    strcmp(v, target) == 0) {
+			found = strdup(line);
+			break;
+		}
+	}
+	free(log);
+	return found;
+}
+
+START_TEST(test_access_log)
+{
+	static const struct {
+		const char *target;
+		int status;
+	} rows[] = { { "/echo?log=1", 200 }, { "/slow?ms=3000", 504 },
+	    { "/bad", 502 } };
+	char *line, v[256];
+	size_t k;
+
+	start_one("backend_read_timeout 1s\n");
+	for (k = 0; k < NELEMS(rows); k++)
+		expect_status(_i, rows[k].target, rows[k].status);
+	proxy_stop(&px);
+	for (k = 0; k < NELEMS(rows); k++) {
+		line = log_line(rows[k].target);
+		ck_assert_msg(line != NULL, "no line for %s over %s",
+		    rows[k].target, proto_names[_i]);
+		ck_assert_int_eq(json_num(line, "status"), rows[k].status);
+		ck_assert(json_str(line, "method", v, sizeof(v)));
+		ck_assert_str_eq(v, "GET");
+		ck_assert(json_str(line, "client", v, sizeof(v)));
+		ck_assert_str_eq(v, "127.0.0.1");
+		ck_assert(json_str(line, "protocol", v, sizeof(v)));
+		ck_assert_msg(strncmp(v, proto_is_h2(_i) ? "HTTP/2" :
+		    "HTTP/1.1", proto_is_h2(_i) ? 6 : 8) == 0, "protocol %s "
+		    "over %s", v, proto_names[_i]);
+		ck_assert(json_str(line, "upstream", v, sizeof(v)));
+		ck_assert_str_eq(v, origins[0].tcp);
+		free(line);
+	}
+}
+END_TEST
+
 /* Each row is a loop test over enum proto; every row gets fresh origins
  * (their records count from zero) through a checked fixture. */
 Suite *
@@ -426,6 +493,7 @@ protocols_suite(void)
 	tcase_add_loop_test(tc, test_backend_bad, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_stale_retry, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_bodiless, 0, P_COUNT);
+	tcase_add_loop_test(tc, test_access_log, 0, P_COUNT);
 	suite_add_tcase(s, tc);
 	return s;
 }
