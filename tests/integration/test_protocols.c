@@ -271,6 +271,41 @@ START_TEST(test_body_no_length)
 }
 END_TEST
 
+/* Response bodies from a Content-Length and a chunked backend: the same
+ * bytes over every protocol; over h2 no Transfer-Encoding field (RFC
+ * 9113 §8.2.2), over h1 the client sees one framing. */
+START_TEST(test_response_body)
+{
+	static const char *const paths[] = { "/bytes/200000",
+	    "/bytes/200000?chunked=1" };
+	static const char *const h[] = { HOST_A, NULL };
+	char want[65], got[65], v[64];
+	struct resp r;
+	size_t k;
+
+	start_one("");
+	sha256_pattern(200000, want);
+	for (k = 0; k < NELEMS(paths); k++) {
+		proto_request(_i, &px, "GET", paths[k], h, NULL, 0, &r);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_msg(r.bodylen == 200000, "%s over %s: %zu bytes",
+		    paths[k], proto_names[_i], r.bodylen);
+		sha256_hex(r.body, r.bodylen, got);
+		ck_assert_str_eq(got, want);
+		if (proto_is_h2(_i))
+			ck_assert_msg(!resp_field(&r, "Transfer-Encoding", v,
+			    sizeof(v)), "%s over %s: transfer-encoding %s",
+			    paths[k], proto_names[_i], v);
+		else
+			ck_assert(resp_field(&r, "Content-Length", v,
+			    sizeof(v)) != resp_field(&r, "Transfer-Encoding",
+			    v, sizeof(v)));
+		resp_free(&r);
+	}
+	proxy_stop(&px);
+}
+END_TEST
+
 /* ---- 413 over client_max_body_size: the origin sees nothing ---- */
 
 START_TEST(test_body_too_large)
@@ -487,6 +522,7 @@ protocols_suite(void)
 	tcase_add_loop_test(tc, test_hop_by_hop_response, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_body_length, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_body_no_length, 0, P_COUNT);
+	tcase_add_loop_test(tc, test_response_body, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_body_too_large, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_backend_refused, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_backend_read_timeout, 0, P_COUNT);
