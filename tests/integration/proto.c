@@ -1,0 +1,135 @@
+/* tests/integration/proto.c: one request over a chosen protocol, with
+ * curl; see proto.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "proto.h"
+
+#define PROTO_ARGS      64
+#define PROTO_WAIT_MS   20000
+
+const char *const proto_names[P_COUNT] = { "h1", "h1-tls", "h2-tls", "h2c" };
+
+void
+proto_proxy_start(struct proxy *p, unsigned workers, const char *fmt, ...)
+{
+	char text[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	memset(p, 0, sizeof(*p));
+	p->workers = workers;
+	proxy_start_tls(p, "%s%s", harness_tls_block(NULL), text);
+}
+
+/* The last head in HEADS (curl -D writes one per 1xx and one final). */
+static char *
+last_head(const char *heads)
+{
+	const char *p = heads, *last = heads, *end;
+
+	while ((end = strstr(p, "\r\n\r\n")) != NULL && end[4] != '\0') {
+		p = end + 4;
+		last = p;
+	}
+	return strdup(last);
+}
+
+static void
+parse_out(const char *headpath, const char *bodypath, struct resp *out)
+{
+	char *heads = file_read(headpath, NULL);
+	const char *sp;
+
+	memset(out, 0, sizeof(*out));
+	out->head = last_head(heads != NULL ? heads : "");
+	free(heads);
+	out->body = file_read(bodypath, &out->bodylen);
+	if (out->body == NULL)
+		out->body = strdup("");
+	if (strncmp(out->head, "HTTP/", 5) == 0 &&
+	    (sp = strchr(out->head, ' ')) != NULL)
+		out->status = atoi(sp + 1);
+	out->is_complete = out->status != 0;
+}
+
+/* curl's arguments for PROTO: version flags and the URL into URL. */
+static size_t
+proto_args(enum proto proto, const struct proxy *p, const char *path,
+    char **argv, size_t n, char *url, size_t cap, char *resolve,
+    size_t rcap)
+{
+	int port = proto_is_tls(proto) ? p->tls_port : p->port;
+	static char *const flags[P_COUNT] = { "--http1.1", "--http1.1",
+	    "--http2", "--http2-prior-knowledge" };
+
+	snprintf(resolve, rcap, "a.test:%d:127.0.0.1", port);
+	snprintf(url, cap, "%s://a.test:%d%s", proto_is_tls(proto) ?
+	    "https" : "http", port, path);
+	argv[n++] = flags[proto];
+	argv[n++] = "-k";
+	argv[n++] = "--resolve";
+	argv[n++] = resolve;
+	return n;
+}
+
+void
+proto_request(enum proto proto, const struct proxy *p, const char *method,
+    const char *path, const char *const *headers, const void *body,
+    size_t bodylen, struct resp *out)
+{
+	char *argv[PROTO_ARGS] = { "/usr/bin/curl", "-s", "--path-as-is",
+	    "--max-time", "10", "-w", "%{http_version}" };
+	char url[512], resolve[64], headpath[HARNESS_PATH + 16];
+	char bodypath[HARNESS_PATH + 16], inpath[HARNESS_PATH + 16];
+	char data[HARNESS_PATH + 20], ver[32], err[1024];
+	size_t n = 7, i;
+	int rc;
+
+	snprintf(headpath, sizeof(headpath), "%s/curl.head", p->dir);
+	snprintf(bodypath, sizeof(bodypath), "%s/curl.body", p->dir);
+	snprintf(inpath, sizeof(inpath), "%s/curl.in", p->dir);
+	remove(headpath);
+	remove(bodypath);
+	n = proto_args(proto, p, path, argv, n, url, sizeof(url), resolve,
+	    sizeof(resolve));
+	argv[n++] = "-D";
+	argv[n++] = headpath;
+	argv[n++] = "-o";
+	/* --head writes the head to -o as well: there is no body to keep */
+	argv[n++] = strcmp(method, "HEAD") == 0 ? "/dev/null" : bodypath;
+	if (strcmp(method, "HEAD") == 0)
+		argv[n++] = "--head";
+	else if (strcmp(method, "GET") != 0 || body != NULL) {
+		argv[n++] = "-X";
+		argv[n++] = (char *)method;
+	}
+	if (body != NULL) {
+		file_write(inpath, body, bodylen);
+		snprintf(data, sizeof(data), "@%s", inpath);
+		argv[n++] = "--data-binary";
+		argv[n++] = data;
+	}
+	for (i = 0; headers != NULL && headers[i] != NULL &&
+	    n < PROTO_ARGS - 3; i++) {
+		argv[n++] = "-H";
+		argv[n++] = (char *)headers[i];
+	}
+	argv[n++] = url;
+	argv[n] = NULL;
+	rc = run_argv(argv, ver, sizeof(ver), err, sizeof(err),
+	    PROTO_WAIT_MS);
+	parse_out(headpath, bodypath, out);
+	if (out->status == 0)
+		return;
+	ck_assert_msg(rc == 0, "curl %s %s over %s: exit %d: %s", method, url,
+	    proto_names[proto], rc, err);
+	ck_assert_msg(strcmp(ver, proto_is_h2(proto) ? "2" : "1.1") == 0,
+	    "%s over %s: came as HTTP/%s", url, proto_names[proto], ver);
+}

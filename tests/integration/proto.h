@@ -1,0 +1,51 @@
+/* tests/integration/proto.h: one request over a chosen protocol, with
+ * curl, so that a table row runs over h1, TLS h1, TLS h2 and h2c alike
+ * (the model: H2O's run_with_curl). */
+#ifndef PORTICO_TEST_PROTO_H
+#define PORTICO_TEST_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "client.h"
+#include "harness.h"
+
+enum proto {
+	P_H1,           /* cleartext HTTP/1.1 on p->port */
+	P_H1TLS,        /* HTTP/1.1 over TLS on p->tls_port (ALPN http/1.1) */
+	P_H2TLS,        /* HTTP/2 over TLS on p->tls_port (ALPN h2) */
+	P_H2C,          /* HTTP/2 with prior knowledge on p->port (portico
+			 * sniffs the preface on the cleartext listener) */
+	P_COUNT
+};
+
+extern const char *const proto_names[P_COUNT];
+
+static inline bool
+proto_is_h2(enum proto p)
+{
+	return p == P_H2TLS || p == P_H2C;
+}
+
+static inline bool
+proto_is_tls(enum proto p)
+{
+	return p == P_H1TLS || p == P_H2TLS;
+}
+
+/* Starts portico with both listeners (proxy_start_tls, the test
+ * certificates' tls block first) and FMT's text; WORKERS 0: 2. */
+void proto_proxy_start(struct proxy *p, unsigned workers, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+/* METHOD PATH on host a.test over PROTO, with HEADERS ("Name: v", NULL
+ * ended, may be NULL) and BODY (BODYLEN bytes, sent with a Content-Length;
+ * NULL: none). OUT gets the last head (status line and fields, as curl
+ * wrote them: h2 names lower-case) and the body; free with resp_free.
+ * Asserts that curl ran and that the response came over PROTO's
+ * version; 0 in out->status if no response came. */
+void proto_request(enum proto proto, const struct proxy *p,
+    const char *method, const char *path, const char *const *headers,
+    const void *body, size_t bodylen, struct resp *out);
+
+#endif
