@@ -23,7 +23,7 @@ MODULES := config/conf.c tls/tls.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
 	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/h2_stream.c \
-	proxy/h2_response.c proxy/h2_stall.c \
+	proxy/h2_request.c proxy/h2_response.c proxy/h2_stall.c \
 	proxy/heap.c \
 	proxy/route.c proxy/exchange.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \

@@ -15,6 +15,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "arena.h"
+#include "h2_request.h"
 #include "headers.h"
 #include "ws.h"
 
@@ -57,12 +58,8 @@ struct h2_stream {
 	enum h2_stream_state state;
 	enum h2_ws_state ws;
 	bool is_ws_end_held;            /* END_STREAM came during H2WS_WAIT */
-	struct req_head req;
-	struct hfield *fields;          /* request fields, then trailers */
-	size_t nfields, cap, ntrailer_start;
-	const char *host;               /* a "host" field, to check */
-	uint32_t hostlen;
-	const char *protocol;           /* RFC 8441 :protocol, or NULL */
+	struct h2_request rq;           /* its head; fields, then trailers */
+	size_t ntrailer_start;          /* where the trailers begin */
 	char ws_key[WS_KEY_LEN + 1];    /* the key we sent the backend */
 	struct epoch *epoch;            /* the worker's when the stream began */
 	struct exchange *x;

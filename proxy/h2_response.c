@@ -117,8 +117,8 @@ on_data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 static bool
 response_has_body(const struct h2_stream *st, const struct resp_head *r)
 {
-	bool is_head = st->req.methodlen == 4 &&
-	    memcmp(st->req.method, "HEAD", 4) == 0;
+	bool is_head = st->rq.req.methodlen == 4 &&
+	    memcmp(st->rq.req.method, "HEAD", 4) == 0;
 
 	return !is_head && r->status != 204 && r->status != 304 &&
 	    r->content_length != 0;

@@ -64,7 +64,7 @@ in_body_phase(const struct h2_stream *st)
 {
 	return st->state == H2S_BODY && st->x != NULL && !st->is_bad &&
 	    st->ws == H2WS_NONE && st->unconsumed == 0 &&
-	    (!st->req.wants_continue || st->is_continued ||
+	    (!st->rq.req.wants_continue || st->is_continued ||
 	    st->bytes_received > 0);
 }
 

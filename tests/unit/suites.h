@@ -13,5 +13,6 @@ Suite *h1_suite(void);
 Suite *ws_suite(void);
 Suite *tls_suite(void);
 Suite *route_suite(void);
+Suite *h2_request_suite(void);
 
 #endif
