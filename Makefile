@@ -20,7 +20,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 # The daemon's modules, except main.c (so the tests can link them).
 MODULES := config/conf.c tls/tls.c tls/tickets.c \
-	proxy/arena.c proxy/headers.c proxy/log.c \
+	proxy/arena.c proxy/headers.c proxy/headers_resp.c proxy/log.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
 	proxy/h1.c proxy/h1_server.c proxy/h2_server.c proxy/h2_stream.c \
 	proxy/h2_request.c proxy/h2_response.c proxy/h2_stall.c \
