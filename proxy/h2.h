@@ -186,9 +186,11 @@ int h2_stream_header(struct h2_stream *st, const uint8_t *name,
 void h2_stream_start(struct h2_stream *st, bool is_end);
 /* END_STREAM from the client (after DATA or trailers). */
 void h2_stream_end_request(struct h2_stream *st);
-/* Request DATA (or RFC 8441 tunnel bytes) for a stream whose exchange
- * runs; acknowledged once the backend took it. */
-void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
+/* Request DATA (or RFC 8441 tunnel bytes) for stream ID: queued for its
+ * exchange and acknowledged once the backend took it; given back at
+ * once when no exchange wants it. */
+void h2_stream_data(struct h2_server *h, int32_t id, const uint8_t *data,
+    size_t len);
 void h2_stream_cache_free(void);
 void h2_stream_cache_trim(unsigned keep);      /* all but KEEP */
 /* RST_STREAM CODE, marked as portico's own (no glitch); WHY for the log. */
@@ -230,4 +232,11 @@ void h2_tunnel_active(struct h2_stream *st);
 /* The stream goes: its tunnel timer with it. */
 void h2_tunnel_stop(struct h2_stream *st);
 
+/* A DATA frame of ST goes out: LEN bytes of its buffer move to OUT; a
+ * paused backend is queued for h2_response_resume once it drained. */
+void h2_response_sent(struct h2_stream *st, struct evbuffer *out,
+    size_t len);
+/* Outside nghttp2_session_send (which it may feed at once): the queued
+ * streams' backends send again. */
+void h2_response_resume(struct h2_server *h);
 #endif

@@ -1,7 +1,9 @@
 /* proxy/h2_response.c: the response side of an HTTP/2 stream: what the
  * exchange delivers (1xx and final heads, body, trailers, failures)
- * becomes HEADERS, DATA (moved from the stream's buffer, see on_send_data
- * in h2_server.c) and trailers; the RFC 8441 101 becomes :status 200.
+ * becomes HEADERS, DATA (moved from the stream's buffer by
+ * h2_response_sent, for on_send_data in h2_server.c) and trailers;
+ * the RFC 8441 101 becomes :status 200. A backend is paused while its
+ * stream's buffer is full, and resumed once it drained, here only.
  * h2_stream.c owns the stream and its request side. */
 #include <ctype.h>
 #include <stddef.h>
@@ -305,8 +307,8 @@ accept_websocket(struct h2_stream *st, const struct resp_head *r)
 
 /* A 1xx is relayed under the high-water mark, as a body is: when the
  * client is not taking what we send, frames stay in nghttp2's queue,
- * and the backend waits until a flush has drained them (resume_streams
- * in h2_server.c, after the next send). h1_client relays at most 10. */
+ * and the backend waits until a flush has drained them
+ * (h2_response_resume, after the next send). h1_client relays at most 10. */
 static void
 pause_after_interim(struct h2_stream *st)
 {
@@ -370,6 +372,34 @@ h2_response_body(void *fe, struct evbuffer *data)
 	}
 	wake_provider(st);
 	h2_flush(st->h);
+}
+
+void
+h2_response_sent(struct h2_stream *st, struct evbuffer *out, size_t len)
+{
+	struct h2_server *h = st->h;
+
+	evbuffer_remove_buffer(st->out, out, len);
+	h2_stall_sent(st);
+	if (st->is_resp_paused && !st->wants_resume &&
+	    evbuffer_get_length(st->out) < H2_STREAM_LOW) {
+		st->wants_resume = true;
+		TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
+	}
+}
+
+void
+h2_response_resume(struct h2_server *h)
+{
+	struct h2_stream *st;
+
+	while ((st = TAILQ_FIRST(&h->resumes)) != NULL) {
+		TAILQ_REMOVE(&h->resumes, st, resume_link);
+		st->wants_resume = false;
+		st->is_resp_paused = false;
+		if (st->x != NULL)
+			exchange_response_resume(st->x);
+	}
 }
 
 /* Whether the backend's trailers fit the limits a response head has

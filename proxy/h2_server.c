@@ -31,7 +31,6 @@
 #include "arena.h"
 #include "conf.h"
 #include "conn.h"
-#include "exchange.h"
 #include "h2.h"
 #include "h2_server.h"
 #include "headers.h"
@@ -355,16 +354,9 @@ static int
 on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id,
     const uint8_t *data, size_t len, void *arg)
 {
-	struct h2_server *h = arg;
-	struct h2_stream *st = h2_stream_get(h, id);
-
+	(void)s;
 	(void)flags;
-	if (st == NULL || st->x == NULL || st->state != H2S_BODY) {
-		/* nobody wants it: give the window back at once */
-		nghttp2_session_consume(s, id, len);
-		return 0;
-	}
-	h2_stream_data(st, data, len);
+	h2_stream_data(arg, id, data, len);
 	return 0;
 }
 
@@ -406,7 +398,6 @@ on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
     size_t len, nghttp2_data_source *src, void *arg)
 {
 	struct h2_server *h = arg;
-	struct h2_stream *st = src->ptr;
 	struct evbuffer *out = sock_output(h->sk);
 
 	(void)s;
@@ -414,30 +405,8 @@ on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
 	if (evbuffer_get_length(out) > H2_OUT_HIGH)
 		return NGHTTP2_ERR_WOULDBLOCK;
 	evbuffer_add(out, hd, 9);
-	evbuffer_remove_buffer(st->out, out, len);
-	h2_stall_sent(st);
-	if (st->is_resp_paused && !st->wants_resume &&
-	    evbuffer_get_length(st->out) < H2_STREAM_LOW) {
-		st->wants_resume = true;
-		TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
-	}
+	h2_response_sent(src->ptr, out, len);
 	return 0;
-}
-
-/* Streams whose buffer drained get their backend going again; outside
- * nghttp2_session_send, as that may deliver more body at once. */
-static void
-resume_streams(struct h2_server *h)
-{
-	struct h2_stream *st;
-
-	while ((st = TAILQ_FIRST(&h->resumes)) != NULL) {
-		TAILQ_REMOVE(&h->resumes, st, resume_link);
-		st->wants_resume = false;
-		st->is_resp_paused = false;
-		if (st->x != NULL)
-			exchange_response_resume(st->x);
-	}
 }
 
 static void
@@ -473,7 +442,7 @@ h2_flush(struct h2_server *h)
 			conn_close(h->c, "http2 send failed");
 			return;
 		}
-		resume_streams(h);
+		h2_response_resume(h);
 	} while (h->wants_flush);
 	h->is_sending = false;
 	maybe_close(h);

@@ -526,8 +526,16 @@ reset_early_data(struct h2_stream *st)
 }
 
 void
-h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
+h2_stream_data(struct h2_server *h, int32_t id, const uint8_t *data,
+    size_t len)
 {
+	struct h2_stream *st = h2_stream_get(h, id);
+
+	if (st == NULL || st->x == NULL || st->state != H2S_BODY) {
+		/* nobody wants it: give the window back at once */
+		nghttp2_session_consume(h->session, id, len);
+		return;
+	}
 	st->bytes_received += len;
 	st->unconsumed += len;
 	h2_tunnel_active(st);
