@@ -52,6 +52,17 @@ enum h2_ws_state {
 	H2WS_REFUSED,           /* any other answer: DATA dropped */
 };
 
+/* The connection's end, one way: a stage is never left for an earlier
+ * one (h2_conn_enter). */
+enum h2_conn_state {
+	H2C_OPEN = 0,
+	H2C_NOTICE,             /* h2_goaway's first step (notice, PING) out */
+	H2C_GOAWAY,             /* a final GOAWAY (or ENHANCE_YOUR_CALM)
+	                         * submitted: no new stream starts */
+	H2C_TERMINATED,         /* a connection error was submitted */
+	H2C_CLOSING,            /* lingering or closed: nothing more sent */
+};
+
 struct h2_stream {
 	struct h2_server *h;
 	int32_t id;
@@ -122,12 +133,8 @@ struct h2_server {
 	unsigned nsettings, npings;
 	bool is_sending;                /* inside nghttp2_session_send */
 	bool wants_flush;               /* a flush was asked meanwhile */
-	bool is_notice_sent;            /* h2_goaway's first step is out */
-	bool is_goaway;                 /* final GOAWAY (or an error)
-	                                 * submitted: no new stream starts */
-	bool is_closing;
+	enum h2_conn_state state;
 	bool is_reading;                /* inside on_read: no connect yet */
-	bool is_terminated;             /* a connection error was submitted */
 	unsigned nconnecting;           /* backend connects in progress */
 	int32_t max_client_id;          /* highest HEADERS stream id */
 	uint8_t ids_seen[H2_ID_WINDOW / 8];     /* which ids below it */
@@ -155,6 +162,10 @@ tv_ms(unsigned ms)
 }
 
 /* h2_server.c */
+/* H moves on to STATE, unless it is past it already. */
+void h2_conn_enter(struct h2_server *h, enum h2_conn_state state);
+/* A connection error: nghttp2 ends the session with CODE. */
+void h2_terminate(struct h2_server *h, uint32_t code);
 /* Sends what nghttp2 has queued; safe from exchange callbacks, never
  * from inside nghttp2's own. */
 void h2_flush(struct h2_server *h);
@@ -221,6 +232,13 @@ void h2_response_head(void *fe, const struct resp_head *r);
 void h2_response_body(void *fe, struct evbuffer *data);
 void h2_response_end(void *fe, const struct hfield *trailers, size_t n);
 void h2_response_fail(void *fe, int status, const char *why);
+/* A DATA frame of ST goes out: LEN bytes of its buffer move to OUT; a
+ * paused backend is queued for h2_response_resume once it drained. */
+void h2_response_sent(struct h2_stream *st, struct evbuffer *out,
+    size_t len);
+/* Outside nghttp2_session_send (which it may feed at once): the queued
+ * streams' backends send again. */
+void h2_response_resume(struct h2_server *h);
 /* The backend took the queued body: acknowledge it to the client. */
 void h2_response_drain(void *fe);
 /* A whole small response from portico: "<status> <reason>\n". */
@@ -232,11 +250,4 @@ void h2_tunnel_active(struct h2_stream *st);
 /* The stream goes: its tunnel timer with it. */
 void h2_tunnel_stop(struct h2_stream *st);
 
-/* A DATA frame of ST goes out: LEN bytes of its buffer move to OUT; a
- * paused backend is queued for h2_response_resume once it drained. */
-void h2_response_sent(struct h2_stream *st, struct evbuffer *out,
-    size_t len);
-/* Outside nghttp2_session_send (which it may feed at once): the queued
- * streams' backends send again. */
-void h2_response_resume(struct h2_server *h);
 #endif

@@ -122,9 +122,7 @@ close_stalled(struct h2_server *h)
 		drop_response(st);
 		st->is_bad = true;
 	}
-	nghttp2_session_terminate_session(h->session, NGHTTP2_NO_ERROR);
-	h->is_goaway = true;
-	h->is_terminated = true;
+	h2_terminate(h, NGHTTP2_NO_ERROR);
 }
 
 /* One stream in its send phase: its deadline passed (due <= now). The
@@ -153,7 +151,7 @@ arm(struct h2_server *h, int64_t now, int64_t at)
 	int64_t delay = at - now;
 	struct timeval tv;
 
-	if (h->is_closing || (evtimer_pending(&h->stall_timer, NULL) &&
+	if (h->state == H2C_CLOSING || (evtimer_pending(&h->stall_timer, NULL) &&
 	    h->stall_at_us <= at))
 		return;
 	if (delay < step / STALL_MIN_STEP)
@@ -188,7 +186,7 @@ on_stall(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (h->is_closing || h->is_terminated)
+	if (h->state >= H2C_TERMINATED)        /* or closing */
 		return;
 	h->stall_at_us = 0;
 	TAILQ_FOREACH(st, &h->streams, link) {

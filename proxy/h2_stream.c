@@ -181,7 +181,7 @@ h2_stream_free(struct h2_stream *st)
 	log_stream(st);
 	epoch_unref(st->epoch);
 	stream_release(st);
-	if (--h->nstreams == 0 && !h->is_closing) {
+	if (--h->nstreams == 0 && h->state != H2C_CLOSING) {
 		struct timeval tv = tv_ms(h->cf->keepalive_timeout);
 
 		event_add(&h->idle_timer, &tv);
@@ -269,7 +269,7 @@ h2_stream_connect_waiting(struct h2_server *h)
 
 	/* none once a connection error ends the session (its GOAWAY may
 	 * still wait in the output) */
-	if (h->is_reading || h->is_closing || h->is_terminated ||
+	if (h->is_reading || h->state >= H2C_TERMINATED ||
 	    h->glitches > h->cf->http2_max_glitches ||
 	    !nghttp2_session_want_read(h->session))
 		return;
