@@ -84,20 +84,35 @@ struct h2_stream {
 	size_t ntrailers;
 	/* The request header list (then its trailers) as counted so far,
 	 * RFC 9113 §6.5.2; see h2_stream_header. */
-	size_t list_size;
-	unsigned list_fields;
-	bool is_list_over;              /* over a limit: nothing more kept */
-	bool in_trailers;               /* counting the trailers now */
-	bool is_resp_started;           /* a final head was submitted */
-	bool has_body_provider;         /* DATA frames will follow */
-	bool is_resp_eof;               /* the backend's body is complete */
-	bool is_deferred;               /* the data provider waits for data */
-	bool is_resp_paused;            /* backend paused: out is full */
-	bool wants_resume;              /* resume after the current send */
-	bool is_bad;                    /* refused: RST or error sent */
-	bool is_connecting;             /* holds one of h.nconnecting */
-	bool is_waiting;                /* in h.waiting: may not connect yet */
-	bool is_continued;              /* a 1xx went out: send the body */
+	struct {
+		size_t size;
+		unsigned nfields;
+		bool is_over;           /* over a limit: nothing more kept */
+		bool in_trailers;       /* counting the trailers now */
+	} list;
+	/* Refused: RST_STREAM or portico's own response sent, whatever
+	 * the state (a refused head may still get DATA and trailers). */
+	bool is_bad;
+	/* The response towards the client (h2_response.c). */
+	struct {
+		bool is_started;        /* a final head was submitted */
+		bool has_provider;      /* DATA frames will follow */
+		bool is_eof;            /* the backend's body is complete */
+		bool is_deferred;       /* the data provider waits for data */
+		bool is_continued;      /* a 1xx went out: send the body */
+	} resp;
+	/* The backend's response flow, paused while out is full
+	 * (h2_response.c sets and clears both). */
+	struct {
+		bool is_paused;
+		bool wants_resume;      /* in h.resumes: resume after the
+		                         * current send */
+	} flow;
+	/* The backend connect slot (http2_max_backend_connects). */
+	struct {
+		bool is_connecting;     /* holds one of h.nconnecting */
+		bool is_waiting;        /* in h.waiting: may not connect yet */
+	} slot;
 	/* for the access log */
 	int status;
 	uint64_t bytes_sent, bytes_received;

@@ -100,14 +100,14 @@ on_data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 	(void)id;
 	(void)buf;
 	(void)arg;
-	if (n == 0 && !st->is_resp_eof) {
-		st->is_deferred = true;
+	if (n == 0 && !st->resp.is_eof) {
+		st->resp.is_deferred = true;
 		return NGHTTP2_ERR_DEFERRED;
 	}
 	if (n > len)
 		n = len;
 	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-	if (st->is_resp_eof && n == evbuffer_get_length(st->out)) {
+	if (st->resp.is_eof && n == evbuffer_get_length(st->out)) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 		if (st->ntrailers > 0 && nghttp2_submit_trailer(s, st->id,
 		    st->trailers, st->ntrailers) == 0)
@@ -148,17 +148,17 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	if (r->status < 200) {
 		nghttp2_submit_headers(st->h->session, NGHTTP2_FLAG_NONE,
 		    st->id, NULL, nv, (size_t)n, NULL);
-		st->is_continued = true;        /* 100: the body may come */
+		st->resp.is_continued = true;   /* 100: the body may come */
 		h2_stall_body(st);
 		return;
 	}
-	st->is_resp_started = true;
+	st->resp.is_started = true;
 	st->status = r->status;
-	st->has_body_provider = response_has_body(st, r);
-	if (st->has_body_provider)
+	st->resp.has_provider = response_has_body(st, r);
+	if (st->resp.has_provider)
 		h2_stall_watch(st);     /* the send phase begins */
 	nghttp2_submit_response(st->h->session, st->id, nv, (size_t)n,
-	    st->has_body_provider ? &prd : NULL);
+	    st->resp.has_provider ? &prd : NULL);
 }
 
 /* The held tunnel bytes go nowhere: their window goes back to the
@@ -314,12 +314,12 @@ pause_after_interim(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
 
-	if (st->x == NULL || st->is_resp_paused || st->wants_resume ||
+	if (st->x == NULL || st->flow.is_paused || st->flow.wants_resume ||
 	    nghttp2_session_get_outbound_queue_size(h->session) == 0)
 		return;
-	st->is_resp_paused = true;
+	st->flow.is_paused = true;
 	exchange_response_pause(st->x);
-	st->wants_resume = true;
+	st->flow.wants_resume = true;
 	TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
 }
 
@@ -344,8 +344,8 @@ h2_response_head(void *fe, const struct resp_head *r)
 static void
 wake_provider(struct h2_stream *st)
 {
-	if (st->is_deferred) {
-		st->is_deferred = false;
+	if (st->resp.is_deferred) {
+		st->resp.is_deferred = false;
 		nghttp2_session_resume_data(st->h->session, st->id);
 	}
 }
@@ -357,7 +357,7 @@ h2_response_body(void *fe, struct evbuffer *data)
 
 	st->bytes_sent += evbuffer_get_length(data);
 	h2_tunnel_active(st);
-	if (st->is_bad || !st->has_body_provider) {
+	if (st->is_bad || !st->resp.has_provider) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
 	}
@@ -366,8 +366,8 @@ h2_response_body(void *fe, struct evbuffer *data)
 		h2_stall_watch(st);
 	evbuffer_add_buffer(st->out, data);
 	if (evbuffer_get_length(st->out) > H2_STREAM_HIGH &&
-	    !st->is_resp_paused) {
-		st->is_resp_paused = true;
+	    !st->flow.is_paused) {
+		st->flow.is_paused = true;
 		exchange_response_pause(st->x);
 	}
 	wake_provider(st);
@@ -381,9 +381,9 @@ h2_response_sent(struct h2_stream *st, struct evbuffer *out, size_t len)
 
 	evbuffer_remove_buffer(st->out, out, len);
 	h2_stall_sent(st);
-	if (st->is_resp_paused && !st->wants_resume &&
+	if (st->flow.is_paused && !st->flow.wants_resume &&
 	    evbuffer_get_length(st->out) < H2_STREAM_LOW) {
-		st->wants_resume = true;
+		st->flow.wants_resume = true;
 		TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
 	}
 }
@@ -395,8 +395,8 @@ h2_response_resume(struct h2_server *h)
 
 	while ((st = TAILQ_FIRST(&h->resumes)) != NULL) {
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
-		st->wants_resume = false;
-		st->is_resp_paused = false;
+		st->flow.wants_resume = false;
+		st->flow.is_paused = false;
 		if (st->x != NULL)
 			exchange_response_resume(st->x);
 	}
@@ -460,11 +460,11 @@ h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 
 	if (!is_half)
 		st->state = H2S_DONE;
-	if (!st->is_bad && st->has_body_provider) {
+	if (!st->is_bad && st->resp.has_provider) {
 		keep_trailers(st, trailers, n);
 		if (evbuffer_get_length(st->out) == 0)
 			h2_stall_watch(st);     /* END_STREAM to send */
-		st->is_resp_eof = true;
+		st->resp.is_eof = true;
 		wake_provider(st);
 	}
 	if (!is_half)
@@ -493,7 +493,7 @@ h2_response_error(struct h2_stream *st, int status)
 	r.fields = f;
 	r.nfields = 2;
 	r.content_length = (int64_t)evbuffer_get_length(st->out);
-	st->is_resp_eof = true;
+	st->resp.is_eof = true;
 	submit_head(st, &r);
 }
 
@@ -514,7 +514,7 @@ h2_response_fail(void *fe, int status, const char *why)
 	 * whose backend connection failed is reset with CONNECT_ERROR */
 	if (st->ws == H2WS_OPEN)
 		h2_stream_reset(st, NGHTTP2_CONNECT_ERROR, why);
-	else if (status == 0 || st->is_resp_started)
+	else if (status == 0 || st->resp.is_started)
 		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, why);
 	else
 		h2_response_error(st, status);

@@ -64,15 +64,15 @@ in_body_phase(const struct h2_stream *st)
 {
 	return st->state == H2S_BODY && st->x != NULL && !st->is_bad &&
 	    st->ws == H2WS_NONE && st->unconsumed == 0 &&
-	    (!st->rq.req.wants_continue || st->is_continued ||
+	    (!st->rq.req.wants_continue || st->resp.is_continued ||
 	    st->bytes_received > 0);
 }
 
 static bool
 in_send_phase(const struct h2_stream *st)
 {
-	return st->has_body_provider && !st->is_bad && st->ws != H2WS_OPEN &&
-	    (evbuffer_get_length(st->out) > 0 || st->is_resp_eof);
+	return st->resp.has_provider && !st->is_bad && st->ws != H2WS_OPEN &&
+	    (evbuffer_get_length(st->out) > 0 || st->resp.is_eof);
 }
 
 /* What the stream still holds goes, the backend connection first. */
@@ -81,7 +81,7 @@ drop_response(struct h2_stream *st)
 {
 	h2_stream_release_exchange(st);
 	evbuffer_drain(st->out, evbuffer_get_length(st->out));
-	st->is_resp_eof = false;        /* the provider has nothing more */
+	st->resp.is_eof = false;        /* the provider has nothing more */
 }
 
 static void
@@ -101,7 +101,7 @@ time_out_body(struct h2_stream *st)
 	h2_stream_release_exchange(st);         /* half a request: closed */
 	st->note = "client body timeout";
 	st->state = H2S_DONE;
-	if (st->is_resp_started) {
+	if (st->resp.is_started) {
 		h2_stream_reset(st, NGHTTP2_CANCEL, st->note);
 		return;
 	}

@@ -173,7 +173,7 @@ h2_stream_free(struct h2_stream *st)
 
 	give_back_window(st);
 	h2_tunnel_stop(st);
-	if (st->wants_resume)
+	if (st->flow.wants_resume)
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
 	TAILQ_REMOVE(&h->streams, st, link);
 	h2_stream_release_exchange(st);  /* an abandoned connect: closed */
@@ -226,15 +226,15 @@ may_connect(void *fe)
 	struct h2_stream *st = fe;
 	struct h2_server *h = st->h;
 
-	if (st->is_connecting)          /* the next server, same slot */
+	if (st->slot.is_connecting)     /* the next server, same slot */
 		return true;
 	if (!h->is_reading && h->nconnecting < connect_cap(h)) {
 		h->nconnecting++;
-		st->is_connecting = true;
+		st->slot.is_connecting = true;
 		return true;
 	}
-	if (!st->is_waiting) {
-		st->is_waiting = true;
+	if (!st->slot.is_waiting) {
+		st->slot.is_waiting = true;
 		TAILQ_INSERT_TAIL(&h->waiting, st, wait_link);
 	}
 	return false;
@@ -243,12 +243,12 @@ may_connect(void *fe)
 static void
 release_connect(struct h2_stream *st)
 {
-	if (st->is_waiting) {
-		st->is_waiting = false;
+	if (st->slot.is_waiting) {
+		st->slot.is_waiting = false;
 		TAILQ_REMOVE(&st->h->waiting, st, wait_link);
 	}
-	if (st->is_connecting) {
-		st->is_connecting = false;
+	if (st->slot.is_connecting) {
+		st->slot.is_connecting = false;
 		st->h->nconnecting--;
 	}
 }
@@ -276,7 +276,7 @@ h2_stream_connect_waiting(struct h2_server *h)
 	while (h->nconnecting < connect_cap(h) &&
 	    (st = TAILQ_FIRST(&h->waiting)) != NULL) {
 		TAILQ_REMOVE(&h->waiting, st, wait_link);
-		st->is_waiting = false;
+		st->slot.is_waiting = false;
 		if (st->x != NULL)      /* may_connect takes the slot */
 			exchange_connect(st->x);
 	}
@@ -364,19 +364,19 @@ count_field(struct h2_stream *st, size_t namelen, size_t valuelen,
 {
 	const struct conf *cf = st->h->cf;
 
-	if (st->is_list_over)
+	if (st->list.is_over)
 		return false;
-	if (st->state != H2S_HEADERS && !st->in_trailers) {
-		st->in_trailers = true;         /* counted afresh */
-		st->list_size = 0;
-		st->list_fields = 0;
+	if (st->state != H2S_HEADERS && !st->list.in_trailers) {
+		st->list.in_trailers = true;    /* counted afresh */
+		st->list.size = 0;
+		st->list.nfields = 0;
 	}
-	st->list_size += namelen + valuelen + 32;
-	st->list_fields += !is_pseudo;
-	if (st->list_size > h2_stream_list_limit(cf) ||
-	    st->list_fields > cf->client_max_header_fields)
-		st->is_list_over = true;
-	return !st->is_list_over;
+	st->list.size += namelen + valuelen + 32;
+	st->list.nfields += !is_pseudo;
+	if (st->list.size > h2_stream_list_limit(cf) ||
+	    st->list.nfields > cf->client_max_header_fields)
+		st->list.is_over = true;
+	return !st->list.is_over;
 }
 
 /* A request head over the limits: 431 at once (no exchange exists yet,
