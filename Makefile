@@ -167,7 +167,8 @@ fuzz:
 		config/conf.c $(PKG_LIBS)
 	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_h2 tests/fuzz/fuzz_h2.c \
 		proxy/h2_server.c proxy/h2_stream.c proxy/h2_response.c \
-		proxy/headers.c \
+		proxy/h2_request.c proxy/h2_stall.c \
+		proxy/headers.c proxy/headers_resp.c \
 		proxy/arena.c proxy/ws.c config/conf.c $(PKG_LIBS)
 	build/fuzz/fuzz_h1 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h1 tests/fuzz/corpus/h1
 	build/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) build/fuzz/conf tests/fuzz/corpus/conf
