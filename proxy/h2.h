@@ -15,6 +15,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "arena.h"
+#include "h2_request.h"
 #include "headers.h"
 #include "ws.h"
 
@@ -51,18 +52,25 @@ enum h2_ws_state {
 	H2WS_REFUSED,           /* any other answer: DATA dropped */
 };
 
+/* The connection's end, one way: a stage is never left for an earlier
+ * one (h2_conn_enter). */
+enum h2_conn_state {
+	H2C_OPEN = 0,
+	H2C_NOTICE,             /* h2_goaway's first step (notice, PING) out */
+	H2C_GOAWAY,             /* a final GOAWAY (or ENHANCE_YOUR_CALM)
+	                         * submitted: no new stream starts */
+	H2C_TERMINATED,         /* a connection error was submitted */
+	H2C_CLOSING,            /* lingering or closed: nothing more sent */
+};
+
 struct h2_stream {
 	struct h2_server *h;
 	int32_t id;
 	enum h2_stream_state state;
 	enum h2_ws_state ws;
 	bool is_ws_end_held;            /* END_STREAM came during H2WS_WAIT */
-	struct req_head req;
-	struct hfield *fields;          /* request fields, then trailers */
-	size_t nfields, cap, ntrailer_start;
-	const char *host;               /* a "host" field, to check */
-	uint32_t hostlen;
-	const char *protocol;           /* RFC 8441 :protocol, or NULL */
+	struct h2_request rq;           /* its head; fields, then trailers */
+	size_t ntrailer_start;          /* where the trailers begin */
 	char ws_key[WS_KEY_LEN + 1];    /* the key we sent the backend */
 	struct epoch *epoch;            /* the worker's when the stream began */
 	struct exchange *x;
@@ -76,20 +84,35 @@ struct h2_stream {
 	size_t ntrailers;
 	/* The request header list (then its trailers) as counted so far,
 	 * RFC 9113 §6.5.2; see h2_stream_header. */
-	size_t list_size;
-	unsigned list_fields;
-	bool is_list_over;              /* over a limit: nothing more kept */
-	bool in_trailers;               /* counting the trailers now */
-	bool is_resp_started;           /* a final head was submitted */
-	bool has_body_provider;         /* DATA frames will follow */
-	bool is_resp_eof;               /* the backend's body is complete */
-	bool is_deferred;               /* the data provider waits for data */
-	bool is_resp_paused;            /* backend paused: out is full */
-	bool wants_resume;              /* resume after the current send */
-	bool is_bad;                    /* refused: RST or error sent */
-	bool is_connecting;             /* holds one of h.nconnecting */
-	bool is_waiting;                /* in h.waiting: may not connect yet */
-	bool is_continued;              /* a 1xx went out: send the body */
+	struct {
+		size_t size;
+		unsigned nfields;
+		bool is_over;           /* over a limit: nothing more kept */
+		bool in_trailers;       /* counting the trailers now */
+	} list;
+	/* Refused: RST_STREAM or portico's own response sent, whatever
+	 * the state (a refused head may still get DATA and trailers). */
+	bool is_bad;
+	/* The response towards the client (h2_response.c). */
+	struct {
+		bool is_started;        /* a final head was submitted */
+		bool has_provider;      /* DATA frames will follow */
+		bool is_eof;            /* the backend's body is complete */
+		bool is_deferred;       /* the data provider waits for data */
+		bool is_continued;      /* a 1xx went out: send the body */
+	} resp;
+	/* The backend's response flow, paused while out is full
+	 * (h2_response.c sets and clears both). */
+	struct {
+		bool is_paused;
+		bool wants_resume;      /* in h.resumes: resume after the
+		                         * current send */
+	} flow;
+	/* The backend connect slot (http2_max_backend_connects). */
+	struct {
+		bool is_connecting;     /* holds one of h.nconnecting */
+		bool is_waiting;        /* in h.waiting: may not connect yet */
+	} slot;
 	/* for the access log */
 	int status;
 	uint64_t bytes_sent, bytes_received;
@@ -125,12 +148,8 @@ struct h2_server {
 	unsigned nsettings, npings;
 	bool is_sending;                /* inside nghttp2_session_send */
 	bool wants_flush;               /* a flush was asked meanwhile */
-	bool is_notice_sent;            /* h2_goaway's first step is out */
-	bool is_goaway;                 /* final GOAWAY (or an error)
-	                                 * submitted: no new stream starts */
-	bool is_closing;
+	enum h2_conn_state state;
 	bool is_reading;                /* inside on_read: no connect yet */
-	bool is_terminated;             /* a connection error was submitted */
 	unsigned nconnecting;           /* backend connects in progress */
 	int32_t max_client_id;          /* highest HEADERS stream id */
 	uint8_t ids_seen[H2_ID_WINDOW / 8];     /* which ids below it */
@@ -158,6 +177,10 @@ tv_ms(unsigned ms)
 }
 
 /* h2_server.c */
+/* H moves on to STATE, unless it is past it already. */
+void h2_conn_enter(struct h2_server *h, enum h2_conn_state state);
+/* A connection error: nghttp2 ends the session with CODE. */
+void h2_terminate(struct h2_server *h, uint32_t code);
 /* Sends what nghttp2 has queued; safe from exchange callbacks, never
  * from inside nghttp2's own. */
 void h2_flush(struct h2_server *h);
@@ -189,9 +212,11 @@ int h2_stream_header(struct h2_stream *st, const uint8_t *name,
 void h2_stream_start(struct h2_stream *st, bool is_end);
 /* END_STREAM from the client (after DATA or trailers). */
 void h2_stream_end_request(struct h2_stream *st);
-/* Request DATA (or RFC 8441 tunnel bytes) for a stream whose exchange
- * runs; acknowledged once the backend took it. */
-void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
+/* Request DATA (or RFC 8441 tunnel bytes) for stream ID: queued for its
+ * exchange and acknowledged once the backend took it; given back at
+ * once when no exchange wants it. */
+void h2_stream_data(struct h2_server *h, int32_t id, const uint8_t *data,
+    size_t len);
 void h2_stream_cache_free(void);
 void h2_stream_cache_trim(unsigned keep);      /* all but KEEP */
 /* RST_STREAM CODE, marked as portico's own (no glitch); WHY for the log. */
@@ -222,6 +247,13 @@ void h2_response_head(void *fe, const struct resp_head *r);
 void h2_response_body(void *fe, struct evbuffer *data);
 void h2_response_end(void *fe, const struct hfield *trailers, size_t n);
 void h2_response_fail(void *fe, int status, const char *why);
+/* A DATA frame of ST goes out: LEN bytes of its buffer move to OUT; a
+ * paused backend is queued for h2_response_resume once it drained. */
+void h2_response_sent(struct h2_stream *st, struct evbuffer *out,
+    size_t len);
+/* Outside nghttp2_session_send (which it may feed at once): the queued
+ * streams' backends send again. */
+void h2_response_resume(struct h2_server *h);
 /* The backend took the queued body: acknowledge it to the client. */
 void h2_response_drain(void *fe);
 /* A whole small response from portico: "<status> <reason>\n". */

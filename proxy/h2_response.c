@@ -1,7 +1,9 @@
 /* proxy/h2_response.c: the response side of an HTTP/2 stream: what the
  * exchange delivers (1xx and final heads, body, trailers, failures)
- * becomes HEADERS, DATA (moved from the stream's buffer, see on_send_data
- * in h2_server.c) and trailers; the RFC 8441 101 becomes :status 200.
+ * becomes HEADERS, DATA (moved from the stream's buffer by
+ * h2_response_sent, for on_send_data in h2_server.c) and trailers;
+ * the RFC 8441 101 becomes :status 200. A backend is paused while its
+ * stream's buffer is full, and resumed once it drained, here only.
  * h2_stream.c owns the stream and its request side. */
 #include <ctype.h>
 #include <stddef.h>
@@ -98,14 +100,14 @@ on_data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 	(void)id;
 	(void)buf;
 	(void)arg;
-	if (n == 0 && !st->is_resp_eof) {
-		st->is_deferred = true;
+	if (n == 0 && !st->resp.is_eof) {
+		st->resp.is_deferred = true;
 		return NGHTTP2_ERR_DEFERRED;
 	}
 	if (n > len)
 		n = len;
 	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-	if (st->is_resp_eof && n == evbuffer_get_length(st->out)) {
+	if (st->resp.is_eof && n == evbuffer_get_length(st->out)) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 		if (st->ntrailers > 0 && nghttp2_submit_trailer(s, st->id,
 		    st->trailers, st->ntrailers) == 0)
@@ -117,8 +119,8 @@ on_data_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
 static bool
 response_has_body(const struct h2_stream *st, const struct resp_head *r)
 {
-	bool is_head = st->req.methodlen == 4 &&
-	    memcmp(st->req.method, "HEAD", 4) == 0;
+	bool is_head = st->rq.req.methodlen == 4 &&
+	    memcmp(st->rq.req.method, "HEAD", 4) == 0;
 
 	return !is_head && r->status != 204 && r->status != 304 &&
 	    r->content_length != 0;
@@ -146,17 +148,17 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	if (r->status < 200) {
 		nghttp2_submit_headers(st->h->session, NGHTTP2_FLAG_NONE,
 		    st->id, NULL, nv, (size_t)n, NULL);
-		st->is_continued = true;        /* 100: the body may come */
+		st->resp.is_continued = true;   /* 100: the body may come */
 		h2_stall_body(st);
 		return;
 	}
-	st->is_resp_started = true;
+	st->resp.is_started = true;
 	st->status = r->status;
-	st->has_body_provider = response_has_body(st, r);
-	if (st->has_body_provider)
+	st->resp.has_provider = response_has_body(st, r);
+	if (st->resp.has_provider)
 		h2_stall_watch(st);     /* the send phase begins */
 	nghttp2_submit_response(st->h->session, st->id, nv, (size_t)n,
-	    st->has_body_provider ? &prd : NULL);
+	    st->resp.has_provider ? &prd : NULL);
 }
 
 /* The held tunnel bytes go nowhere: their window goes back to the
@@ -305,19 +307,19 @@ accept_websocket(struct h2_stream *st, const struct resp_head *r)
 
 /* A 1xx is relayed under the high-water mark, as a body is: when the
  * client is not taking what we send, frames stay in nghttp2's queue,
- * and the backend waits until a flush has drained them (resume_streams
- * in h2_server.c, after the next send). h1_client relays at most 10. */
+ * and the backend waits until a flush has drained them
+ * (h2_response_resume, after the next send). h1_client relays at most 10. */
 static void
 pause_after_interim(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
 
-	if (st->x == NULL || st->is_resp_paused || st->wants_resume ||
+	if (st->x == NULL || st->flow.is_paused || st->flow.wants_resume ||
 	    nghttp2_session_get_outbound_queue_size(h->session) == 0)
 		return;
-	st->is_resp_paused = true;
+	st->flow.is_paused = true;
 	exchange_response_pause(st->x);
-	st->wants_resume = true;
+	st->flow.wants_resume = true;
 	TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
 }
 
@@ -342,8 +344,8 @@ h2_response_head(void *fe, const struct resp_head *r)
 static void
 wake_provider(struct h2_stream *st)
 {
-	if (st->is_deferred) {
-		st->is_deferred = false;
+	if (st->resp.is_deferred) {
+		st->resp.is_deferred = false;
 		nghttp2_session_resume_data(st->h->session, st->id);
 	}
 }
@@ -355,7 +357,7 @@ h2_response_body(void *fe, struct evbuffer *data)
 
 	st->bytes_sent += evbuffer_get_length(data);
 	h2_tunnel_active(st);
-	if (st->is_bad || !st->has_body_provider) {
+	if (st->is_bad || !st->resp.has_provider) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
 	}
@@ -364,12 +366,40 @@ h2_response_body(void *fe, struct evbuffer *data)
 		h2_stall_watch(st);
 	evbuffer_add_buffer(st->out, data);
 	if (evbuffer_get_length(st->out) > H2_STREAM_HIGH &&
-	    !st->is_resp_paused) {
-		st->is_resp_paused = true;
+	    !st->flow.is_paused) {
+		st->flow.is_paused = true;
 		exchange_response_pause(st->x);
 	}
 	wake_provider(st);
 	h2_flush(st->h);
+}
+
+void
+h2_response_sent(struct h2_stream *st, struct evbuffer *out, size_t len)
+{
+	struct h2_server *h = st->h;
+
+	evbuffer_remove_buffer(st->out, out, len);
+	h2_stall_sent(st);
+	if (st->flow.is_paused && !st->flow.wants_resume &&
+	    evbuffer_get_length(st->out) < H2_STREAM_LOW) {
+		st->flow.wants_resume = true;
+		TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
+	}
+}
+
+void
+h2_response_resume(struct h2_server *h)
+{
+	struct h2_stream *st;
+
+	while ((st = TAILQ_FIRST(&h->resumes)) != NULL) {
+		TAILQ_REMOVE(&h->resumes, st, resume_link);
+		st->flow.wants_resume = false;
+		st->flow.is_paused = false;
+		if (st->x != NULL)
+			exchange_response_resume(st->x);
+	}
 }
 
 /* Whether the backend's trailers fit the limits a response head has
@@ -430,11 +460,11 @@ h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 
 	if (!is_half)
 		st->state = H2S_DONE;
-	if (!st->is_bad && st->has_body_provider) {
+	if (!st->is_bad && st->resp.has_provider) {
 		keep_trailers(st, trailers, n);
 		if (evbuffer_get_length(st->out) == 0)
 			h2_stall_watch(st);     /* END_STREAM to send */
-		st->is_resp_eof = true;
+		st->resp.is_eof = true;
 		wake_provider(st);
 	}
 	if (!is_half)
@@ -463,7 +493,7 @@ h2_response_error(struct h2_stream *st, int status)
 	r.fields = f;
 	r.nfields = 2;
 	r.content_length = (int64_t)evbuffer_get_length(st->out);
-	st->is_resp_eof = true;
+	st->resp.is_eof = true;
 	submit_head(st, &r);
 }
 
@@ -484,7 +514,7 @@ h2_response_fail(void *fe, int status, const char *why)
 	 * whose backend connection failed is reset with CONNECT_ERROR */
 	if (st->ws == H2WS_OPEN)
 		h2_stream_reset(st, NGHTTP2_CONNECT_ERROR, why);
-	else if (status == 0 || st->is_resp_started)
+	else if (status == 0 || st->resp.is_started)
 		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, why);
 	else
 		h2_response_error(st, status);

@@ -31,14 +31,28 @@
 #include "arena.h"
 #include "conf.h"
 #include "conn.h"
-#include "exchange.h"
 #include "h2.h"
 #include "h2_server.h"
 #include "headers.h"
 #include "log.h"
 #include "ctx.h"
 #include "ws.h"
-/* A frame that did no useful work; too many end the connection. */
+void
+h2_conn_enter(struct h2_server *h, enum h2_conn_state state)
+{
+	if (state > h->state)
+		h->state = state;
+}
+
+void
+h2_terminate(struct h2_server *h, uint32_t code)
+{
+	nghttp2_session_terminate_session(h->session, code);
+	h2_conn_enter(h, H2C_TERMINATED);
+}
+
+/* A frame that did no useful work; too many end the connection (not
+ * H2C_TERMINATED: the glitch count itself stops what that stops). */
 void
 h2_glitch(struct h2_server *h, const char *what)
 {
@@ -48,7 +62,7 @@ h2_glitch(struct h2_server *h, const char *what)
 	    what);
 	nghttp2_session_terminate_session(h->session,
 	    NGHTTP2_ENHANCE_YOUR_CALM);
-	h->is_goaway = true;
+	h2_conn_enter(h, H2C_GOAWAY);
 }
 
 /* Graceful end, RFC 9113 §6.8. The first step is a GOAWAY whose last
@@ -68,9 +82,9 @@ static void
 final_goaway(struct h2_server *h)
 {
 	event_del(&h->goaway_timer);
-	if (h->is_goaway)
+	if (h->state >= H2C_GOAWAY)
 		return;
-	h->is_goaway = true;
+	h2_conn_enter(h, H2C_GOAWAY);
 	h->goaway_last_id = nghttp2_session_get_last_proc_stream_id(h->session);
 	nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
 	    h->goaway_last_id, NGHTTP2_NO_ERROR, NULL, 0);
@@ -88,7 +102,7 @@ on_goaway_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (h->is_goaway)
+	if (h->state >= H2C_GOAWAY)
 		return;         /* a connection error came first */
 	log_conn(LOG_DEBUG, h->c, "http2: no PING ACK after the GOAWAY "
 	    "notice: final GOAWAY");
@@ -101,10 +115,10 @@ h2_goaway(struct h2_server *h, const char *why)
 {
 	struct timeval tv = tv_ms(H2_GOAWAY_RTT_MS);
 
-	if (h->is_goaway || h->is_notice_sent)
+	if (h->state != H2C_OPEN)
 		return;
 	log_conn(LOG_DEBUG, h->c, "http2: GOAWAY: %s", why);
-	h->is_notice_sent = true;
+	h2_conn_enter(h, H2C_NOTICE);
 	if (nghttp2_submit_shutdown_notice(h->session) != 0 ||
 	    nghttp2_submit_ping(h->session, NGHTTP2_FLAG_NONE,
 	    goaway_ping) != 0) {
@@ -118,7 +132,7 @@ h2_goaway(struct h2_server *h, const char *why)
 static void
 on_ping_ack(struct h2_server *h, const nghttp2_frame *f)
 {
-	if (h->is_notice_sent && !h->is_goaway &&
+	if (h->state == H2C_NOTICE &&
 	    memcmp(f->ping.opaque_data, goaway_ping, 8) == 0)
 		final_goaway(h);
 }
@@ -233,9 +247,7 @@ on_head_timeout(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_conn(LOG_INFO, h->c, "http2: stream %d: request headers not "
 	    "complete after client_header_timeout", (int)h->head_id);
-	nghttp2_session_terminate_session(h->session, NGHTTP2_NO_ERROR);
-	h->is_goaway = true;
-	h->is_terminated = true;
+	h2_terminate(h, NGHTTP2_NO_ERROR);
 	h2_flush(h);
 }
 
@@ -253,6 +265,7 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 {
 	struct h2_server *h = arg;
 
+	(void)s;
 	if (hd->type == NGHTTP2_HEADERS)
 		watch_head(h, hd);
 	/* even ids and id 0 are nghttp2's to refuse */
@@ -261,9 +274,7 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 		return 0;
 	log_conn(LOG_INFO, h->c, "http2: HEADERS on stream %d, below %d: "
 	    "PROTOCOL_ERROR", hd->stream_id, h->max_client_id);
-	nghttp2_session_terminate_session(s, NGHTTP2_PROTOCOL_ERROR);
-	h->is_goaway = true;
-	h->is_terminated = true;
+	h2_terminate(h, NGHTTP2_PROTOCOL_ERROR);
 	return 0;
 }
 
@@ -327,7 +338,7 @@ on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 	 * processed and the client may retry them, so none may start.
 	 * Without a stream object the frames go unheard, and nghttp2
 	 * closes the stream once the GOAWAY is out. */
-	if (h->is_goaway && f->hd.stream_id > h->goaway_last_id)
+	if (h->state >= H2C_GOAWAY && f->hd.stream_id > h->goaway_last_id)
 		return 0;
 	if ((st = h2_stream_new(h, f->hd.stream_id)) == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -355,16 +366,9 @@ static int
 on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id,
     const uint8_t *data, size_t len, void *arg)
 {
-	struct h2_server *h = arg;
-	struct h2_stream *st = h2_stream_get(h, id);
-
+	(void)s;
 	(void)flags;
-	if (st == NULL || st->x == NULL || st->state != H2S_BODY) {
-		/* nobody wants it: give the window back at once */
-		nghttp2_session_consume(s, id, len);
-		return 0;
-	}
-	h2_stream_data(st, data, len);
+	h2_stream_data(arg, id, data, len);
 	return 0;
 }
 
@@ -406,7 +410,6 @@ on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
     size_t len, nghttp2_data_source *src, void *arg)
 {
 	struct h2_server *h = arg;
-	struct h2_stream *st = src->ptr;
 	struct evbuffer *out = sock_output(h->sk);
 
 	(void)s;
@@ -414,30 +417,8 @@ on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
 	if (evbuffer_get_length(out) > H2_OUT_HIGH)
 		return NGHTTP2_ERR_WOULDBLOCK;
 	evbuffer_add(out, hd, 9);
-	evbuffer_remove_buffer(st->out, out, len);
-	h2_stall_sent(st);
-	if (st->is_resp_paused && !st->wants_resume &&
-	    evbuffer_get_length(st->out) < H2_STREAM_LOW) {
-		st->wants_resume = true;
-		TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
-	}
+	h2_response_sent(src->ptr, out, len);
 	return 0;
-}
-
-/* Streams whose buffer drained get their backend going again; outside
- * nghttp2_session_send, as that may deliver more body at once. */
-static void
-resume_streams(struct h2_server *h)
-{
-	struct h2_stream *st;
-
-	while ((st = TAILQ_FIRST(&h->resumes)) != NULL) {
-		TAILQ_REMOVE(&h->resumes, st, resume_link);
-		st->wants_resume = false;
-		st->is_resp_paused = false;
-		if (st->x != NULL)
-			exchange_response_resume(st->x);
-	}
 }
 
 static void
@@ -445,15 +426,15 @@ maybe_close(struct h2_server *h)
 {
 	struct evbuffer *out = sock_output(h->sk);
 
-	if (h->is_closing)
+	if (h->state == H2C_CLOSING)
 		return;
 	if (nghttp2_session_want_read(h->session) ||
 	    nghttp2_session_want_write(h->session))
-		if (!h->is_goaway || h->nstreams > 0)
+		if (h->state < H2C_GOAWAY || h->nstreams > 0)
 			return;
 	if (evbuffer_get_length(out) > 0)
 		return;         /* on_write comes back when it is sent */
-	h->is_closing = true;
+	h2_conn_enter(h, H2C_CLOSING);
 	conn_linger(h->c);              /* the GOAWAY must reach the client */
 }
 
@@ -473,7 +454,7 @@ h2_flush(struct h2_server *h)
 			conn_close_error(h->c, "http2 send failed");
 			return;
 		}
-		resume_streams(h);
+		h2_response_resume(h);
 	} while (h->wants_flush);
 	h->is_sending = false;
 	maybe_close(h);
@@ -496,13 +477,10 @@ on_read(struct sock *sk, void *arg)
 		if (n < 0) {
 			log_conn(LOG_INFO, h->c, "http2: %s",
 			    nghttp2_strerror((int)n));
-			nghttp2_session_terminate_session(h->session,
-			    n == NGHTTP2_ERR_FLOODED ||
+			h2_terminate(h, n == NGHTTP2_ERR_FLOODED ||
 			    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS ?
 			    NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
 			evbuffer_drain(in, evbuffer_get_length(in));
-			h->is_goaway = true;
-			h->is_terminated = true;
 			break;
 		}
 		evbuffer_drain(in, (size_t)n);
@@ -527,7 +505,7 @@ on_event(struct sock *sk, short what, void *arg)
 	struct h2_server *h = arg;
 
 	(void)sk;
-	h->is_closing = true;
+	h2_conn_enter(h, H2C_CLOSING);
 	if (what & SOCK_TIMEOUT)
 		log_conn(LOG_INFO, h->c, "http2: the client took no byte for "
 		    "send_timeout: closed, %u streams end", h->nstreams);
@@ -709,7 +687,7 @@ h2_server_free(struct h2_server *h)
 	event_del(&h->head_timer);
 	event_del(&h->goaway_timer);
 	h2_stall_fini(h);
-	h->is_closing = true;
+	h2_conn_enter(h, H2C_CLOSING);
 	/* nghttp2_session_del does not call on_stream_close */
 	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {
 		if (st->note == NULL)

@@ -64,15 +64,15 @@ in_body_phase(const struct h2_stream *st)
 {
 	return st->state == H2S_BODY && st->x != NULL && !st->is_bad &&
 	    st->ws == H2WS_NONE && st->unconsumed == 0 &&
-	    (!st->req.wants_continue || st->is_continued ||
+	    (!st->rq.req.wants_continue || st->resp.is_continued ||
 	    st->bytes_received > 0);
 }
 
 static bool
 in_send_phase(const struct h2_stream *st)
 {
-	return st->has_body_provider && !st->is_bad && st->ws != H2WS_OPEN &&
-	    (evbuffer_get_length(st->out) > 0 || st->is_resp_eof);
+	return st->resp.has_provider && !st->is_bad && st->ws != H2WS_OPEN &&
+	    (evbuffer_get_length(st->out) > 0 || st->resp.is_eof);
 }
 
 /* What the stream still holds goes, the backend connection first. */
@@ -81,7 +81,7 @@ drop_response(struct h2_stream *st)
 {
 	h2_stream_release_exchange(st);
 	evbuffer_drain(st->out, evbuffer_get_length(st->out));
-	st->is_resp_eof = false;        /* the provider has nothing more */
+	st->resp.is_eof = false;        /* the provider has nothing more */
 }
 
 static void
@@ -101,7 +101,7 @@ time_out_body(struct h2_stream *st)
 	h2_stream_release_exchange(st);         /* half a request: closed */
 	st->note = "client body timeout";
 	st->state = H2S_DONE;
-	if (st->is_resp_started) {
+	if (st->resp.is_started) {
 		h2_stream_reset(st, NGHTTP2_CANCEL, st->note);
 		return;
 	}
@@ -122,9 +122,7 @@ close_stalled(struct h2_server *h)
 		drop_response(st);
 		st->is_bad = true;
 	}
-	nghttp2_session_terminate_session(h->session, NGHTTP2_NO_ERROR);
-	h->is_goaway = true;
-	h->is_terminated = true;
+	h2_terminate(h, NGHTTP2_NO_ERROR);
 }
 
 /* One stream in its send phase: its deadline passed (due <= now). The
@@ -153,7 +151,7 @@ arm(struct h2_server *h, int64_t now, int64_t at)
 	int64_t delay = at - now;
 	struct timeval tv;
 
-	if (h->is_closing || (evtimer_pending(&h->stall_timer, NULL) &&
+	if (h->state == H2C_CLOSING || (evtimer_pending(&h->stall_timer, NULL) &&
 	    h->stall_at_us <= at))
 		return;
 	if (delay < step / STALL_MIN_STEP)
@@ -188,7 +186,7 @@ on_stall(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (h->is_closing || h->is_terminated)
+	if (h->state >= H2C_TERMINATED)        /* or closing */
 		return;
 	h->stall_at_us = 0;
 	TAILQ_FOREACH(st, &h->streams, link) {

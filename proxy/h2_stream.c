@@ -19,6 +19,7 @@
 #include "exchange.h"
 #include "freelist.h"
 #include "h2.h"
+#include "h2_request.h"
 #include "log.h"
 #include "ctx.h"
 
@@ -112,7 +113,7 @@ log_stream(struct h2_stream *st)
 {
 	struct access_entry e = { 0 };
 
-	if (ctx_access_log(st->h->c->ctx) == NULL || st->req.method == NULL)
+	if (ctx_access_log(st->h->c->ctx) == NULL || st->rq.req.method == NULL)
 		return;
 	e.status = st->status;
 	e.bytes_sent = st->bytes_sent;
@@ -121,7 +122,7 @@ log_stream(struct h2_stream *st)
 	e.upstream = st->upstream;
 	e.upstream_us = st->upstream_us;
 	e.note = st->note;
-	access_add(&e, st->h->c, &st->req, "HTTP/2.0");
+	access_add(&e, st->h->c, &st->rq.req, "HTTP/2.0");
 }
 
 void
@@ -154,7 +155,7 @@ h2_stream_free(struct h2_stream *st)
 
 	give_back_window(st);
 	h2_tunnel_stop(st);
-	if (st->wants_resume)
+	if (st->flow.wants_resume)
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
 	TAILQ_REMOVE(&h->streams, st, link);
 	h2_stream_release_exchange(st);  /* an abandoned connect: closed */
@@ -162,7 +163,7 @@ h2_stream_free(struct h2_stream *st)
 	log_stream(st);
 	epoch_unref(st->epoch);
 	stream_release(st);
-	if (--h->nstreams == 0 && !h->is_closing) {
+	if (--h->nstreams == 0 && h->state != H2C_CLOSING) {
 		struct timeval tv = tv_ms(h->cf->keepalive_timeout);
 
 		event_add(&h->idle_timer, &tv);
@@ -207,15 +208,15 @@ may_connect(void *fe)
 	struct h2_stream *st = fe;
 	struct h2_server *h = st->h;
 
-	if (st->is_connecting)          /* the next server, same slot */
+	if (st->slot.is_connecting)     /* the next server, same slot */
 		return true;
 	if (!h->is_reading && h->nconnecting < connect_cap(h)) {
 		h->nconnecting++;
-		st->is_connecting = true;
+		st->slot.is_connecting = true;
 		return true;
 	}
-	if (!st->is_waiting) {
-		st->is_waiting = true;
+	if (!st->slot.is_waiting) {
+		st->slot.is_waiting = true;
 		TAILQ_INSERT_TAIL(&h->waiting, st, wait_link);
 	}
 	return false;
@@ -224,12 +225,12 @@ may_connect(void *fe)
 static void
 release_connect(struct h2_stream *st)
 {
-	if (st->is_waiting) {
-		st->is_waiting = false;
+	if (st->slot.is_waiting) {
+		st->slot.is_waiting = false;
 		TAILQ_REMOVE(&st->h->waiting, st, wait_link);
 	}
-	if (st->is_connecting) {
-		st->is_connecting = false;
+	if (st->slot.is_connecting) {
+		st->slot.is_connecting = false;
 		st->h->nconnecting--;
 	}
 }
@@ -250,14 +251,14 @@ h2_stream_connect_waiting(struct h2_server *h)
 
 	/* none once a connection error ends the session (its GOAWAY may
 	 * still wait in the output) */
-	if (h->is_reading || h->is_closing || h->is_terminated ||
+	if (h->is_reading || h->state >= H2C_TERMINATED ||
 	    h->glitches > h->cf->http2_max_glitches ||
 	    !nghttp2_session_want_read(h->session))
 		return;
 	while (h->nconnecting < connect_cap(h) &&
 	    (st = TAILQ_FIRST(&h->waiting)) != NULL) {
 		TAILQ_REMOVE(&h->waiting, st, wait_link);
-		st->is_waiting = false;
+		st->slot.is_waiting = false;
 		if (st->x != NULL)      /* may_connect takes the slot */
 			exchange_connect(st->x);
 	}
@@ -275,23 +276,35 @@ static const struct exchange_ops exchange_ops = {
 
 /* The request side, from nghttp2. */
 
+/* Room for one more request field; -1: no memory. */
+static int
+grow_fields(struct h2_stream *st)
+{
+	struct h2_request *rq = &st->rq;
+	struct hfield *v;
+	size_t cap;
+
+	if (rq->nfields < rq->cap)
+		return 0;
+	cap = rq->cap == 0 ? 16 : rq->cap * 2;
+	if ((v = arena_alloc(&st->arena, cap * sizeof(*v))) == NULL)
+		return -1;
+	if (rq->nfields > 0)
+		memcpy(v, rq->fields, rq->nfields * sizeof(*v));
+	rq->fields = v;
+	rq->cap = cap;
+	return 0;
+}
+
 static int
 add_field(struct h2_stream *st, const uint8_t *name, size_t namelen,
     const uint8_t *value, size_t valuelen)
 {
-	struct hfield *v, *f;
+	struct hfield *f;
 
-	if (st->nfields == st->cap) {
-		size_t cap = st->cap == 0 ? 16 : st->cap * 2;
-
-		if ((v = arena_alloc(&st->arena, cap * sizeof(*v))) == NULL)
-			return -1;
-		if (st->nfields > 0)
-			memcpy(v, st->fields, st->nfields * sizeof(*v));
-		st->fields = v;
-		st->cap = cap;
-	}
-	f = &st->fields[st->nfields];
+	if (grow_fields(st) == -1)
+		return -1;
+	f = &st->rq.fields[st->rq.nfields];
 	f->name = arena_strndup(&st->arena, (const char *)name, namelen);
 	f->value = arena_strndup(&st->arena, (const char *)value, valuelen);
 	if (f->name == NULL || f->value == NULL)
@@ -299,7 +312,7 @@ add_field(struct h2_stream *st, const uint8_t *name, size_t namelen,
 	f->namelen = (uint32_t)namelen;
 	f->valuelen = (uint32_t)valuelen;
 	f->kind = headers_classify(f->name, namelen);
-	st->nfields++;
+	st->rq.nfields++;
 	return 0;
 }
 
@@ -308,24 +321,10 @@ set_pseudo(struct h2_stream *st, const uint8_t *name, size_t namelen,
     const uint8_t *value, size_t valuelen)
 {
 	char *v = arena_strndup(&st->arena, (const char *)value, valuelen);
-	uint32_t n = (uint32_t)valuelen;
 
 	if (v == NULL)
 		return -1;
-	if (namelen == 7 && memcmp(name, ":method", 7) == 0) {
-		st->req.method = v;
-		st->req.methodlen = n;
-	} else if (namelen == 5 && memcmp(name, ":path", 5) == 0) {
-		st->req.target = v;
-		st->req.targetlen = n;
-	} else if (namelen == 10 && memcmp(name, ":authority", 10) == 0) {
-		st->req.authority = v;
-		st->req.authoritylen = n;
-	} else if (namelen == 7 && memcmp(name, ":scheme", 7) == 0) {
-		st->req.scheme = v;
-	} else if (namelen == 9 && memcmp(name, ":protocol", 9) == 0) {
-		st->protocol = v;
-	}
+	h2_request_pseudo(&st->rq, (const char *)name, namelen, v, valuelen);
 	return 0;
 }
 
@@ -347,19 +346,19 @@ count_field(struct h2_stream *st, size_t namelen, size_t valuelen,
 {
 	const struct conf *cf = st->h->cf;
 
-	if (st->is_list_over)
+	if (st->list.is_over)
 		return false;
-	if (st->state != H2S_HEADERS && !st->in_trailers) {
-		st->in_trailers = true;         /* counted afresh */
-		st->list_size = 0;
-		st->list_fields = 0;
+	if (st->state != H2S_HEADERS && !st->list.in_trailers) {
+		st->list.in_trailers = true;    /* counted afresh */
+		st->list.size = 0;
+		st->list.nfields = 0;
 	}
-	st->list_size += namelen + valuelen + 32;
-	st->list_fields += !is_pseudo;
-	if (st->list_size > h2_stream_list_limit(cf) ||
-	    st->list_fields > cf->client_max_header_fields)
-		st->is_list_over = true;
-	return !st->is_list_over;
+	st->list.size += namelen + valuelen + 32;
+	st->list.nfields += !is_pseudo;
+	if (st->list.size > h2_stream_list_limit(cf) ||
+	    st->list.nfields > cf->client_max_header_fields)
+		st->list.is_over = true;
+	return !st->list.is_over;
 }
 
 /* A request head over the limits: 431 at once (no exchange exists yet,
@@ -420,102 +419,18 @@ h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t namelen,
 		return add_field(st, name, namelen, value, valuelen);
 	if (is_pseudo)
 		return set_pseudo(st, name, namelen, value, valuelen);
-	if (add_field(st, name, namelen, value, valuelen) == -1)
-		return -1;
-	if (st->fields[st->nfields - 1].kind == HF_HOST) {
-		st->host = st->fields[st->nfields - 1].value;
-		st->hostlen = (uint32_t)valuelen;
-	}
-	return 0;
+	return add_field(st, name, namelen, value, valuelen);
 }
 
-/* RFC 8441 §4: an extended CONNECT with :protocol websocket becomes the
- * HTTP/1.1 GET of RFC 6455 §4.1, with a key of our own (the client's h2
- * request has none); the client's version, protocol and extensions
- * fields pass as they are. Plain CONNECT and other protocols: refused. */
-static int
-start_websocket(struct h2_stream *st, int *status, const char **why)
+/* RFC 8441: the key h2_request_head puts in the upgrade GET, made here
+ * (NULL: no randomness), with room for its field. */
+static const char *
+make_ws_key(struct h2_stream *st)
 {
-	if (st->protocol == NULL) {
-		*status = 405;
-		*why = "CONNECT is not supported";
-		return -1;
-	}
-	if (strcmp(st->protocol, "websocket") != 0) {
-		*status = 501;
-		*why = "unsupported :protocol";
-		return -1;
-	}
-	*status = 500;
-	*why = "no randomness for Sec-WebSocket-Key";
-	if (ws_make_key(st->ws_key) == -1)
-		return -1;
-	*why = "out of memory";
-	if (add_field(st, (const uint8_t *)"Sec-WebSocket-Key", 17,
-	    (const uint8_t *)st->ws_key, WS_KEY_LEN) == -1)
-		return -1;
-	st->req.method = "GET";
-	st->req.methodlen = 3;
-	st->req.fields = st->fields;
-	st->req.nfields = st->nfields;
-	st->ntrailer_start = st->nfields;
-	st->req.is_websocket = true;
-	/* RFC 9110 §9.3.6: a CONNECT has no content, so the GET has no
-	 * body: the stream's DATA is tunnel bytes, held until the 101 */
-	st->req.has_body = false;
-	st->req.content_length = -1;
-	st->ws = H2WS_WAIT;
-	return 0;
-}
-
-/* What the backend request writer would refuse (method, target,
- * authority, fields) is refused now, before a backend connection is
- * opened for it. */
-static int
-check_forwardable(struct h2_stream *st, const char **why)
-{
-	return headers_check_request(&st->req, why);
-}
-
-/* RFC 9113 §8.3.1: Host, when present, must agree with :authority. */
-static int
-check_request(struct h2_stream *st, int *status, const char **why)
-{
-	struct req_head *r = &st->req;
-
-	*status = 400;
-	/* RFC 9113 §8.5: a plain CONNECT has no :path; refused as such */
-	if (r->method != NULL && r->methodlen == 7 &&
-	    memcmp(r->method, "CONNECT", 7) == 0 &&
-	    start_websocket(st, status, why) == -1)
-		return -1;
-	if (r->method == NULL || r->target == NULL) {
-		*why = "missing :method or :path";
-		return -1;
-	}
-	if (r->authority == NULL && st->host != NULL) {
-		r->authority = st->host;
-		r->authoritylen = st->hostlen;
-	} else if (st->host != NULL && (st->hostlen != r->authoritylen ||
-	    strncasecmp(st->host, r->authority, st->hostlen) != 0)) {
-		*why = "Host and :authority differ";
-		return -1;
-	}
-	if (r->authority == NULL) {
-		*why = "missing :authority";
-		return -1;
-	}
-	return check_forwardable(st, why);
-}
-
-static int64_t
-content_length(const struct h2_stream *st)
-{
-	const struct hfield *f = headers_find(st->fields, st->nfields,
-	    "content-length");
-
-	/* nghttp2 checked it is one number and polices the DATA length */
-	return f != NULL ? strtoll(f->value, NULL, 10) : -1;
+	if (!h2_request_wants_key(&st->rq) || ws_make_key(st->ws_key) == -1)
+		return NULL;
+	(void)grow_fields(st);          /* none: h2_request_head says so */
+	return st->ws_key;
 }
 
 void
@@ -525,30 +440,25 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 	struct fwd_info fwd = { h->c->addr, h->c->is_tls, conn_tag(h->c),
 	    st->id };
 	const char *why;
-	int status;
+	int status, rv;
 
-	st->req.version = 20;
-	st->req.fields = st->fields;
-	st->req.nfields = st->nfields;
-	st->ntrailer_start = st->nfields;
-	st->req.content_length = content_length(st);
-	st->req.wants_continue = headers_has_token(st->fields, st->nfields,
-	    "expect", "100-continue");
-	st->req.has_body = !is_end;
 	st->state = is_end ? H2S_RESPONDING : H2S_BODY;
 	if (++h->nrequests >= h->cf->keepalive_requests)
 		h2_goaway(h, "keepalive_requests reached");
-	if (check_request(st, &status, &why) == -1) {
+	rv = h2_request_head(&st->rq, is_end, h->c->is_tls, make_ws_key(st),
+	    &status, &why);
+	st->ntrailer_start = st->rq.nfields;
+	if (st->rq.req.is_websocket)
+		st->ws = H2WS_WAIT;
+	if (rv == -1) {
 		st->note = why;
 		h2_glitch(h, "malformed requests");
 		h2_response_error(st, status);
 		st->is_bad = true;
 		return;
 	}
-	if (st->req.scheme == NULL)
-		st->req.scheme = h->c->is_tls ? "https" : "http";
 	ctx_count_request(h->c->ctx);
-	st->x = exchange_new(st->epoch, &st->req, &st->arena, &fwd,
+	st->x = exchange_new(st->epoch, &st->rq.req, &st->arena, &fwd,
 	    &exchange_ops, st, &status, &why);
 	if (st->x == NULL) {
 		st->note = why;
@@ -567,7 +477,7 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 void
 h2_stream_end_request(struct h2_stream *st)
 {
-	size_t n = st->nfields - st->ntrailer_start;
+	size_t n = st->rq.nfields - st->ntrailer_start;
 
 	if (st->state != H2S_BODY)
 		return;
@@ -578,7 +488,7 @@ h2_stream_end_request(struct h2_stream *st)
 	}
 	if (st->x != NULL && st->ws != H2WS_REFUSED)
 		exchange_request_end(st->x, n > 0 ?
-		    st->fields + st->ntrailer_start : NULL, n);
+		    st->rq.fields + st->ntrailer_start : NULL, n);
 }
 
 /* Past H2_WS_EARLY_MAX before the 101: RST_STREAM CANCEL. Not
@@ -599,8 +509,16 @@ reset_early_data(struct h2_stream *st)
 }
 
 void
-h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
+h2_stream_data(struct h2_server *h, int32_t id, const uint8_t *data,
+    size_t len)
 {
+	struct h2_stream *st = h2_stream_get(h, id);
+
+	if (st == NULL || st->x == NULL || st->state != H2S_BODY) {
+		/* nobody wants it: give the window back at once */
+		nghttp2_session_consume(h->session, id, len);
+		return;
+	}
 	st->bytes_received += len;
 	st->unconsumed += len;
 	h2_tunnel_active(st);

@@ -1,4 +1,5 @@
-/* proxy/headers.c: field checks and the h1/h2 → HTTP/1.1 head translation.
+/* proxy/headers.c: field checks and the h1/h2 → HTTP/1.1 request head
+ * translation (responses: headers_resp.c).
  *
  * A head is written in two passes over the same emit function: the first
  * only counts bytes, the second copies them into one extent reserved in the
@@ -14,14 +15,7 @@
 
 #include "conf.h"
 #include "headers.h"
-
-/* Where emit_*() writes: P NULL only counts. */
-struct wr {
-	char *p;
-	size_t n;
-};
-
-typedef void emit_fn(struct wr *w, const void *arg);
+#include "headers_wr.h"
 
 /* The request after checks: what emit_request() needs besides its input. */
 struct req_plan {
@@ -36,19 +30,6 @@ struct req_plan {
 	enum headers_framing framing;
 	uint64_t length;
 	bool upgrade;
-};
-
-struct resp_plan {
-	const struct resp_head *r;
-	unsigned client_version;
-	enum headers_framing framing;
-	uint64_t length;
-	bool keepalive;
-};
-
-struct err_plan {
-	int status;
-	bool keepalive;
 };
 
 static bool
@@ -98,21 +79,6 @@ is_token(const char *s, size_t len)
 	for (i = 0; i < len; i++)
 		if (!is_tchar((unsigned char)s[i]))
 			return false;
-	return true;
-}
-
-/* RFC 9110 §5.5: field-vchar / SP / HTAB; obs-text (0x80-0xff) passes. */
-static bool
-is_field_text(const char *s, size_t len)
-{
-	size_t i;
-	unsigned char c;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return false;
-	}
 	return true;
 }
 
@@ -347,60 +313,6 @@ headers_is_trailer_allowed(const struct hfield *fields, size_t n,
 	    !headers_name_is(f, "set-cookie");
 }
 
-static void
-put(struct wr *w, const char *s, size_t len)
-{
-	if (w->p != NULL)
-		memcpy(w->p + w->n, s, len);
-	w->n += len;
-}
-
-static void
-put_str(struct wr *w, const char *s)
-{
-	put(w, s, strlen(s));
-}
-
-static void
-put_u64(struct wr *w, uint64_t v)
-{
-	char buf[20];
-	size_t i = sizeof(buf);
-
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put(w, buf + i, sizeof(buf) - i);
-}
-
-static void
-put_field(struct wr *w, const struct hfield *f)
-{
-	put(w, f->name, f->namelen);
-	put(w, ": ", 2);
-	put(w, f->value, f->valuelen);
-	put(w, "\r\n", 2);
-}
-
-/* Runs EMIT once to measure, once to copy into OUT; OUT gains all or
- * nothing. */
-static int
-emit_into(struct evbuffer *out, emit_fn *emit, const void *arg)
-{
-	struct wr w = { NULL, 0 };
-	struct evbuffer_iovec v;
-
-	emit(&w, arg);
-	if (evbuffer_reserve_space(out, (ev_ssize_t)w.n, &v, 1) != 1)
-		return -1;
-	w.p = v.iov_base;
-	w.n = 0;
-	emit(&w, arg);
-	v.iov_len = w.n;
-	return evbuffer_commit_space(out, &v, 1);
-}
-
 /* Writes the values of the fields named NAME that are forwarded, trimmed,
  * empty ones skipped, with SEP between them; *ANY says whether something
  * precedes, and is set once a value is written. */
@@ -561,24 +473,6 @@ put_request_fields(struct wr *w, const struct req_plan *p)
 			continue;
 		}
 		put_field(w, f);
-	}
-}
-
-static void
-put_framing(struct wr *w, enum headers_framing framing, uint64_t length)
-{
-	switch (framing) {
-	case HEADERS_LENGTH:
-		put_str(w, "Content-Length: ");
-		put_u64(w, length);
-		put(w, "\r\n", 2);
-		break;
-	case HEADERS_CHUNKED:
-		put_str(w, "Transfer-Encoding: chunked\r\n");
-		break;
-	case HEADERS_NO_BODY:
-	case HEADERS_UNTIL_CLOSE:
-		break;
 	}
 }
 
@@ -783,157 +677,4 @@ headers_write_request(struct evbuffer *out, const struct req_head *h,
 		return -1;
 	*why = "out of memory";
 	return emit_into(out, emit_request, &p);
-}
-
-static void
-put_status_line(struct wr *w, int status, const char *reason,
-    size_t reasonlen)
-{
-	put_str(w, "HTTP/1.1 ");
-	put_u64(w, (uint64_t)status);
-	put(w, " ", 1);
-	put(w, reason, reasonlen);
-	put(w, "\r\n", 2);
-}
-
-static void
-put_response_fields(struct wr *w, const struct resp_head *r)
-{
-	const struct hfield *f;
-	const char *why;
-	size_t i;
-
-	for (i = 0; i < r->nfields; i++) {
-		f = &r->fields[i];
-		/* Never let a backend split the client's response. */
-		if (headers_check_field(f, &why) == -1)
-			continue;
-		if (r->status == 101 && is_kind(f, HF_UPGRADE)) {
-			put_field(w, f);
-			continue;
-		}
-		if (headers_is_hop_by_hop(r->fields, r->nfields, f) ||
-		    is_kind(f, HF_CONTENT_LENGTH))
-			continue;
-		put_field(w, f);
-	}
-}
-
-static void
-emit_response(struct wr *w, const void *arg)
-{
-	const struct resp_plan *p = arg;
-	const struct resp_head *r = p->r;
-	const char *reason = r->reason;
-	size_t reasonlen = r->reasonlen;
-
-	if (reason == NULL || reasonlen == 0 ||
-	    !is_field_text(reason, reasonlen))
-		reasonlen = strlen(reason = headers_reason(r->status));
-	put_status_line(w, r->status, reason, reasonlen);
-	put_response_fields(w, r);
-	/* RFC 9110 §15.2: a 1xx ends at its blank line and says nothing
-	 * about the connection, except 101 which switches it. */
-	if (r->status < 200) {
-		if (r->status == 101)
-			put_str(w, "Connection: upgrade\r\n");
-		put(w, "\r\n", 2);
-		return;
-	}
-	put_framing(w, p->framing, p->length);
-	if (!p->keepalive)
-		put_str(w, "Connection: close\r\n");
-	else if (p->client_version == 10)
-		put_str(w, "Connection: keep-alive\r\n");
-	put(w, "\r\n", 2);
-}
-
-void
-headers_write_response(struct evbuffer *out, const struct resp_head *r,
-    unsigned client_version, enum headers_framing framing, uint64_t length,
-    bool keepalive)
-{
-	struct resp_plan p = { r, client_version, framing, length, keepalive };
-
-	(void)emit_into(out, emit_response, &p);
-}
-
-static void
-put_error_body(struct wr *w, int status)
-{
-	put_u64(w, (uint64_t)status);
-	put(w, " ", 1);
-	put_str(w, headers_reason(status));
-	put(w, "\n", 1);
-}
-
-static void
-emit_error(struct wr *w, const void *arg)
-{
-	const struct err_plan *p = arg;
-	const char *reason = headers_reason(p->status);
-	struct wr body = { NULL, 0 };
-
-	put_error_body(&body, p->status);
-	put_status_line(w, p->status, reason, strlen(reason));
-	put_str(w, "Content-Type: text/plain\r\nContent-Length: ");
-	put_u64(w, body.n);
-	put(w, "\r\n", 2);
-	if (!p->keepalive)
-		put_str(w, "Connection: close\r\n");
-	put(w, "\r\n", 2);
-	put_error_body(w, p->status);
-}
-
-void
-headers_write_error(struct evbuffer *out, int status, bool keepalive)
-{
-	struct err_plan p = { status, keepalive };
-
-	if (status < 100 || status > 999)
-		p.status = 500;
-	(void)emit_into(out, emit_error, &p);
-}
-
-static const struct {
-	int status;
-	const char *reason;
-} reasons[] = {
-	{ 100, "Continue" }, { 101, "Switching Protocols" },
-	{ 103, "Early Hints" }, { 200, "OK" }, { 201, "Created" },
-	{ 202, "Accepted" }, { 203, "Non-Authoritative Information" },
-	{ 204, "No Content" }, { 205, "Reset Content" },
-	{ 206, "Partial Content" }, { 300, "Multiple Choices" },
-	{ 301, "Moved Permanently" }, { 302, "Found" }, { 303, "See Other" },
-	{ 304, "Not Modified" }, { 305, "Use Proxy" },
-	{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
-	{ 400, "Bad Request" }, { 401, "Unauthorized" },
-	{ 402, "Payment Required" }, { 403, "Forbidden" },
-	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
-	{ 406, "Not Acceptable" }, { 407, "Proxy Authentication Required" },
-	{ 408, "Request Timeout" }, { 409, "Conflict" }, { 410, "Gone" },
-	{ 411, "Length Required" }, { 412, "Precondition Failed" },
-	{ 413, "Content Too Large" }, { 414, "URI Too Long" },
-	{ 415, "Unsupported Media Type" }, { 416, "Range Not Satisfiable" },
-	{ 417, "Expectation Failed" }, { 418, "I'm a teapot" },
-	{ 421, "Misdirected Request" }, { 422, "Unprocessable Content" },
-	{ 425, "Too Early" }, { 426, "Upgrade Required" },
-	{ 428, "Precondition Required" }, { 429, "Too Many Requests" },
-	{ 431, "Request Header Fields Too Large" },
-	{ 451, "Unavailable For Legal Reasons" },
-	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
-	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
-	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
-	{ 511, "Network Authentication Required" },
-};
-
-const char *
-headers_reason(int status)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (reasons[i].status == status)
-			return reasons[i].reason;
-	return "Unknown";
 }

@@ -15,5 +15,6 @@ Suite *tls_suite(void);
 Suite *route_suite(void);
 Suite *pool_suite(void);
 Suite *routing_suite(void);
+Suite *h2_request_suite(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include <event2/buffer.h>
 
 #include "conf.h"
+#include "h2_request.h"
 #include "headers.h"
 #include "suites.h"
 
@@ -21,31 +22,14 @@
 #define UPG     0x80            /* upgrade=true */
 
 /* A head parsed from "name: value\n" lines; pseudo-fields set the
- * request line. The text is copied so fields can point into it. */
+ * request line as the HTTP/2 frontend sets it (h2_request_pseudo). The
+ * text is copied so fields can point into it. */
 struct parsed {
 	char *text;
 	struct hfield fields[MAX_FIELDS];
 	size_t nfields;
-	const char *method, *target, *authority;
-	uint32_t methodlen, targetlen, authoritylen;
+	struct h2_request rq;
 };
-
-static void
-set_pseudo(struct parsed *ps, const char *name, const char *v, size_t vlen)
-{
-	if (strcmp(name, ":method") == 0) {
-		ps->method = v;
-		ps->methodlen = (uint32_t)vlen;
-	} else if (strcmp(name, ":path") == 0) {
-		ps->target = v;
-		ps->targetlen = (uint32_t)vlen;
-	} else if (strcmp(name, ":authority") == 0) {
-		ps->authority = v;
-		ps->authoritylen = (uint32_t)vlen;
-	} else {
-		ck_abort_msg("unknown pseudo-field %s", name);
-	}
-}
 
 /* "name: value\n"...; one space after the colon is skipped, no more. */
 static void
@@ -66,7 +50,8 @@ parse(struct parsed *ps, const char *lines)
 		if (*colon == ' ')
 			colon++;
 		if (line[0] == ':') {
-			set_pseudo(ps, line, colon, strlen(colon));
+			h2_request_pseudo(&ps->rq, line, strlen(line), colon,
+			    strlen(colon));
 			continue;
 		}
 		ck_assert_uint_lt(ps->nfields, MAX_FIELDS);
@@ -314,12 +299,12 @@ translate(const struct req_case *c, const char *in, const char **why)
 	ck_assert_ptr_nonnull(out);
 	parse(&ps, in);
 	memset(&h, 0, sizeof(h));
-	h.method = ps.method;
-	h.methodlen = ps.methodlen;
-	h.target = ps.target;
-	h.targetlen = ps.targetlen;
-	h.authority = ps.authority;
-	h.authoritylen = ps.authoritylen;
+	h.method = ps.rq.req.method;
+	h.methodlen = ps.rq.req.methodlen;
+	h.target = ps.rq.req.target;
+	h.targetlen = ps.rq.req.targetlen;
+	h.authority = ps.rq.req.authority;
+	h.authoritylen = ps.rq.req.authoritylen;
 	h.version = c != NULL ? c->version : 11;
 	h.fields = ps.fields;
 	h.nfields = ps.nfields;
