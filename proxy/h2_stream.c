@@ -433,6 +433,35 @@ make_ws_key(struct h2_stream *st)
 	return st->ws_key;
 }
 
+/* client_max_body_size, as the HTTP/1.1 frontend applies it: a declared
+ * length over it gets 413 before any backend is asked; a body that
+ * grows over it is refused as it arrives (413 while no response has
+ * begun, else RST_STREAM CANCEL), its exchange discarded with its
+ * backend connection, and the window it held given back. */
+static bool
+is_body_over(const struct h2_stream *st, uint64_t n)
+{
+	uint64_t max = st->h->cf->client_max_body_size;
+
+	return max > 0 && n > max;
+}
+
+static void
+refuse_body(struct h2_stream *st)
+{
+	st->note = "request body too large";
+	evbuffer_drain(st->in, evbuffer_get_length(st->in));
+	h2_stream_ack(st);
+	h2_stream_release_exchange(st);
+	st->state = H2S_DONE;
+	if (st->resp.is_started) {
+		h2_stream_reset(st, NGHTTP2_CANCEL, st->note);
+		return;
+	}
+	h2_response_error(st, 413);
+	st->is_bad = true;
+}
+
 void
 h2_stream_start(struct h2_stream *st, bool is_end)
 {
@@ -454,6 +483,13 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 		st->note = why;
 		h2_glitch(h, "malformed requests");
 		h2_response_error(st, status);
+		st->is_bad = true;
+		return;
+	}
+	if (st->rq.req.content_length >= 0 &&
+	    is_body_over(st, (uint64_t)st->rq.req.content_length)) {
+		st->note = "request body too large";
+		h2_response_error(st, 413);
 		st->is_bad = true;
 		return;
 	}
@@ -525,6 +561,10 @@ h2_stream_data(struct h2_server *h, int32_t id, const uint8_t *data,
 	h2_stall_body(st);
 	if (st->ws == H2WS_REFUSED) {
 		h2_stream_ack(st);
+		return;
+	}
+	if (st->ws == H2WS_NONE && is_body_over(st, st->bytes_received)) {
+		refuse_body(st);        /* on_read flushes */
 		return;
 	}
 	evbuffer_add(st->in, data, len);
