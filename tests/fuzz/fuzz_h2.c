@@ -30,11 +30,12 @@
 #include "h2_server.h"
 #include "log.h"
 #include "sock.h"
-#include "worker.h"
+#include "access.h"
+#include "ctx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* ---- stubs: log, worker, connection ---- */
+/* ---- stubs: log, worker context, connection ---- */
 
 int log_level = -1;                     /* nothing is written */
 
@@ -58,34 +59,34 @@ static int64_t now_us;
 static bool is_closed;
 
 struct event_base *
-worker_base(struct worker *w)
+ctx_base(struct wctx *w)
 {
 	(void)w;
 	return base;
 }
 
 struct access_log *
-worker_access_log(struct worker *w)
+ctx_access_log(struct wctx *w)
 {
 	(void)w;
 	return NULL;
 }
 
 int64_t
-worker_now_us(struct worker *w)
+ctx_now_us(struct wctx *w)
 {
 	(void)w;
 	return now_us += 1000;
 }
 
 void
-worker_count_request(struct worker *w)
+ctx_count_request(struct wctx *w)
 {
 	(void)w;
 }
 
 struct epoch *
-worker_epoch(struct worker *w)
+ctx_epoch(struct wctx *w)
 {
 	(void)w;
 	return (struct epoch *)&fake_epoch;
@@ -101,6 +102,22 @@ void
 epoch_unref(struct epoch *e)
 {
 	(void)e;
+}
+
+void
+access_add(struct access_entry *e, const struct conn *c,
+    const struct req_head *h, const char *protocol)
+{
+	(void)e;
+	(void)c;
+	(void)h;
+	(void)protocol;
+}
+
+void
+conn_close_error(struct conn *c, const char *why)
+{
+	conn_close(c, why);
 }
 
 void
