@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <check.h>
 
@@ -132,4 +133,73 @@ proto_request(enum proto proto, const struct proxy *p, const char *method,
 	    proto_names[proto], rc, err);
 	ck_assert_msg(strcmp(ver, proto_is_h2(proto) ? "2" : "1.1") == 0,
 	    "%s over %s: came as HTTP/%s", url, proto_names[proto], ver);
+}
+
+/* How many times NEEDLE (any case) occurs in what origin O received. */
+int
+origin_count(const struct origin *o, const char *needle)
+{
+	size_t len;
+	char *all = origin_received_all(o, &len);
+	const char *p = all;
+	int n = 0;
+
+	while ((p = strcasestr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	free(all);
+	return n;
+}
+
+/* The head of the last request that begins with LINE in what O
+ * received, malloc'd ("" if none): the fields of that request alone. */
+char *
+origin_head(const struct origin *o, const char *line)
+{
+	size_t len;
+	char *all = origin_received_all(o, &len), *p, *end, *head, *hit;
+
+	for (p = all + len, hit = all; (hit = strstr(hit, line)) != NULL;
+	    hit++)
+		p = hit;
+	end = strstr(p, "\r\n\r\n");
+	head = strndup(p, end != NULL ? (size_t)(end - p) + 2 : strlen(p));
+	free(all);
+	return head;
+}
+
+/* How many times NEEDLE (any case) occurs in HEAD. */
+int
+str_count(const char *head, const char *needle)
+{
+	const char *p = head;
+	int n = 0;
+
+	while ((p = strcasestr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+/* The access-log line whose "target" is TARGET, malloc'd, or NULL. */
+char *
+access_line(const struct proxy *p, const char *target)
+{
+	char *log = file_read(p->access_log, NULL), *line, *next, *found = NULL;
+	char v[1024];
+
+	ck_assert_ptr_nonnull(log);
+	for (line = log; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (json_str(line, "target", v, sizeof(v)) &&
+		    strcmp(v, target) == 0) {
+			found = strdup(line);
+			break;
+		}
+	}
+	free(log);
+	return found;
 }

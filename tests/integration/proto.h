@@ -48,4 +48,15 @@ void proto_request(enum proto proto, const struct proxy *p,
     const char *method, const char *path, const char *const *headers,
     const void *body, size_t bodylen, struct resp *out);
 
+/* How many times NEEDLE (any case) occurs in what origin O received. */
+int origin_count(const struct origin *o, const char *needle);
+/* The head of the last request that begins with LINE in what O received,
+ * malloc'd ("" if none): the fields of that request alone. */
+char *origin_head(const struct origin *o, const char *line);
+/* How many times NEEDLE (any case) occurs in HEAD. */
+int str_count(const char *head, const char *needle);
+/* The access-log line of P whose "target" unescapes to TARGET, malloc'd,
+ * or NULL. */
+char *access_line(const struct proxy *p, const char *target);
+
 #endif

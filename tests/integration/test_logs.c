@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "harness.h"
+#include "proto.h"
 #include "suites.h"
 
 #define JSONLINES       "tests/integration/jsonlines.py"
@@ -84,27 +85,6 @@ stop_and_validate(void)
 	    "access log is not JSON lines: %s", out);
 }
 
-/* The JSON line whose "target" unescapes to TARGET, malloc'd, or NULL. */
-static char *
-line_for(const char *target)
-{
-	char *log = file_read(px.access_log, NULL), *line, *next, *found = NULL;
-	char v[1024];
-
-	ck_assert_ptr_nonnull(log);
-	for (line = log; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if (json_str(line, "target", v, sizeof(v)) &&
-		    strcmp(v, target) == 0) {
-			found = strdup(line);
-			break;
-		}
-	}
-	free(log);
-	return found;
-}
-
 START_TEST(test_access_json)
 {
 	struct resp r;
@@ -118,7 +98,7 @@ START_TEST(test_access_json)
 	ck_assert_int_eq(r.status, 200);
 	resp_free(&r);
 	stop_and_validate();
-	line = line_for("/echo?j=1");
+	line = access_line(&px, "/echo?j=1");
 	ck_assert_msg(line != NULL, "no line for /echo?j=1");
 	ck_assert_int_eq(json_num(line, "status"), 200);
 	ck_assert(json_str(line, "client", v, sizeof(v)));
@@ -158,7 +138,7 @@ START_TEST(test_access_json_escaping)
 	stop_and_validate();
 	if (!odd_targets[_i].is_accepted)
 		return;
-	line = line_for(odd_targets[_i].target);
+	line = access_line(&px, odd_targets[_i].target);
 	ck_assert_msg(line != NULL, "no line gives back target %s",
 	    odd_targets[_i].target);
 	free(line);
@@ -190,7 +170,7 @@ START_TEST(test_access_json_field_escaping)
 	resp_free(&r);
 	stop_and_validate();
 	snprintf(req, sizeof(req), "/echo?ua=%d", _i);
-	line = line_for(req);
+	line = access_line(&px, req);
 	ck_assert_msg(line != NULL, "no line for %s", req);
 	if (odd_agents[_i].is_exact) {
 		ck_assert(json_str(line, "user_agent", v, sizeof(v)));
@@ -213,7 +193,7 @@ START_TEST(test_access_refused_logged)
 	ck_assert_int_eq(r.status, 400);
 	resp_free(&r);
 	stop_and_validate();
-	line = line_for("/refused");
+	line = access_line(&px, "/refused");
 	ck_assert_msg(line != NULL, "a refused request left no access log "
 	    "line");
 	ck_assert_int_eq(json_num(line, "status"), 400);

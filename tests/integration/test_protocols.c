@@ -27,54 +27,6 @@ start_one(const char *extra)
 	proto_proxy_start(&px, 0, ONE_BACKEND "%s", origins[0].tcp, extra);
 }
 
-/* How many times NEEDLE (any case) occurs in what origin O received. */
-static int
-origin_count(const struct origin *o, const char *needle)
-{
-	size_t len;
-	char *all = origin_received_all(o, &len);
-	const char *p = all;
-	int n = 0;
-
-	while ((p = strcasestr(p, needle)) != NULL) {
-		n++;
-		p += strlen(needle);
-	}
-	free(all);
-	return n;
-}
-
-/* The head of the last request that begins with LINE in what O
- * received, malloc'd ("" if none): the fields of that request alone. */
-static char *
-origin_head(const struct origin *o, const char *line)
-{
-	size_t len;
-	char *all = origin_received_all(o, &len), *p, *end, *head, *hit;
-
-	for (p = all + len, hit = all; (hit = strstr(hit, line)) != NULL;
-	    hit++)
-		p = hit;
-	end = strstr(p, "\r\n\r\n");
-	head = strndup(p, end != NULL ? (size_t)(end - p) + 2 : strlen(p));
-	free(all);
-	return head;
-}
-
-/* How many times NEEDLE (any case) occurs in HEAD. */
-static int
-count_in(const char *head, const char *needle)
-{
-	const char *p = head;
-	int n = 0;
-
-	while ((p = strcasestr(p, needle)) != NULL) {
-		n++;
-		p += strlen(needle);
-	}
-	return n;
-}
-
 /* ---- forwarded fields, Host from Host or :authority ---- */
 
 START_TEST(test_forwarded)
@@ -98,10 +50,10 @@ START_TEST(test_forwarded)
 	ck_assert_str_eq(v, proto_is_tls(_i) ? "https" : "http");
 	/* the bytes: one Host line, from Host (h1) or :authority (h2) */
 	head = origin_head(&origins[0], "GET /echo?x=1 HTTP/1.1\r\n");
-	ck_assert_int_eq(count_in(head, "\r\nHost: a.test\r\n"), 1);
-	ck_assert_int_eq(count_in(head, "\r\nHost:"), 1);
-	ck_assert_int_eq(count_in(head, "\r\nX-Forwarded-For: 1.2.3.4, "
-	    "127.0.0.1\r\n") + count_in(head, "\r\nX-Forwarded-For: "
+	ck_assert_int_eq(str_count(head, "\r\nHost: a.test\r\n"), 1);
+	ck_assert_int_eq(str_count(head, "\r\nHost:"), 1);
+	ck_assert_int_eq(str_count(head, "\r\nX-Forwarded-For: 1.2.3.4, "
+	    "127.0.0.1\r\n") + str_count(head, "\r\nX-Forwarded-For: "
 	    "1.2.3.4\r\n"), 1);
 	free(head);
 	resp_free(&r);
@@ -245,8 +197,8 @@ START_TEST(test_body_no_length)
 		ck_assert_str_eq(v, want);
 		snprintf(line, sizeof(line), "POST /echo HTTP/1.1\r\n");
 		head = origin_head(&origins[0], line);
-		framings = count_in(head, "\r\nContent-Length:") +
-		    count_in(head, "\r\nTransfer-Encoding: chunked\r\n");
+		framings = str_count(head, "\r\nContent-Length:") +
+		    str_count(head, "\r\nTransfer-Encoding: chunked\r\n");
 		ck_assert_msg(framings == 1, "%zu bytes over %s: %d framings in "
 		    "%s", n, proto_names[_i], framings, head);
 		free(head);
@@ -474,27 +426,6 @@ END_TEST
 
 /* ---- the access log: one line per request, whatever the protocol ---- */
 
-/* The access-log line whose "target" is TARGET, malloc'd, or NULL. */
-static char *
-log_line(const char *target)
-{
-	char *log = file_read(px.access_log, NULL), *line, *next, *found = NULL;
-	char v[1024];
-
-	ck_assert_ptr_nonnull(log);
-	for (line = log; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if (json_str(line, "target", v, sizeof(v)) &&
-		    strcmp(v, target) == 0) {
-			found = strdup(line);
-			break;
-		}
-	}
-	free(log);
-	return found;
-}
-
 START_TEST(test_access_log)
 {
 	static const struct {
@@ -510,7 +441,7 @@ START_TEST(test_access_log)
 		expect_status(_i, rows[k].target, rows[k].status);
 	proxy_stop(&px);
 	for (k = 0; k < NELEMS(rows); k++) {
-		line = log_line(rows[k].target);
+		line = access_line(&px, rows[k].target);
 		ck_assert_msg(line != NULL, "no line for %s over %s",
 		    rows[k].target, proto_names[_i]);
 		ck_assert_int_eq(json_num(line, "status"), rows[k].status);
