@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#define FREELIST_MAX 256
+#define FREELIST_MAX 1024
 
 struct freelist {
 	unsigned n;

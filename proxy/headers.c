@@ -82,10 +82,24 @@ is_token(const char *s, size_t len)
 	return true;
 }
 
+/* ASCII lower case by table: one load a byte where the names are
+ * compared for every field of every message. */
+static const unsigned char lower_of[256] = {
+#define L4(n) (n), (n) + 1, (n) + 2, (n) + 3
+#define L16(n) L4(n), L4((n) + 4), L4((n) + 8), L4((n) + 12)
+	L16(0x00), L16(0x10), L16(0x20), L16(0x30),
+	0x40, L4(0x61), L4(0x65), L4(0x69), L4(0x6d), L4(0x71), L4(0x75),
+	0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	L16(0x60), L16(0x70), L16(0x80), L16(0x90), L16(0xa0), L16(0xb0),
+	L16(0xc0), L16(0xd0), L16(0xe0), L16(0xf0),
+#undef L16
+#undef L4
+};
+
 static unsigned char
 to_lower(unsigned char c)
 {
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+	return lower_of[c];
 }
 
 static bool
@@ -135,38 +149,58 @@ list_has(const char *v, size_t len, const char *token, size_t toklen)
 	return false;
 }
 
-static const struct {
-	const char *name;
-	uint8_t len, kind;
-} known[] = {
-	{ "host", 4, HF_HOST },
-	{ "connection", 10, HF_CONNECTION },
-	{ "keep-alive", 10, HF_KEEP_ALIVE },
-	{ "proxy-connection", 16, HF_PROXY_CONNECTION },
-	{ "te", 2, HF_TE },
-	{ "transfer-encoding", 17, HF_TRANSFER_ENCODING },
-	{ "upgrade", 7, HF_UPGRADE },
-	{ "http2-settings", 14, HF_HTTP2_SETTINGS },
-	{ "content-length", 14, HF_CONTENT_LENGTH },
-	{ "expect", 6, HF_EXPECT },
-	{ "cookie", 6, HF_COOKIE },
-	{ "x-forwarded-for", 15, HF_X_FORWARDED_FOR },
-	{ "x-forwarded-proto", 17, HF_X_FORWARDED_PROTO },
-	{ "forwarded", 9, HF_FORWARDED },
-	{ "via", 3, HF_VIA },
-	{ "referer", 7, HF_REFERER },
-	{ "user-agent", 10, HF_USER_AGENT },
-};
-
-uint8_t
-headers_classify(const char *name, size_t len)
+/* Whether NAME[0..len) is WANT (lower case, LEN bytes) in any case. */
+static bool
+is_lower(const char *name, const char *want, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (known[i].len == len && eq_nocase(name, len, known[i].name,
-		    len))
-			return known[i].kind;
+	for (i = 0; i < len; i++)
+		if (to_lower((unsigned char)name[i]) != (unsigned char)want[i])
+			return false;
+	return true;
+}
+
+static uint8_t
+kind_if(const char *name, size_t len, const char *want, uint8_t kind)
+{
+	return is_lower(name, want, len) ? kind : HF_OTHER;
+}
+
+/* Every field of every request and response passes here (a table scan
+ * cost ~230 instructions a field, 6% of an HTTP/2 request): the length
+ * and the first byte leave at most one candidate, compared once. */
+uint8_t
+headers_classify(const char *name, size_t len)
+{
+	unsigned char c = len > 0 ? to_lower((unsigned char)name[0]) : 0;
+
+	switch (len) {
+	case 2: return kind_if(name, len, "te", HF_TE);
+	case 3: return kind_if(name, len, "via", HF_VIA);
+	case 4: return kind_if(name, len, "host", HF_HOST);
+	case 6: return c == 'e' ? kind_if(name, len, "expect", HF_EXPECT) :
+		    kind_if(name, len, "cookie", HF_COOKIE);
+	case 7: return c == 'u' ? kind_if(name, len, "upgrade", HF_UPGRADE) :
+		    kind_if(name, len, "referer", HF_REFERER);
+	case 9: return kind_if(name, len, "forwarded", HF_FORWARDED);
+	case 10:
+		if (c == 'c')
+			return kind_if(name, len, "connection", HF_CONNECTION);
+		if (c == 'k')
+			return kind_if(name, len, "keep-alive", HF_KEEP_ALIVE);
+		return kind_if(name, len, "user-agent", HF_USER_AGENT);
+	case 14: return c == 'h' ? kind_if(name, len, "http2-settings",
+		    HF_HTTP2_SETTINGS) : kind_if(name, len, "content-length",
+		    HF_CONTENT_LENGTH);
+	case 15: return kind_if(name, len, "x-forwarded-for",
+		    HF_X_FORWARDED_FOR);
+	case 16: return kind_if(name, len, "proxy-connection",
+		    HF_PROXY_CONNECTION);
+	case 17: return c == 't' ? kind_if(name, len, "transfer-encoding",
+		    HF_TRANSFER_ENCODING) : kind_if(name, len,
+		    "x-forwarded-proto", HF_X_FORWARDED_PROTO);
+	}
 	return HF_OTHER;
 }
 

@@ -555,6 +555,29 @@ START_TEST(test_headers_check_field)
 }
 END_TEST
 
+/* Every byte value at every offset of a 19-byte value (two words and a
+ * tail for the word-at-a-time check), against the byte rule of RFC 9110
+ * §5.5, in a value of obs-text and in one of plain text. */
+START_TEST(test_headers_field_text_every_byte)
+{
+	char v[19];
+	struct hfield f = { .name = "X", .namelen = 1, .value = v,
+	    .valuelen = sizeof(v) };
+	const char *why;
+	unsigned c, at;
+	bool ok;
+
+	for (c = 0; c < 256; c++)
+		for (at = 0; at < sizeof(v); at++) {
+			memset(v, _i == 0 ? 'a' : '\x80', sizeof(v));
+			v[at] = (char)c;
+			ok = (c >= 0x20 || c == '\t') && c != 0x7f;
+			ck_assert_msg((headers_check_field(&f, &why) == 0) == ok,
+			    "byte 0x%02x at %u", c, at);
+		}
+}
+END_TEST
+
 static const struct {
 	const char *fields;
 	const char *name;
@@ -588,6 +611,51 @@ START_TEST(test_headers_has_token)
 	    token_cases[_i].name, token_cases[_i].token) == token_cases[_i].has,
 	    "row %d", _i);
 	free(ps.text);
+}
+END_TEST
+
+/* Each known name, in any case, and near misses of the same length and
+ * first byte (the classifier looks at those first). */
+static const struct {
+	const char *name;
+	uint8_t kind;
+} classify_cases[] = {
+	{ "host", HF_HOST }, { "HOST", HF_HOST }, { "hosT", HF_HOST },
+	{ "connection", HF_CONNECTION }, { "Connection", HF_CONNECTION },
+	{ "keep-alive", HF_KEEP_ALIVE }, { "Keep-Alive", HF_KEEP_ALIVE },
+	{ "proxy-connection", HF_PROXY_CONNECTION }, { "TE", HF_TE },
+	{ "te", HF_TE }, { "transfer-encoding", HF_TRANSFER_ENCODING },
+	{ "Transfer-Encoding", HF_TRANSFER_ENCODING },
+	{ "upgrade", HF_UPGRADE }, { "http2-settings", HF_HTTP2_SETTINGS },
+	{ "HTTP2-Settings", HF_HTTP2_SETTINGS },
+	{ "content-length", HF_CONTENT_LENGTH },
+	{ "Content-Length", HF_CONTENT_LENGTH }, { "expect", HF_EXPECT },
+	{ "cookie", HF_COOKIE }, { "Cookie", HF_COOKIE },
+	{ "x-forwarded-for", HF_X_FORWARDED_FOR },
+	{ "X-Forwarded-Proto", HF_X_FORWARDED_PROTO },
+	{ "forwarded", HF_FORWARDED }, { "via", HF_VIA }, { "Via", HF_VIA },
+	{ "referer", HF_REFERER }, { "user-agent", HF_USER_AGENT },
+	{ "User-Agent", HF_USER_AGENT },
+	{ "", HF_OTHER }, { "t", HF_OTHER }, { "tf", HF_OTHER },
+	{ "hosts", HF_OTHER }, { "hos", HF_OTHER }, { "hozt", HF_OTHER },
+	{ "connectiom", HF_OTHER }, { "keep-alivf", HF_OTHER },
+	{ "user-agenu", HF_OTHER }, { "xonnection", HF_OTHER },
+	{ "cookiez", HF_OTHER }, { "expecz", HF_OTHER }, { "cookif", HF_OTHER },
+	{ "upgradf", HF_OTHER }, { "referex", HF_OTHER },
+	{ "content-lengtx", HF_OTHER }, { "http2-settingz", HF_OTHER },
+	{ "transfer-encodinh", HF_OTHER }, { "x-forwarded-prot0", HF_OTHER },
+	{ "x-forwarded-fox", HF_OTHER }, { "proxy-connectiom", HF_OTHER },
+	{ "forwardef", HF_OTHER }, { "vi\xe1", HF_OTHER },
+	{ "ho\x01t", HF_OTHER }, { "content-type", HF_OTHER },
+	{ "date", HF_OTHER }, { "server", HF_OTHER },
+};
+
+START_TEST(test_headers_classify)
+{
+	const char *name = classify_cases[_i].name;
+
+	ck_assert_msg(headers_classify(name, strlen(name)) ==
+	    classify_cases[_i].kind, "row %d: %s", _i, name);
 }
 END_TEST
 
@@ -700,6 +768,9 @@ headers_suite(void)
 	TCase *tc = tcase_create("headers");
 
 	tcase_add_loop_test(tc, test_headers_request, 0, NELEMS(req_cases));
+	tcase_add_loop_test(tc, test_headers_field_text_every_byte, 0, 2);
+	tcase_add_loop_test(tc, test_headers_classify, 0,
+	    NELEMS(classify_cases));
 	tcase_add_loop_test(tc, test_headers_request_refused, 0,
 	    NELEMS(req_refused));
 	tcase_add_test(tc, test_headers_request_pseudo_dropped);
