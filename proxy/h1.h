@@ -30,8 +30,9 @@ struct h1_reader {
 	enum h1_body body;
 	uint64_t remaining;             /* H1_BODY_LENGTH: bytes left */
 	bool is_done;                   /* message complete */
-	size_t scanned;                 /* head bytes already searched */
 	size_t checked;                 /* head bytes already screened */
+	size_t lf_end;                  /* past the last LF screened, or 0 */
+	size_t head_end;                /* past the blank line, or 0 */
 	size_t line_end;                /* end of the first line, or 0 */
 	char prev;                      /* the byte before CHECKED */
 	unsigned max_fields;            /* per head, per trailers; 0: any */

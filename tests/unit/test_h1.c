@@ -278,6 +278,55 @@ START_TEST(test_h1_response_crlf_split)
 }
 END_TEST
 
+/* The head's end is found as its bytes come: fed one byte a read, and
+ * as a chain of one-byte pieces (evbuffer_add_reference), the head is
+ * complete exactly when its blank line is, and the body bytes after it
+ * stay in the buffer (row 1 for a request, row 0 a response). */
+START_TEST(test_h1_head_end_any_split)
+{
+	static const char *const msg[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX: a\r\n\r\n\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n\r\n\r\n",
+	};
+	const char *m = msg[_i];
+	size_t len = strlen(m), head = len - 4, k;
+	struct evbuffer *in = evbuffer_new();
+	struct arena a;
+	struct h1_reader r;
+	struct resp_head rh;
+	struct req_head qh;
+	int rc = 0, mode;
+
+	for (mode = 0; mode < 2; mode++) {
+		arena_init(&a);
+		h1_reader_init(&r, _i == 0, &a);
+		for (k = 0; k < len; k++) {
+			if (mode == 0)
+				evbuffer_add(in, m + k, 1);
+			else
+				evbuffer_add_reference(in, m + k, 1, NULL,
+				    NULL);
+			if (mode == 1 && k + 1 < len)
+				continue;       /* all pieces, then one read */
+			rc = _i == 0 ? h1_read_response_head(&r, in, &rh,
+			    4096) : h1_read_request_head(&r, in, &qh, 4096,
+			    4096);
+			ck_assert_msg(rc == (mode == 1 || k + 1 >= head ? 1 :
+			    0), "mode %d, byte %zu: %d (%s)", mode, k, rc,
+			    r.why != NULL ? r.why : "");
+			if (rc == 1)
+				break;
+		}
+		ck_assert_int_eq(rc, 1);
+		ck_assert_uint_eq(evbuffer_get_length(in),
+		    mode == 0 ? 0 : 4);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		arena_fini(&a);
+	}
+	evbuffer_free(in);
+}
+END_TEST
+
 /* A head of N fields: Host and N - 1 more. */
 static char *
 make_head(bool is_response, unsigned n)
@@ -450,6 +499,7 @@ h1_suite(void)
 	tcase_add_loop_test(tc, test_h1_response_head, 0, NELEMS(responses));
 	tcase_add_test(tc, test_h1_bad_response);
 	tcase_add_test(tc, test_h1_response_crlf_split);
+	tcase_add_loop_test(tc, test_h1_head_end_any_split, 0, 2);
 	tcase_add_loop_test(tc, test_h1_field_count, 0, NELEMS(counts));
 	tcase_add_loop_test(tc, test_h1_trailer_limits, 0,
 	    NELEMS(trailer_cases));
