@@ -26,7 +26,7 @@ MODULES := $(CONF_SRC) tls/tls.c tls/cert.c tls/tickets.c \
 	proxy/sock.c proxy/ws.c proxy/tunnel.c \
 	proxy/h1.c proxy/h1_server.c proxy/h1_response.c \
 	proxy/h2_server.c proxy/h2_stream.c \
-	proxy/h2_request.c proxy/h2_response.c proxy/h2_stall.c \
+	proxy/h2_request.c proxy/h2_response.c proxy/h2_stall.c proxy/h2_mem.c \
 	proxy/heap.c \
 	proxy/route.c proxy/routing.c proxy/exchange.c \
 	proxy/epoch.c proxy/ctx.c proxy/access.c \
@@ -171,7 +171,7 @@ fuzz:
 		$(CONF_SRC) $(PKG_LIBS)
 	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_h2 tests/fuzz/fuzz_h2.c \
 		proxy/h2_server.c proxy/h2_stream.c proxy/h2_response.c \
-		proxy/h2_request.c proxy/h2_stall.c \
+		proxy/h2_request.c proxy/h2_stall.c proxy/h2_mem.c \
 		proxy/headers.c proxy/headers_resp.c \
 		proxy/arena.c proxy/ws.c $(CONF_SRC) $(PKG_LIBS)
 	build/fuzz/fuzz_h1 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h1 tests/fuzz/corpus/h1

@@ -32,6 +32,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "h2.h"
+#include "h2_mem.h"
 #include "h2_server.h"
 #include "headers.h"
 #include "log.h"
@@ -595,7 +596,7 @@ start_session(struct h2_server *h)
 		goto fail_cb;
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	nghttp2_option_set_max_settings(opt, 32);
-	if (nghttp2_session_server_new2(&h->session, cb, h, opt) != 0)
+	if (nghttp2_session_server_new3(&h->session, cb, h, opt, h2_mem()) != 0)
 		goto fail_opt;
 	if (nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv,
 	    niv) != 0 ||

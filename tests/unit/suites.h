@@ -16,5 +16,6 @@ Suite *route_suite(void);
 Suite *pool_suite(void);
 Suite *routing_suite(void);
 Suite *h2_request_suite(void);
+Suite *h2_mem_suite(void);
 
 #endif
