@@ -22,7 +22,8 @@ ends with a bare FIN, no close_notify; h2cut: tls or h2c):
   ws PROTO PORT           /ws upgrade, a Close (1000), the write side
                           shut: close_code= of the Close that came back
   wsback PROTO PORT MARK  /ws?half_close=1 upgrade: the backend's EOF
-                          arrives (backend_eof=), then MARK is sent and
+                          arrives (backend_eof=), then a NUL byte and
+                          MARK are sent (tunnel bytes are any bytes) and
                           the write side shut (sent=)
   h2cut PROTO PORT PATH   one GET over HTTP/2 (python3-h2, default
                           windows, credited as read): status=, body=,
@@ -311,10 +312,10 @@ def mode_wsback(proto, port, mark):
         out(backend_eof='timeout')
         return
     out(backend_eof=c.end, bytes=len(c.buf))
-    c.send(mark.encode())
+    c.send(b'\0' + mark.encode())
     time.sleep(0.3)
     c.shut_write()
-    out(sent=len(mark))
+    out(sent=1 + len(mark))
 
 
 # ---- HTTP/2 ----
