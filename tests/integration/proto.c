@@ -136,15 +136,28 @@ proto_request(enum proto proto, const struct proxy *p, const char *method,
 }
 
 /* How many times NEEDLE (any case) occurs in what origin O received. */
+/* NEEDLE (any case) in HAY[0..len), or NULL: what an origin received
+ * may hold NUL bytes (a WebSocket mask, a binary body), so no str*(). */
+static const char *
+mem_case_find(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; n <= len && i <= len - n; i++)
+		if (strncasecmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
 int
 origin_count(const struct origin *o, const char *needle)
 {
 	size_t len;
 	char *all = origin_received_all(o, &len);
-	const char *p = all;
+	const char *p = all, *end = all + len;
 	int n = 0;
 
-	while ((p = strcasestr(p, needle)) != NULL) {
+	while ((p = mem_case_find(p, (size_t)(end - p), needle)) != NULL) {
 		n++;
 		p += strlen(needle);
 	}
@@ -157,14 +170,16 @@ origin_count(const struct origin *o, const char *needle)
 char *
 origin_head(const struct origin *o, const char *line)
 {
-	size_t len;
-	char *all = origin_received_all(o, &len), *p, *end, *head, *hit;
+	size_t len, ll = strlen(line);
+	char *all = origin_received_all(o, &len), *p = all + len, *end, *head;
+	char *hit = all;
 
-	for (p = all + len, hit = all; (hit = strstr(hit, line)) != NULL;
-	    hit++)
-		p = hit;
-	end = strstr(p, "\r\n\r\n");
-	head = strndup(p, end != NULL ? (size_t)(end - p) + 2 : strlen(p));
+	while ((hit = memmem(hit, len - (size_t)(hit - all), line, ll)) !=
+	    NULL)
+		p = hit++;
+	end = memmem(p, len - (size_t)(p - all), "\r\n\r\n", 4);
+	head = strndup(p, end != NULL ? (size_t)(end - p) + 2 :
+	    len - (size_t)(p - all));
 	free(all);
 	return head;
 }
