@@ -281,54 +281,6 @@ START_TEST(test_bodiless)
 }
 END_TEST
 
-static void
-expect_status(enum proto proto, const char *path, int status)
-{
-	static const char *const h[] = { HOST_A, NULL };
-	struct resp r;
-
-	proto_request(proto, &px, "GET", path, h, NULL, 0, &r);
-	ck_assert_msg(r.status == status, "GET %s over %s: wanted %d, got %d",
-	    path, proto_names[proto], status, r.status);
-	resp_free(&r);
-}
-
-/* ---- the access log: one line per request, whatever the protocol ---- */
-
-START_TEST(test_access_log)
-{
-	static const struct {
-		const char *target;
-		int status;
-	} rows[] = { { "/echo?log=1", 200 }, { "/slow?ms=3000", 504 },
-	    { "/bad", 502 } };
-	char *line, v[256];
-	size_t k;
-
-	start_one("backend_read_timeout 1s\n");
-	for (k = 0; k < NELEMS(rows); k++)
-		expect_status(_i, rows[k].target, rows[k].status);
-	proxy_stop(&px);
-	for (k = 0; k < NELEMS(rows); k++) {
-		line = access_line(&px, rows[k].target);
-		ck_assert_msg(line != NULL, "no line for %s over %s",
-		    rows[k].target, proto_names[_i]);
-		ck_assert_int_eq(json_num(line, "status"), rows[k].status);
-		ck_assert(json_str(line, "method", v, sizeof(v)));
-		ck_assert_str_eq(v, "GET");
-		ck_assert(json_str(line, "client", v, sizeof(v)));
-		ck_assert_str_eq(v, "127.0.0.1");
-		ck_assert(json_str(line, "protocol", v, sizeof(v)));
-		ck_assert_msg(strncmp(v, proto_is_h2(_i) ? "HTTP/2" :
-		    "HTTP/1.1", proto_is_h2(_i) ? 6 : 8) == 0, "protocol %s "
-		    "over %s", v, proto_names[_i]);
-		ck_assert(json_str(line, "upstream", v, sizeof(v)));
-		ck_assert_str_eq(v, origins[0].tcp);
-		free(line);
-	}
-}
-END_TEST
-
 /* Each row is a loop test over enum proto; every row gets fresh origins
  * (their records count from zero) through a checked fixture. */
 Suite *
@@ -347,7 +299,6 @@ protocols_suite(void)
 	tcase_add_loop_test(tc, test_body_no_length, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_response_body, 0, P_COUNT);
 	tcase_add_loop_test(tc, test_bodiless, 0, P_COUNT);
-	tcase_add_loop_test(tc, test_access_log, 0, P_COUNT);
 	suite_add_tcase(s, tc);
 	return s;
 }
