@@ -53,6 +53,16 @@ origin_got(const char *method, const char *target)
 	return origin_count(&origins[0], line);
 }
 
+/* Origin 0 got N requests for TARGET (its "p=" names the protocol). */
+static void
+assert_origin_got(const char *method, const char *target, int n)
+{
+	int got = origin_got(method, target);
+
+	ck_assert_msg(got == n, "%s %s: %d at the origin, wanted %d", method,
+	    target, got, n);
+}
+
 /* GET TARGET over PROTO must get STATUS. */
 static void
 expect_status(enum proto proto, const char *target, int status)
@@ -374,10 +384,11 @@ START_TEST(test_pool_after_broken_body)
 	proto_request(p, &px, "GET", target, h, NULL, 0, &r);
 	ck_assert_msg(r.status == 200, "%s over %s, then: %s",
 	    broken_bodies[_i].what, proto_names[p], r.head);
-	ck_assert(json_str(r.body, "target", v, sizeof(v)));
-	ck_assert_str_eq(v, target);
-	ck_assert_str_eq(json_str(r.body, "method", v, sizeof(v)) ? v : "",
-	    "GET");
+	ck_assert_msg(json_str(r.body, "target", v, sizeof(v)) &&
+	    strcmp(v, target) == 0 && json_str(r.body, "method", v,
+	    sizeof(v)) && strcmp(v, "GET") == 0, "%s over %s, then the "
+	    "origin read:\n%s", broken_bodies[_i].what, proto_names[p],
+	    r.body);
 	/* the connection that served it never carried the broken one */
 	got = origin_received(&origins[0], (long)json_num(r.body,
 	    "connection"), NULL);
@@ -392,15 +403,17 @@ END_TEST
 
 /* ---- backend failures, over every protocol ---- */
 
-/* The Nth warning about BACKEND, tagged with the client's connection. */
+/* A warning about BACKEND for PROTO's request, the Nth request of the
+ * test, tagged with the client's connection. */
 static void
-expect_warn(const char *backend, int n)
+expect_warn(const char *backend, enum proto proto, int n)
 {
 	char needle[128];
 
 	snprintf(needle, sizeof(needle), "] backend %s ", backend);
 	ck_assert_msg(file_wait_count(px.error_log, needle, n, 3000),
-	    "not %d \"%s\" in %s", n, needle, px.error_log);
+	    "over %s, not %d \"%s\" in %s", proto_names[proto], n, needle,
+	    px.error_log);
 	ck_assert_msg(file_count(px.error_log, "[warn] [w") > 0,
 	    "no tagged warning in %s", px.error_log);
 }
@@ -413,7 +426,7 @@ START_TEST(test_backend_refused)
 	    "route * dead\n", free_port());
 	for (p = 0; p < P_COUNT; p++) {
 		expect_status(p, "/echo", 502);
-		expect_warn("dead", p + 1);
+		expect_warn("dead", p, p + 1);
 	}
 	proxy_stop(&px);
 }
@@ -434,9 +447,7 @@ START_TEST(test_backend_next_server)
 		target_of(target, sizeof(target), "/echo?twin=1", p);
 		for (i = 0; i < 4; i++)
 			expect_status(p, target, 200);
-		ck_assert_msg(origin_got("GET", target) == 4, "4 requests over "
-		    "%s: %d at the origin", proto_names[p],
-		    origin_got("GET", target));
+		assert_origin_got("GET", target, 4);
 	}
 	snprintf(needle, sizeof(needle), "backend twin server 127.0.0.1:%d",
 	    port);
@@ -456,7 +467,7 @@ START_TEST(test_backend_connect_timeout)
 	    "route * hang\nbackend_connect_timeout 500ms\n", port);
 	for (p = 0; p < P_COUNT; p++) {
 		expect_status(p, "/echo", 504);
-		expect_warn("hang", p + 1);
+		expect_warn("hang", p, p + 1);
 	}
 	proxy_stop(&px);
 	for (i = 0; i < 8; i++)
@@ -488,10 +499,8 @@ START_TEST(test_backend_failure)
 		target_of(target, sizeof(target), upstream_cases[_i].target,
 		    p);
 		expect_status(p, target, upstream_cases[_i].status);
-		expect_warn("o", p + 1);
-		ck_assert_msg(origin_got("GET", target) == 1, "%s over %s: %d "
-		    "at the origin", target, proto_names[p],
-		    origin_got("GET", target));
+		expect_warn("o", p, p + 1);
+		assert_origin_got("GET", target, 1);
 	}
 	proxy_stop(&px);
 }
@@ -521,8 +530,8 @@ START_TEST(test_backend_drop)
 		    "end short: %d, curl exit %d, %zu bytes", proto_names[p],
 		    r.status, rc, r.bodylen);
 		resp_free(&r);
-		expect_warn("o", p + 1);
-		ck_assert_int_eq(origin_got("GET", target), 1);
+		expect_warn("o", p, p + 1);
+		assert_origin_got("GET", target, 1);
 	}
 	proxy_stop(&px);
 }
@@ -544,8 +553,9 @@ stale_retry(enum proto proto)
 	target_of(target, sizeof(target), "/echo?stale=1", proto);
 	snprintf(line, sizeof(line), "GET %s HTTP/1.1\r\n", target);
 	proto_request(proto, &px, "GET", "/close-next", h, NULL, 0, &r);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert(sscanf(r.body, "armed %ld", &armed) == 1);
+	ck_assert_msg(r.status == 200 && sscanf(r.body, "armed %ld",
+	    &armed) == 1, "/close-next over %s: %d", proto_names[proto],
+	    r.status);
 	resp_free(&r);
 	proto_request(proto, &px, "GET", target, h, NULL, 0, &r);
 	ck_assert_msg(r.status == 200, "over %s: %d", proto_names[proto],
@@ -558,9 +568,12 @@ stale_retry(enum proto proto)
 	/* dropped on the armed connection, then once on the fresh one */
 	armed_got = origin_received(&origins[0], armed, NULL);
 	fresh_got = origin_received(&origins[0], fresh, NULL);
-	ck_assert_int_eq(str_count(armed_got, line), 1);
-	ck_assert_int_eq(str_count(fresh_got, line), 1);
-	ck_assert_int_eq(origin_count(&origins[0], line), 2);
+	ck_assert_msg(str_count(armed_got, line) == 1 &&
+	    str_count(fresh_got, line) == 1, "over %s, %s: armed connection "
+	    "%ld got it %d times, fresh %ld %d times", proto_names[proto],
+	    target, armed, str_count(armed_got, line), fresh,
+	    str_count(fresh_got, line));
+	assert_origin_got("GET", target, 2);
 	free(armed_got);
 	free(fresh_got);
 }
@@ -573,12 +586,9 @@ stale_no_retry(enum proto proto)
 	struct resp r;
 
 	target_of(target, sizeof(target), "/echo?stale=post", proto);
-	proto_request(proto, &px, "GET", "/close-next", h, NULL, 0, &r);
-	ck_assert_int_eq(r.status, 200);
-	resp_free(&r);
+	expect_status(proto, "/close-next", 200);
 	proto_request(proto, &px, "POST", target, h, "hello", 5, &r);
-	ck_assert_msg(origin_got("POST", target) == 1, "POST over %s: %d at "
-	    "the origin", proto_names[proto], origin_got("POST", target));
+	assert_origin_got("POST", target, 1);
 	ck_assert_msg(r.status == 502, "POST over %s: %d",
 	    proto_names[proto], r.status);
 	resp_free(&r);
@@ -592,7 +602,7 @@ START_TEST(test_stale_pooled_connection)
 	for (p = 0; p < P_COUNT; p++) {
 		stale_retry(p);
 		stale_no_retry(p);
-		expect_warn("o", p + 1);
+		expect_warn("o", p, p + 1);
 	}
 	proxy_stop(&px);
 }

@@ -116,6 +116,16 @@ origin_got(const char *method, const char *target)
 	return origin_count(&origins[0], line);
 }
 
+/* Origin 0 got N requests for TARGET (its "p=" names the protocol). */
+static void
+assert_origin_got(const char *method, const char *target, int n)
+{
+	int got = origin_got(method, target);
+
+	ck_assert_msg(got == n, "%s %s: %d at the origin, wanted %d", method,
+	    target, got, n);
+}
+
 /* GET TARGET over PROTO with HEADERS (NULL: Host only) must get
  * STATUS. */
 static void
@@ -141,13 +151,14 @@ assert_json_line(const char *line, enum proto proto, int status)
 
 	ck_assert_msg(json_num(line, "status") == status, "over %s: wanted "
 	    "%d: %s", proto_names[proto], status, line);
-	ck_assert(json_str(line, "method", v, sizeof(v)));
-	ck_assert_str_eq(v, "GET");
-	ck_assert(json_str(line, "client", v, sizeof(v)));
-	ck_assert_str_eq(v, "127.0.0.1");
-	ck_assert(json_str(line, "protocol", v, sizeof(v)));
-	ck_assert_msg(strncmp(v, want, strlen(want)) == 0, "protocol %s over "
-	    "%s", v, proto_names[proto]);
+	ck_assert_msg(json_str(line, "method", v, sizeof(v)) &&
+	    strcmp(v, "GET") == 0, "over %s: %s", proto_names[proto], line);
+	ck_assert_msg(json_str(line, "client", v, sizeof(v)) &&
+	    strcmp(v, "127.0.0.1") == 0, "over %s: %s", proto_names[proto],
+	    line);
+	ck_assert_msg(json_str(line, "protocol", v, sizeof(v)) &&
+	    strncmp(v, want, strlen(want)) == 0, "over %s: %s",
+	    proto_names[proto], line);
 }
 
 static const struct {
@@ -181,11 +192,10 @@ START_TEST(test_access_json)
 			line = access_line(&px, target);
 			ck_assert_msg(line != NULL, "no line for %s", target);
 			assert_json_line(line, p, json_rows[k].status);
-			ck_assert(json_str(line, "upstream", v, sizeof(v)));
-			ck_assert_str_eq(v, origins[0].tcp);
+			ck_assert_msg(json_str(line, "upstream", v, sizeof(v))
+			    && strcmp(v, origins[0].tcp) == 0, "%s", line);
 			free(line);
-			ck_assert_msg(origin_got("GET", target) == 1, "%s: %d at "
-			    "the origin", target, origin_got("GET", target));
+			assert_origin_got("GET", target, 1);
 		}
 }
 END_TEST
@@ -231,7 +241,7 @@ START_TEST(test_access_json_escaping)
 		    target);
 		free(line);
 		/* the origin got it as sent, once */
-		ck_assert_int_eq(origin_got("GET", target), 1);
+		assert_origin_got("GET", target, 1);
 	}
 }
 END_TEST
@@ -271,10 +281,10 @@ START_TEST(test_access_json_field_escaping)
 		    proto_names[p]);
 		line = access_line(&px, target);
 		ck_assert_msg(line != NULL, "no line for %s", target);
-		if (odd_agents[_i].is_exact) {
-			ck_assert(json_str(line, "user_agent", v, sizeof(v)));
-			ck_assert_str_eq(v, odd_agents[_i].ua);
-		}
+		ck_assert_msg(!odd_agents[_i].is_exact ||
+		    (json_str(line, "user_agent", v, sizeof(v)) &&
+		    strcmp(v, odd_agents[_i].ua) == 0), "over %s: %s",
+		    proto_names[p], line);
 		free(line);
 	}
 }
@@ -341,7 +351,7 @@ START_TEST(test_access_refused_logged)
 		    p) == 1, "a 431 over %s: %d access log lines",
 		    proto_names[p], lines_with(431, proto_is_h2(p) ? target :
 		    "-", p));
-		ck_assert_int_eq(origin_got("GET", target), 0);
+		assert_origin_got("GET", target, 0);
 	}
 	ck_assert_int_eq(origin_count(&origins[0], "/refused"), 0);
 }
@@ -374,7 +384,7 @@ START_TEST(test_access_combined)
 		ck_assert_msg(strncmp(bol, start, strlen(start)) == 0 &&
 		    strchr(at, '\n') != NULL, "combined line over %s: %.200s",
 		    proto_names[p], bol);
-		ck_assert_int_eq(origin_got("GET", target), 1);
+		assert_origin_got("GET", target, 1);
 	}
 	free(log);
 }
@@ -418,7 +428,9 @@ START_TEST(test_backend_line_tagged)
 		n = file_count(px.error_log, needle);
 		get_over(p, target_of(target, sizeof(target), "/tagged", p),
 		    NULL, 502);
-		ck_assert(file_wait_count(px.error_log, needle, n + 1, 3000));
+		ck_assert_msg(file_wait_count(px.error_log, needle, n + 1,
+		    3000), "over %s, no \"%s\" in %s", proto_names[p], needle,
+		    px.error_log);
 		last_tag(needle, tag, sizeof(tag));
 		ck_assert_msg(tag[0] == 'w' && strstr(tag, " c") != NULL &&
 		    strstr(tag, " 127.0.0.1:") != NULL, "over %s: tag \"%s\"",
