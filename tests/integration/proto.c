@@ -80,16 +80,16 @@ proto_args(enum proto proto, const struct proxy *p, const char *path,
 	return n;
 }
 
-void
-proto_request(enum proto proto, const struct proxy *p, const char *method,
+int
+proto_request_rc(enum proto proto, const struct proxy *p, const char *method,
     const char *path, const char *const *headers, const void *body,
-    size_t bodylen, struct resp *out)
+    size_t bodylen, struct resp *out, char *ver, size_t vercap)
 {
 	char *argv[PROTO_ARGS] = { "/usr/bin/curl", "-s", "--path-as-is",
 	    "--max-time", "10", "-w", "%{http_version}" };
 	char url[512], resolve[64], headpath[HARNESS_PATH + 16];
 	char bodypath[HARNESS_PATH + 16], inpath[HARNESS_PATH + 16];
-	char data[HARNESS_PATH + 20], ver[32], err[1024];
+	char data[HARNESS_PATH + 20];
 	size_t n = 7, i;
 	int rc;
 
@@ -124,15 +124,26 @@ proto_request(enum proto proto, const struct proxy *p, const char *method,
 	}
 	argv[n++] = url;
 	argv[n] = NULL;
-	rc = run_argv(argv, ver, sizeof(ver), err, sizeof(err),
-	    PROTO_WAIT_MS);
+	rc = run_argv(argv, ver, vercap, NULL, 0, PROTO_WAIT_MS);
 	parse_out(headpath, bodypath, out);
+	return rc;
+}
+
+void
+proto_request(enum proto proto, const struct proxy *p, const char *method,
+    const char *path, const char *const *headers, const void *body,
+    size_t bodylen, struct resp *out)
+{
+	char ver[32];
+	int rc = proto_request_rc(proto, p, method, path, headers, body,
+	    bodylen, out, ver, sizeof(ver));
+
 	if (out->status == 0)
 		return;
-	ck_assert_msg(rc == 0, "curl %s %s over %s: exit %d: %s", method, url,
-	    proto_names[proto], rc, err);
+	ck_assert_msg(rc == 0, "curl %s %s over %s: exit %d", method, path,
+	    proto_names[proto], rc);
 	ck_assert_msg(strcmp(ver, proto_is_h2(proto) ? "2" : "1.1") == 0,
-	    "%s over %s: came as HTTP/%s", url, proto_names[proto], ver);
+	    "%s over %s: came as HTTP/%s", path, proto_names[proto], ver);
 }
 
 /* How many times NEEDLE (any case) occurs in what origin O received. */

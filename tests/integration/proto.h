@@ -48,6 +48,14 @@ void proto_request(enum proto proto, const struct proxy *p,
     const char *method, const char *path, const char *const *headers,
     const void *body, size_t bodylen, struct resp *out);
 
+/* As proto_request, asserting nothing: curl's exit status (non-zero
+ * for a response cut short or a stream reset), its %{http_version}
+ * into VER. */
+int proto_request_rc(enum proto proto, const struct proxy *p,
+    const char *method, const char *path, const char *const *headers,
+    const void *body, size_t bodylen, struct resp *out, char *ver,
+    size_t vercap);
+
 /* How many times NEEDLE (any case) occurs in what origin O received. */
 int origin_count(const struct origin *o, const char *needle);
 /* The head of the last request that begins with LINE in what O received,
