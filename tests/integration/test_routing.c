@@ -282,7 +282,8 @@ START_TEST(test_route)
 			snprintf(want, sizeof(want), "\r\nHost: %s\r\n",
 			    route_cases[_i].host_at != NULL ?
 			    route_cases[_i].host_at : route_cases[_i].host);
-			ck_assert_msg(str_count(head, want) == 1 &&
+			/* as sent (case too) */
+			ck_assert_msg(strstr(head, want) != NULL &&
 			    str_count(head, "\r\nHost:") == 1, "%s: the origin "
 			    "got %s", proto_where, head);
 			free(head);
