@@ -51,21 +51,31 @@ with_host(const char *h[6], const char *const fields[3])
 	h[n] = NULL;
 }
 
+/* The value of field NAME in HEAD (a request head the origin got). */
+static bool
+head_field(char *head, const char *name, char *out, size_t cap)
+{
+	struct resp r = { .head = head };
+
+	return resp_field(&r, name, out, cap);
+}
+
 /* ---- forwarded fields; Host from Host (h1) or :authority (h2) ---- */
 
 START_TEST(test_forwarded)
 {
 	/* the client's X-Forwarded-Proto is replaced, not appended: the
-	 * client does not choose the scheme */
+	 * client does not choose the scheme; X-Forwarded-Host, which
+	 * portico does not write, passes as sent */
 	static const char *const h[] = { HOST_A, "X-Forwarded-Proto: ftp",
-	    NULL };
+	    "X-Forwarded-Host: edge.test", NULL };
 	char t[128], v[512], want[64], *head;
 	struct resp r;
 	enum proto p;
 
 	start_all("");
 	for (p = 0; p < P_COUNT; p++) {
-		proto_at(p, "GET");
+		proto_at(p, "GET with forwarded fields");
 		proto_mark(t, sizeof(t), "/echo?x=1", "fwd", 0, p);
 		proto_request(p, &px, "GET", t, h, NULL, 0, &r);
 		PROTO_INT_EQ(r.status, 200);
@@ -84,6 +94,9 @@ START_TEST(test_forwarded)
 		PROTO_INT_EQ(str_count(head, "\r\nX-Forwarded-For:"), 1);
 		PROTO_INT_EQ(str_count(head, want), 1);
 		PROTO_INT_EQ(str_count(head, "\r\nX-Forwarded-Proto:"), 1);
+		PROTO_INT_EQ(str_count(head, "\r\nX-Forwarded-Host: "
+		    "edge.test\r\n"), 1);
+		PROTO_INT_EQ(str_count(head, "\r\nX-Forwarded-Host:"), 1);
 		/* both off by default */
 		PROTO_INT_EQ(str_count(head, "\r\nForwarded:"), 0);
 		PROTO_INT_EQ(str_count(head, "\r\nVia:"), 0);
@@ -258,8 +271,7 @@ START_TEST(test_hop_by_hop_request)
 		PROTO_INT_EQ(str_count(head, "\r\nX-Keep: 1\r\n"), 1);
 		/* portico's own Connection, if any, names nothing of the
 		 * client's */
-		if (resp_field(&(struct resp){ .head = head }, "Connection", v,
-		    sizeof(v)))
+		if (head_field(head, "Connection", v, sizeof(v)))
 			ck_assert_msg(strcasestr(v, "foo") == NULL &&
 			    strcasestr(v, "custom") == NULL &&
 			    strcasestr(v, "bar") == NULL, "%s: Connection: %s",
@@ -657,8 +669,8 @@ START_TEST(test_pipelining)
 END_TEST
 
 /* HTTP/1.1 only: the client holds its body back on the raw connection
- * until it reads 100 Continue; curl sends no Expect over h2. */
-/* The backend decides on 100 Continue; with a chunked body too: portico
+ * until it reads 100 Continue; curl sends no Expect over h2.
+ * The backend decides on 100 Continue; with a chunked body too: portico
  * gathers a body of unknown length before choosing a backend, but not
  * one the client holds back until it hears 100 Continue (they would wait
  * on each other). */
@@ -762,10 +774,10 @@ START_TEST(test_http10_closes)
 }
 END_TEST
 
-/* HTTP/1.0 only: h2 always has :authority. */
-/* An HTTP/1.0 request may lack Host; the backend gets the address the
- * client reached (a listener written ":PORT" names no host of its own,
- * and "Host: :PORT" would be refused by route.c). */
+/* HTTP/1.0 only (h2 always has :authority): an HTTP/1.0 request may
+ * lack Host; the backend gets the address the client reached (a
+ * listener written ":PORT" names no host of its own, and "Host: :PORT"
+ * would be refused by route.c). */
 START_TEST(test_http10_without_host)
 {
 	char want[64], *got;
