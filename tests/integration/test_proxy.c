@@ -342,6 +342,7 @@ post_row(enum proto p, const char *tag, size_t k, const char *const *h)
 	char t[128], want[65], v[128], *body = malloc(n + 1), *head;
 	struct resp r;
 
+	ck_assert_ptr_nonnull(body);
 	pattern_fill(body, 0, n);
 	proto_at(p, "POST of %zu bytes (%s)", n, tag);
 	proto_mark(t, sizeof(t), "/echo/post", tag, (int)k, p);

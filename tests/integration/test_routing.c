@@ -108,6 +108,7 @@ upload(int row, uint64_t n, bool has_length)
 	enum proto p;
 	bool has_cl, is_chunked;
 
+	ck_assert_ptr_nonnull(body);
 	start_bodies();
 	snprintf(host, sizeof(host), "Host: %s", body_cases[row].host);
 	pattern_fill(body, 0, n);
