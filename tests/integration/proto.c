@@ -229,3 +229,57 @@ access_line(const struct proxy *p, const char *target)
 	free(log);
 	return found;
 }
+
+/* ---- h13-proxy: failure messages, curl's arguments ---- */
+
+char proto_where[256];
+
+void
+proto_at(enum proto proto, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(proto_where, sizeof(proto_where), "%s over %s", what,
+	    proto_names[proto]);
+}
+
+size_t
+proto_curl_args(enum proto proto, const struct proxy *p, const char *path,
+    char **argv, size_t n, char *url, size_t cap, char *resolve)
+{
+	return proto_args(proto, p, path, argv, n, url, cap, resolve,
+	    PROTO_RESOLVE);
+}
+
+void
+proto_mark(char *out, size_t cap, const char *path, const char *tag,
+    int row, enum proto proto)
+{
+	snprintf(out, cap, "%s%c%s=%d.%s", path,
+	    strchr(path, '?') != NULL ? '&' : '?', tag, row,
+	    proto_names[proto]);
+}
+
+char *
+origin_got(const struct origin *o, const char *method, const char *target)
+{
+	char line[1024], *all = origin_received_all(o, NULL), *hit;
+	char *last = NULL, *end;
+	int n = 0;
+
+	/* one read of the records: they grow with every request */
+	snprintf(line, sizeof(line), "%s %s HTTP/1.1\r\n", method, target);
+	for (hit = all; (hit = strstr(hit, line)) != NULL; hit++, n++)
+		last = hit;
+	ck_assert_msg(n == 1, "%s: the origin got \"%s %s\" %d times",
+	    proto_where, method, target, n);
+	end = strstr(last, "\r\n\r\n");
+	last = strndup(last, end != NULL ? (size_t)(end - last) + 2 :
+	    strlen(last));
+	free(all);
+	return last;
+}

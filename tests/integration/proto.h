@@ -67,4 +67,43 @@ int str_count(const char *head, const char *needle);
  * or NULL. */
 char *access_line(const struct proxy *p, const char *target);
 
+/* ---- h13-proxy: failure messages that name the row and protocol, and
+ * curl's arguments for a command of one's own ---- */
+
+/* What is being run, "ROW over PROTO", for PROTO_ASSERT and kin; set by
+ * proto_at at the top of each row's turn. */
+extern char proto_where[256];
+void proto_at(enum proto proto, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define PROTO_ASSERT(expr) \
+	ck_assert_msg((expr), "%s: %s", proto_where, #expr)
+#define PROTO_INT_EQ(got, want) do { \
+	long long got_ = (got), want_ = (want); \
+	ck_assert_msg(got_ == want_, "%s: %s is %lld, want %lld", \
+	    proto_where, #got, got_, want_); \
+} while (0)
+#define PROTO_STR_EQ(got, want) do { \
+	const char *got_ = (got), *want_ = (want); \
+	ck_assert_msg(strcmp(got_, want_) == 0, "%s: %s is \"%s\", want " \
+	    "\"%s\"", proto_where, #got, got_, want_); \
+} while (0)
+
+/* curl's version flags, -k and --resolve for PROTO into ARGV[N...]; the
+ * URL of PATH on a.test into URL; RESOLVE (PROTO_RESOLVE bytes) holds
+ * --resolve's value. Returns the new N. */
+#define PROTO_RESOLVE   64
+size_t proto_curl_args(enum proto proto, const struct proxy *p,
+    const char *path, char **argv, size_t n, char *url, size_t cap,
+    char *resolve);
+
+/* PATH with "TAG=ROW.PROTO" added to its query into OUT: a target no
+ * other request of the TCase carries, for origin_got. */
+void proto_mark(char *out, size_t cap, const char *path, const char *tag,
+    int row, enum proto proto);
+/* The head of the request "METHOD TARGET HTTP/1.1" that O received,
+ * malloc'd; asserts (naming proto_where) that O received it once. */
+char *origin_got(const struct origin *o, const char *method,
+    const char *target);
+
 #endif

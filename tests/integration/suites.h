@@ -18,8 +18,6 @@ Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
 Suite *graceful_suite(void);    /* test_graceful.c: two-step GOAWAY, h1 drain */
 Suite *halfclose_suite(void);   /* test_halfclose.c: half-closes, cut
 				 * responses */
-Suite *protocols_suite(void);    /* test_protocols.c: the forwarding rows
-				 * over h1, TLS h1, TLS h2 and h2c */
 TCase *hostile_h2_tcase(void);  /* test_hostile_h2.c: h2 header list
 				 * limits, trailer fields */
 TCase *hostile_ws_tcase(void);  /* test_hostile_ws.c: upgrade smuggling */

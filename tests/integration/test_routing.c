@@ -1,13 +1,18 @@
-/* tests/integration/test_routing.c: which backend serves a request, and
- * bodies that arrive byte for byte over TCP and unix-socket backends. */
+/* tests/integration/test_routing.c: which backend serves a request, by
+ * Host or :authority and path, and bodies that arrive byte for byte over
+ * TCP and unix-socket backends; each row over HTTP/1.1, TLS HTTP/1.1,
+ * TLS HTTP/2 and h2c (enum proto) where it can arrive on each, asserting
+ * what the origin received. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <check.h>
 
 #include "client.h"
 #include "harness.h"
+#include "proto.h"
 #include "suites.h"
 
 #define BIG     (10 * 1024 * 1024)
@@ -15,7 +20,8 @@
 static struct proxy px;
 
 /* ---- bodies: tcp.test goes to origin 0 over TCP, unix.test to origin 1
- * over its unix socket ---- */
+ * over its unix socket; each row over every protocol, one proxy per row
+ * ---- */
 
 static const struct {
 	const char *host;
@@ -28,118 +34,163 @@ static const struct {
 static void
 start_bodies(void)
 {
-	memset(&px, 0, sizeof(px));
-	proxy_start(&px, "backend tcp { server %s }\n"
+	proto_proxy_start(&px, 0, "backend tcp { server %s }\n"
 	    "backend unix { server %s }\n"
 	    "route tcp.test tcp\nroute unix.test unix\nroute * tcp\n",
 	    origins[0].tcp, origins[1].unix_addr);
 }
 
-/* Downloads PATH with Host HOST into a file; checks it is the pattern. */
+/* The requests each of origins 0 and 1 has served so far. */
 static void
-download(const char *host, const char *path, uint64_t n)
+reqs_now(long reqs[2])
 {
-	char dir[HARNESS_DIR], file[HARNESS_PATH], url[256], hdr[128];
-	char code[16], got[65], want[65];
-	size_t len = 0;
-	char *s;
+	int o;
 
-	harness_mkdir(dir, sizeof(dir), "dl");
-	snprintf(file, sizeof(file), "%s/body", dir);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", px.port, path);
-	snprintf(hdr, sizeof(hdr), "Host: %s", host);
-	ck_assert_int_eq(curl(code, sizeof(code), "-o", file, "-w",
-	    "%{http_code}", "-H", hdr, url, NULL), 0);
-	ck_assert_str_eq(code, "200");
-	s = file_read(file, &len);
-	ck_assert_ptr_nonnull(s);
-	ck_assert_uint_eq(len, n);
-	sha256_hex(s, len, got);
-	free(s);
-	sha256_pattern(n, want);
-	ck_assert_str_eq(got, want);
+	for (o = 0; o < 2; o++)
+		reqs[o] = origin_stats(&origins[o]).reqs;
 }
 
-/* Uploads N pattern bytes to /echo; checks what the origin counted. */
+/* That the request since BEFORE went to row ROW's origin, once, and
+ * that the other origin got none: the route chosen by Host (h1) or
+ * :authority (h2). */
 static void
-upload(const char *host, uint64_t n, bool is_chunked)
+assert_served(int row, const long before[2])
 {
-	static char out[16384];
-	char dir[HARNESS_DIR], file[HARNESS_PATH + 1], url[256], hdr[128];
-	char got[128], want[65];
+	long after[2];
+	int o;
 
-	harness_mkdir(dir, sizeof(dir), "ul");
-	snprintf(file, sizeof(file), "@%s/body", dir);
-	pattern_file(file + 1, n);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/echo", px.port);
-	snprintf(hdr, sizeof(hdr), "Host: %s", host);
-	ck_assert_int_eq(curl(out, sizeof(out), "-H", hdr, "-H",
-	    is_chunked ? "Transfer-Encoding: chunked" : "X-Plain: 1",
-	    "--data-binary", file, url, NULL), 0);
-	ck_assert_msg(json_num(out, "body_length") == (long long)n,
-	    "origin says: %.300s", out);
-	ck_assert(json_str(out, "body_sha256", got, sizeof(got)));
+	reqs_now(after);
+	for (o = 0; o < 2; o++)
+		ck_assert_msg(after[o] - before[o] ==
+		    (o == body_cases[row].origin), "%s: origin %d served %ld "
+		    "requests", proto_where, o, after[o] - before[o]);
+}
+
+/* GETs PATH (the pattern, N bytes) from row ROW over every protocol. */
+static void
+download(int row, const char *path, uint64_t n)
+{
+	char host[128], got[65], want[65];
+	const char *h[] = { host, NULL };
+	long before[2];
+	struct resp r;
+	enum proto p;
+
+	start_bodies();
+	snprintf(host, sizeof(host), "Host: %s", body_cases[row].host);
 	sha256_pattern(n, want);
-	ck_assert_str_eq(got, want);
+	for (p = 0; p < P_COUNT; p++) {
+		proto_at(p, "GET %s from %s", path, body_cases[row].host);
+		reqs_now(before);
+		proto_request(p, &px, "GET", path, h, NULL, 0, &r);
+		PROTO_INT_EQ(r.status, 200);
+		PROTO_INT_EQ(r.bodylen, n);
+		sha256_hex(r.body, r.bodylen, got);
+		PROTO_STR_EQ(got, want);
+		resp_free(&r);
+		assert_served(row, before);
+	}
+	proxy_stop(&px);
+}
+
+/* POSTs N pattern bytes to /echo of row ROW over every protocol, with a
+ * Content-Length or without (chunked over h1, DATA without
+ * content-length over h2); checks what the origin counted and how the
+ * body was framed to it. */
+static void
+upload(int row, uint64_t n, bool has_length)
+{
+	char host[128], got[128], want[65], *body = malloc(n);
+	const char *h[] = { host, has_length ? "X-Plain: 1" :
+	    "Transfer-Encoding: chunked", NULL };
+	long before[2];
+	struct resp r;
+	enum proto p;
+	bool has_cl, is_chunked;
+
+	ck_assert_ptr_nonnull(body);
+	start_bodies();
+	snprintf(host, sizeof(host), "Host: %s", body_cases[row].host);
+	pattern_fill(body, 0, n);
+	sha256_pattern(n, want);
+	for (p = 0; p < P_COUNT; p++) {
+		proto_at(p, "POST of %llu bytes %s to %s",
+		    (unsigned long long)n, has_length ? "with a length" :
+		    "without a length", body_cases[row].host);
+		reqs_now(before);
+		proto_request(p, &px, "POST", "/echo", h, body, n, &r);
+		PROTO_INT_EQ(r.status, 200);
+		PROTO_INT_EQ(json_num(r.body, "body_length"), n);
+		PROTO_ASSERT(json_str(r.body, "body_sha256", got,
+		    sizeof(got)));
+		PROTO_STR_EQ(got, want);
+		/* one framing at the origin; the client's length kept */
+		has_cl = echo_field(r.body, "Content-Length", got,
+		    sizeof(got)) == 1;
+		is_chunked = strstr(r.body, "\"chunked\":true") != NULL;
+		ck_assert_msg(has_cl != is_chunked, "%s: the origin got %s",
+		    proto_where, r.body);
+		if (has_length)
+			PROTO_INT_EQ(strtoll(got, NULL, 10), n);
+		resp_free(&r);
+		assert_served(row, before);
+	}
+	free(body);
+	proxy_stop(&px);
 }
 
 START_TEST(test_download)
 {
-	const struct origin *o = &origins[body_cases[_i].origin];
-	struct stats before, after;
-
-	start_bodies();
-	before = origin_stats(o);
-	download(body_cases[_i].host, "/bytes/10485760", BIG);
-	after = origin_stats(o);
-	ck_assert_int_eq(after.reqs - before.reqs, 1);
-	proxy_stop(&px);
+	download(_i, "/bytes/10485760", BIG);
 }
 END_TEST
 
 START_TEST(test_download_chunked)
 {
-	const struct origin *o = &origins[body_cases[_i].origin];
-	struct stats before, after;
-
-	start_bodies();
-	before = origin_stats(o);
-	download(body_cases[_i].host, "/bytes/10485760?chunked=1", BIG);
-	after = origin_stats(o);
-	ck_assert_int_eq(after.reqs - before.reqs, 1);
-	proxy_stop(&px);
+	download(_i, "/bytes/10485760?chunked=1", BIG);
 }
 END_TEST
 
 START_TEST(test_upload)
 {
-	const struct origin *o = &origins[body_cases[_i].origin];
-	struct stats before, after;
-
-	start_bodies();
-	before = origin_stats(o);
-	upload(body_cases[_i].host, BIG, false);
-	after = origin_stats(o);
-	ck_assert_int_eq(after.reqs - before.reqs, 1);
-	proxy_stop(&px);
+	upload(_i, BIG, true);
 }
 END_TEST
 
 START_TEST(test_upload_chunked)
 {
-	const struct origin *o = &origins[body_cases[_i].origin];
-	struct stats before, after;
-
-	start_bodies();
-	before = origin_stats(o);
-	upload(body_cases[_i].host, BIG, true);
-	after = origin_stats(o);
-	ck_assert_int_eq(after.reqs - before.reqs, 1);
-	proxy_stop(&px);
+	upload(_i, BIG, false);
 }
 END_TEST
 
-/* ---- routes: backend bN is origin N ---- */
+/* The head of the last request in O's bytes that carries "X-Row:
+ * MARKER" (any case: h2 names come lower-cased), malloc'd, or NULL; how
+ * many carry it into *N. Heads are contiguous: the GETs have no body. */
+static char *
+marked_head(const struct origin *o, int marker, int *n)
+{
+	char needle[32], *all = origin_received_all(o, NULL), *head = NULL;
+	const char *p = all, *hit, *start, *end;
+
+	snprintf(needle, sizeof(needle), "\r\nX-Row: %d\r\n", marker);
+	*n = 0;
+	while ((hit = strcasestr(p, needle)) != NULL) {
+		(*n)++;
+		for (start = hit; start > all && !(start - all >= 4 &&
+		    memcmp(start - 4, "\r\n\r\n", 4) == 0); start--)
+			;
+		end = strstr(hit + 2, "\r\n\r\n");
+		free(head);
+		head = strndup(start, end != NULL ? (size_t)(end - start) + 2 :
+		    strlen(start));
+		p = hit + strlen(needle);
+	}
+	free(all);
+	return head;
+}
+
+/* ---- routes: backend bN is origin N; each row over every protocol
+ * that can carry it, one proxy per row ---- */
 
 static const char routes[] =
     "backend b0 { server %s }\nbackend b1 { server %s }\n"
@@ -152,55 +203,93 @@ static const char routes[] =
 
 static const struct {
 	const char *target;
-	const char *host;
+	const char *host;       /* Host (h1) or :authority (h2) */
 	int origin;             /* the one that must serve it */
+	const char *line;       /* its request line's target; NULL: TARGET */
+	const char *host_at;    /* Host at the origin; NULL: HOST */
 } route_cases[] = {
-	{ "/api/x", "a.test", 0 },
-	{ "/api", "a.test", 1 },        /* "/api/" does not prefix "/api" */
-	{ "/apix", "a.test", 1 },
-	{ "/echo", "a.test", 1 },
-	{ "/api/y", "A.Test", 0 },      /* hosts compare without case */
-	{ "/api/z", "a.test:8080", 0 }, /* the port is not the host */
-	{ "/api/", "a.test.", 0 },      /* nor a trailing dot */
-	{ "/echo", "x.example.test", 0 },
-	{ "/echo", "a.b.example.test", 0 },
-	{ "/echo", "foo.example.test", 1 },     /* exact beats wildcard */
-	{ "/echo", "y.sub.example.test", 1 },   /* longest suffix */
-	{ "/echo", "example.test", 2 }, /* "*.x" does not match "x" */
-	{ "/echo", "other.test", 2 },
-	{ "/only/1", "w.example.test", 1 },
-	{ "/echo", "w.example.test", 0 },       /* no path: next host */
-	{ "http://a.test/api/q", "other.test", 0 },     /* absolute-form */
+	{ "/api/x", "a.test", 0, NULL, NULL },
+	/* "/api/" does not prefix "/api" */
+	{ "/api", "a.test", 1, NULL, NULL },
+	{ "/apix", "a.test", 1, NULL, NULL },
+	{ "/echo", "a.test", 1, NULL, NULL },
+	/* hosts compare without case; the port is not the host, nor a
+	 * trailing dot */
+	{ "/api/y", "A.Test", 0, NULL, NULL },
+	{ "/api/z", "a.test:8080", 0, NULL, NULL },
+	{ "/api/", "a.test.", 0, NULL, NULL },
+	{ "/echo", "x.example.test", 0, NULL, NULL },
+	{ "/echo", "a.b.example.test", 0, NULL, NULL },
+	/* exact beats wildcard; the longest suffix wins */
+	{ "/echo", "foo.example.test", 1, NULL, NULL },
+	{ "/echo", "y.sub.example.test", 1, NULL, NULL },
+	/* "*.x" does not match "x" */
+	{ "/echo", "example.test", 2, NULL, NULL },
+	{ "/echo", "other.test", 2, NULL, NULL },
+	{ "/only/1", "w.example.test", 1, NULL, NULL },
+	/* the host's route names another path: *.example.test's */
+	{ "/echo", "w.example.test", 0, NULL, NULL },
+	/* HTTP/1.1 only: absolute-form is an h1 request line (RFC 9112
+	 * §3.2.2: its authority replaces Host); h2 routes by :authority,
+	 * the rows above */
+	{ "http://a.test/api/q", "other.test", 0, "/api/q", "a.test" },
 };
 
 START_TEST(test_route)
 {
-	struct stats before[HARNESS_ORIGINS], after;
-	long got[HARNESS_ORIGINS];
-	char req[512];
+	const char *target = route_cases[_i].target, *h[3];
+	char host[128], row[32], want[512], *head;
+	int o, n, marker, origin = route_cases[_i].origin;
+	bool is_absolute = target[0] != '/';
 	struct resp r;
-	int i, want = route_cases[_i].origin;
+	enum proto p;
 
-	memset(&px, 0, sizeof(px));
-	proxy_start(&px, routes, origins[0].tcp, origins[1].tcp,
+	proto_proxy_start(&px, 0, routes, origins[0].tcp, origins[1].tcp,
 	    origins[2].tcp);
-	for (i = 0; i < HARNESS_ORIGINS; i++)
-		before[i] = origin_stats(&origins[i]);
-	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n",
-	    route_cases[_i].target, route_cases[_i].host);
-	rawc_fetch(px.port, req, &r);
-	/* the origin answers 404 to paths other than its own */
-	ck_assert_msg(r.status == 200 || r.status == 404, "%s -> %s",
-	    req, r.head);
-	resp_free(&r);
-	for (i = 0; i < HARNESS_ORIGINS; i++) {
-		after = origin_stats(&origins[i]);
-		got[i] = after.reqs - before[i].reqs;
+	snprintf(host, sizeof(host), "Host: %s", route_cases[_i].host);
+	h[0] = host;
+	h[1] = row;
+	h[2] = NULL;
+	for (p = 0; p < P_COUNT; p++) {
+		if (is_absolute && p != P_H1)
+			break;
+		proto_at(p, "Host %s, target %s", route_cases[_i].host, target);
+		marker = _i * 10 + (int)p;
+		snprintf(row, sizeof(row), "X-Row: %d", marker);
+		if (is_absolute) {
+			snprintf(want, sizeof(want), "GET %s HTTP/1.1\r\n%s\r\n"
+			    "%s\r\n\r\n", target, host, row);
+			rawc_fetch(px.port, want, &r);
+		} else {
+			proto_request(p, &px, "GET", target, h, NULL, 0, &r);
+		}
+		/* the origin answers 404 to paths other than its own */
+		ck_assert_msg(r.status == 200 || r.status == 404, "%s: %d",
+		    proto_where, r.status);
+		resp_free(&r);
+		for (o = 0; o < HARNESS_ORIGINS; o++) {
+			head = marked_head(&origins[o], marker, &n);
+			ck_assert_msg(n == (o == origin), "%s: origin %d got it "
+			    "%d times; wanted only origin %d", proto_where, o,
+			    n, origin);
+			if (n == 0)
+				continue;
+			/* what it got: the target and Host, byte for byte */
+			snprintf(want, sizeof(want), "GET %s HTTP/1.1\r\n",
+			    route_cases[_i].line != NULL ?
+			    route_cases[_i].line : target);
+			ck_assert_msg(strncmp(head, want, strlen(want)) == 0,
+			    "%s: the origin got %s", proto_where, head);
+			snprintf(want, sizeof(want), "\r\nHost: %s\r\n",
+			    route_cases[_i].host_at != NULL ?
+			    route_cases[_i].host_at : route_cases[_i].host);
+			/* as sent (case too) */
+			ck_assert_msg(strstr(head, want) != NULL &&
+			    str_count(head, "\r\nHost:") == 1, "%s: the origin "
+			    "got %s", proto_where, head);
+			free(head);
+		}
 	}
-	ck_assert_msg(got[0] == (want == 0) && got[1] == (want == 1) &&
-	    got[2] == (want == 2), "Host %s, target %s: origins got %ld, %ld, "
-	    "%ld requests; wanted only origin %d", route_cases[_i].host,
-	    route_cases[_i].target, got[0], got[1], got[2], want);
 	proxy_stop(&px);
 }
 END_TEST
@@ -211,7 +300,8 @@ END_TEST
  * "/?/v1/", and "/v1/../admin" went to a as it was. Now one parse picks
  * the route and is forwarded. ---- */
 
-#define ROW_H1_ONLY     1       /* curl cannot send it over HTTP/2 */
+#define ROW_H1_ONLY     1       /* needs a raw socket: raw bytes or
+				 * absolute-form */
 
 static const struct {
 	const char *target;
@@ -265,26 +355,25 @@ static const struct {
 	{ "http://u@api.test/v1/", "other.test", -1, NULL, ROW_H1_ONLY },
 };
 
-enum hostile_proto {
-	OVER_H1, OVER_H2C, OVER_H2_TLS,
-	OVER_H2C_RAW, OVER_H2_TLS_RAW,  /* route_h2.py */
-};
+/* Markers: row I over enum proto P is P * 1000 + I; route_h2.py's rows
+ * over h2c and TLS h2 come after. */
+enum { OVER_H2C_RAW = P_COUNT, OVER_H2_TLS_RAW };
 
-/* The marker of row I over PROTO, sent as "X-Row: N". */
+/* The marker of row I over OVER (an enum proto or OVER_*_RAW), sent as
+ * "X-Row: N". */
 static int
-row_marker(int i, enum hostile_proto proto)
+row_marker(int i, int over)
 {
-	return (int)proto * 1000 + i;
+	return over * 1000 + i;
 }
 
 static void
 start_hostile_routes(void)
 {
-	memset(&px, 0, sizeof(px));
-	proxy_start_tls(&px, "%sbackend a { server %s }\n"
+	proto_proxy_start(&px, 0, "backend a { server %s }\n"
 	    "backend b { server %s }\n"
 	    "route api.test/v1/ a\nroute [::1]/v6/ a\nroute * b\n",
-	    harness_tls_block(NULL), origins[0].tcp, origins[1].tcp);
+	    origins[0].tcp, origins[1].tcp);
 }
 
 /* Row I over HTTP/1.1 on a raw socket; the status the client got. */
@@ -306,53 +395,35 @@ send_h1(int i, int marker)
 	return status;
 }
 
-/* Row I with curl over h2c (prior knowledge) or TLS h2 (ALPN). */
+/* Row I with curl over PROTO (Host becomes :authority over h2). */
 static int
-send_h2(int i, int marker, bool is_tls)
+send_curl(int i, int marker, enum proto proto)
 {
-	char url[512], host[128], row[64], resolve[64], out[64];
+	char host[128], row[64];
+	const char *h[] = { host, row, NULL };
+	struct resp r;
+	int status;
 
 	snprintf(host, sizeof(host), "Host: %s", hostile_routes[i].host);
 	snprintf(row, sizeof(row), "X-Row: %d", marker);
-	snprintf(resolve, sizeof(resolve), "a.test:%d:127.0.0.1",
-	    px.tls_port);
-	if (is_tls)
-		snprintf(url, sizeof(url), "https://a.test:%d%s", px.tls_port,
-		    hostile_routes[i].target);
-	else
-		snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", px.port,
-		    hostile_routes[i].target);
-	ck_assert_int_eq(curl(out, sizeof(out), "--path-as-is", "-o",
-	    "/dev/null", "-w", "%{http_version} %{http_code}", "-H", host,
-	    "-H", row, "-k",
-	    is_tls ? "--http2" : "--http2-prior-knowledge", "--resolve",
-	    resolve, url, NULL), 0);
-	ck_assert_msg(strncmp(out, "2 ", 2) == 0, "%s: not HTTP/2: %s", url,
-	    out);
-	return atoi(out + 2);
+	proto_request(proto, &px, "GET", hostile_routes[i].target, h, NULL, 0,
+	    &r);
+	status = r.status;
+	resp_free(&r);
+	return status;
 }
 
-/* How many heads in ALL carry "X-Row: MARKER" (any case: h2 names come
- * lower-cased); the request line of the last one into LINE. Heads are
- * contiguous: the GETs have no body. */
+/* How many heads in O's bytes carry "X-Row: MARKER"; the request line of
+ * the last one into LINE. */
 static int
-find_row(const char *all, int marker, char *line, size_t cap)
+find_row(const struct origin *o, int marker, char *line, size_t cap)
 {
-	char needle[32];
-	const char *p = all, *hit, *start, *eol;
-	int n = 0;
+	int n;
+	char *head = marked_head(o, marker, &n);
 
-	snprintf(needle, sizeof(needle), "\r\nX-Row: %d\r\n", marker);
-	line[0] = '\0';
-	while ((hit = strcasestr(p, needle)) != NULL) {
-		n++;
-		for (start = hit; start > all && !(start - all >= 4 &&
-		    memcmp(start - 4, "\r\n\r\n", 4) == 0); start--)
-			;
-		eol = strstr(start, "\r\n");
-		snprintf(line, cap, "%.*s", (int)(eol - start), start);
-		p = hit + strlen(needle);
-	}
+	snprintf(line, cap, "%.*s", head != NULL ? (int)strcspn(head, "\r") :
+	    0, head != NULL ? head : "");
+	free(head);
 	return n;
 }
 
@@ -363,67 +434,50 @@ assert_row_reached(int i, int marker, int status)
 	const char *t = hostile_routes[i].target;
 	int want = hostile_routes[i].origin, o, n;
 	char line[512], expect[512];
-	size_t len;
-	char *all;
 
 	if (want < 0)
-		ck_assert_msg(status == 400, "%s (Host %s): status %d, want 400",
-		    t, hostile_routes[i].host, status);
+		ck_assert_msg(status == 400, "%s (Host %s) over %s: status %d, "
+		    "want 400", t, hostile_routes[i].host, proto_where, status);
 	else
-		ck_assert_msg(status == 200 || status == 404, "%s (Host %s): "
-		    "status %d", t, hostile_routes[i].host, status);
+		ck_assert_msg(status == 200 || status == 404, "%s (Host %s) "
+		    "over %s: status %d", t, hostile_routes[i].host,
+		    proto_where, status);
 	for (o = 0; o < 2; o++) {
-		all = origin_received_all(&origins[o], &len);
-		n = find_row(all, marker, line, sizeof(line));
-		free(all);
-		ck_assert_msg(n == (o == want), "%s (Host %s): origin %d got "
-		    "it %d times, wanted origin %d", t, hostile_routes[i].host,
-		    o, n, want);
+		n = find_row(&origins[o], marker, line, sizeof(line));
+		ck_assert_msg(n == (o == want), "%s (Host %s) over %s: origin "
+		    "%d got it %d times, wanted origin %d", t,
+		    hostile_routes[i].host, proto_where, o, n, want);
 		if (o != want)
 			continue;
 		snprintf(expect, sizeof(expect), "%s %s HTTP/1.1",
 		    t[0] == '*' ? "OPTIONS" : "GET", hostile_routes[i].want);
-		ck_assert_msg(strcmp(line, expect) == 0, "%s (Host %s): origin "
-		    "got \"%s\", want \"%s\"", t, hostile_routes[i].host, line,
-		    expect);
+		ck_assert_msg(strcmp(line, expect) == 0, "%s (Host %s) over "
+		    "%s: origin got \"%s\", want \"%s\"", t,
+		    hostile_routes[i].host, proto_where, line, expect);
 	}
 }
 
-static void
-run_hostile_routes(enum hostile_proto proto)
+/* Every row over PROTO: all of them on a raw h1 socket; with curl over
+ * TLS h1 and h2 the rows curl can send (not ROW_H1_ONLY: raw bytes and
+ * absolute-form, which need the raw socket). */
+START_TEST(test_hostile_route)
 {
+	enum proto proto = _i;
 	int i, marker, status;
 
 	start_hostile_routes();
 	for (i = 0; i < (int)NELEMS(hostile_routes); i++) {
-		if (proto != OVER_H1 &&
-		    (hostile_routes[i].flags & ROW_H1_ONLY))
+		if (proto != P_H1 && (hostile_routes[i].flags & ROW_H1_ONLY))
 			continue;
+		proto_at(proto, "row %d", i);
 		marker = row_marker(i, proto);
-		if (proto == OVER_H1)
+		if (proto == P_H1)
 			status = send_h1(i, marker);
 		else
-			status = send_h2(i, marker, proto == OVER_H2_TLS);
+			status = send_curl(i, marker, proto);
 		assert_row_reached(i, marker, status);
 	}
 	proxy_stop(&px);
-}
-
-START_TEST(test_hostile_route_h1)
-{
-	run_hostile_routes(OVER_H1);
-}
-END_TEST
-
-START_TEST(test_hostile_route_h2c)
-{
-	run_hostile_routes(OVER_H2C);
-}
-END_TEST
-
-START_TEST(test_hostile_route_h2_tls)
-{
-	run_hostile_routes(OVER_H2_TLS);
 }
 END_TEST
 
@@ -464,9 +518,8 @@ run_h2_raw_routes(bool is_tls)
 	char *argv[NELEMS(h2_raw_routes) + 5];
 	char out[4096], err[4096], line[512], expect[512];
 	const char *got;
-	size_t i, len;
+	size_t i;
 	int rc, o, n, marker;
-	char *all;
 
 	start_hostile_routes();
 	snprintf(port, sizeof(port), "%d", is_tls ? px.tls_port : px.port);
@@ -501,9 +554,7 @@ run_h2_raw_routes(bool is_tls)
 			    strcmp(got, "404") == 0, ":path %s: %s",
 			    h2_raw_routes[i].path, got);
 		for (o = 0; o < 2; o++) {
-			all = origin_received_all(&origins[o], &len);
-			n = find_row(all, marker, line, sizeof(line));
-			free(all);
+			n = find_row(&origins[o], marker, line, sizeof(line));
 			ck_assert_msg(n == (o == h2_raw_routes[i].origin),
 			    ":path %s (:authority %s): origin %d got it %d "
 			    "times, wanted origin %d", h2_raw_routes[i].path,
@@ -539,7 +590,10 @@ routing_suite(void)
 	Suite *s = suite_create("routing");
 	TCase *tc = tcase_create("bodies");
 
-	tcase_add_unchecked_fixture(tc, harness_setup, harness_teardown);
+	/* one set of origins and certificates per TCase; a row counts the
+	 * requests of both origins around each of its own */
+	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
+	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_download, 0, NELEMS(body_cases));
 	tcase_add_loop_test(tc, test_download_chunked, 0, NELEMS(body_cases));
@@ -547,7 +601,8 @@ routing_suite(void)
 	tcase_add_loop_test(tc, test_upload_chunked, 0, NELEMS(body_cases));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("routes");
-	tcase_add_unchecked_fixture(tc, harness_setup, harness_teardown);
+	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
+	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_route, 0, NELEMS(route_cases));
 	suite_add_tcase(s, tc);
@@ -555,9 +610,7 @@ routing_suite(void)
 	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
 	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_hostile_route_h1);
-	tcase_add_test(tc, test_hostile_route_h2c);
-	tcase_add_test(tc, test_hostile_route_h2_tls);
+	tcase_add_loop_test(tc, test_hostile_route, 0, P_COUNT);
 	tcase_add_test(tc, test_hostile_route_h2c_raw);
 	tcase_add_test(tc, test_hostile_route_h2_tls_raw);
 	suite_add_tcase(s, tc);
