@@ -45,7 +45,7 @@ target_of(char *out, size_t cap, const char *path, enum proto proto)
 
 /* How many requests for TARGET (as target_of made it) origin 0 got. */
 static int
-origin_got(const char *method, const char *target)
+requests_for(const char *method, const char *target)
 {
 	char line[512];
 
@@ -57,7 +57,7 @@ origin_got(const char *method, const char *target)
 static void
 assert_origin_got(const char *method, const char *target, int n)
 {
-	int got = origin_got(method, target);
+	int got = requests_for(method, target);
 
 	ck_assert_msg(got == n, "%s %s: %d at the origin, wanted %d", method,
 	    target, got, n);
@@ -98,7 +98,7 @@ START_TEST(test_head_too_large)
 		ck_assert_msg(r.status == 431, "1.5k head over %s: %d",
 		    proto_names[p], r.status);
 		resp_free(&r);
-		ck_assert_msg(origin_got("GET", target) == 0, "a 1.5k head "
+		ck_assert_msg(requests_for("GET", target) == 0, "a 1.5k head "
 		    "reached the origin over %s", proto_names[p]);
 	}
 	ck_assert_int_eq(origin_count(&origins[0], "xxxxxxxxxxxxxxxx"), 0);
@@ -170,7 +170,7 @@ START_TEST(test_body_too_large)
 		}
 		ck_assert_msg(status == 413, "%s over %s: status %d",
 		    big_bodies[_i].what, proto_names[p], status);
-		ck_assert_msg(origin_got("POST", target) == 0, "%s over %s "
+		ck_assert_msg(requests_for("POST", target) == 0, "%s over %s "
 		    "reached the origin", big_bodies[_i].what,
 		    proto_names[p]);
 	}

@@ -108,7 +108,7 @@ target_of(char *out, size_t cap, const char *path, enum proto proto)
 
 /* How many requests for TARGET origin 0 got. */
 static int
-origin_got(const char *method, const char *target)
+requests_for(const char *method, const char *target)
 {
 	char line[512];
 
@@ -120,7 +120,7 @@ origin_got(const char *method, const char *target)
 static void
 assert_origin_got(const char *method, const char *target, int n)
 {
-	int got = origin_got(method, target);
+	int got = requests_for(method, target);
 
 	ck_assert_msg(got == n, "%s %s: %d at the origin, wanted %d", method,
 	    target, got, n);
