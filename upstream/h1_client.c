@@ -77,8 +77,9 @@ tv_ms(unsigned ms)
 	return tv;
 }
 
-/* As for exchanges: a worker reuses freed clients and their buffer. */
-#define H1C_CACHE 64
+/* As for exchanges (exchange.c says why 1024): a worker reuses freed
+ * clients and their buffer. */
+#define H1C_CACHE 1024
 static __thread struct freelist cache = { .cap = H1C_CACHE };
 
 static void
