@@ -148,6 +148,8 @@ struct h2_server {
 	unsigned nsettings, npings;
 	bool is_sending;                /* inside nghttp2_session_send */
 	bool wants_flush;               /* a flush was asked meanwhile */
+	bool is_flush_later;            /* flush_ev is active */
+	struct event flush_ev;          /* h2_flush_later's */
 	enum h2_conn_state state;
 	bool is_reading;                /* inside on_read: no connect yet */
 	unsigned nconnecting;           /* backend connects in progress */
@@ -184,6 +186,10 @@ void h2_terminate(struct h2_server *h, uint32_t code);
 /* Sends what nghttp2 has queued; safe from exchange callbacks, never
  * from inside nghttp2's own. */
 void h2_flush(struct h2_server *h);
+/* The same once the current libevent callback and the others already
+ * active have run: the responses a backend read completes go out in one
+ * nghttp2_session_send, a short body in one DATA frame with END_STREAM. */
+void h2_flush_later(struct h2_server *h);
 /* A frame that did no useful work; too many end the connection. */
 void h2_glitch(struct h2_server *h, const char *what);
 /* Graceful end in two steps (RFC 9113 §6.8): a GOAWAY with the last id

@@ -336,7 +336,7 @@ h2_response_head(void *fe, const struct resp_head *r)
 		refuse_websocket(st, r);
 	else if (r->status != 101)      /* RFC 9113 §8.6: no 101 in h2 */
 		submit_head(st, r);
-	h2_flush(st->h);
+	h2_flush_later(st->h);
 	if (r->status < 200 && r->status != 101)
 		pause_after_interim(st);
 }
@@ -371,7 +371,7 @@ h2_response_body(void *fe, struct evbuffer *data)
 		exchange_response_pause(st->x);
 	}
 	wake_provider(st);
-	h2_flush(st->h);
+	h2_flush_later(st->h);
 }
 
 void
@@ -469,7 +469,7 @@ h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 	}
 	if (!is_half)
 		h2_stream_release_exchange(st);
-	h2_flush(h);
+	h2_flush_later(h);
 }
 
 void

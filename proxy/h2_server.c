@@ -461,6 +461,30 @@ h2_flush(struct h2_server *h)
 	maybe_close(h);
 }
 
+static void
+on_flush_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct h2_server *h = arg;
+
+	(void)fd;
+	(void)what;
+	h->is_flush_later = false;
+	h2_flush(h);
+}
+
+void
+h2_flush_later(struct h2_server *h)
+{
+	if (h->is_sending) {
+		h2_flush(h);            /* the loop in progress takes it */
+		return;
+	}
+	if (h->is_flush_later)
+		return;
+	h->is_flush_later = true;
+	event_active(&h->flush_ev, EV_WRITE, 1);
+}
+
 /* libevent callbacks. */
 
 static void
@@ -631,6 +655,7 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 		free(h);
 		return NULL;
 	}
+	event_assign(&h->flush_ev, ctx_base(c->ctx), -1, 0, on_flush_later, h);
 	evtimer_assign(&h->idle_timer, ctx_base(c->ctx), on_idle, h);
 	evtimer_assign(&h->age_timer, ctx_base(c->ctx), on_age, h);
 	evtimer_assign(&h->head_timer, ctx_base(c->ctx), on_head_timeout, h);
@@ -683,6 +708,7 @@ h2_server_free(struct h2_server *h)
 
 	if (h == NULL)
 		return;
+	event_del(&h->flush_ev);
 	event_del(&h->idle_timer);
 	event_del(&h->age_timer);
 	event_del(&h->head_timer);
