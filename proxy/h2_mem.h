@@ -15,11 +15,15 @@
  * large header block. */
 #define H2_MEM_BIG      (8 * 1024)
 
-/* The allocator, for nghttp2_session_server_new3. Thread-safe (it keeps
- * no state of its own). */
+/* The allocator, for nghttp2_session_server_new3. Thread-safe: what it
+ * keeps for reuse is per thread. */
 nghttp2_mem *h2_mem(void);
 
 /* Whether P, which the allocator returned, has pages of its own. */
 int h2_mem_is_paged(const void *p);
+
+/* Frees all but KEEP of the small blocks this thread keeps for reuse, in
+ * each size class (an idle worker; 0 when a worker ends). */
+void h2_mem_trim(unsigned keep);
 
 #endif

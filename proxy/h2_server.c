@@ -684,12 +684,14 @@ void
 h2_server_cache_free(void)
 {
 	h2_stream_cache_free();
+	h2_mem_trim(0);
 }
 
 void
 h2_server_cache_trim(unsigned keep)
 {
 	h2_stream_cache_trim(keep);
+	h2_mem_trim(keep);
 }
 
 /* Graceful stop: h2_goaway; the streams in flight finish, then it
