@@ -19,8 +19,8 @@
 #include "headers.h"
 #include "ws.h"
 
+struct client;
 struct conf;
-struct conn;
 struct epoch;
 struct evbuffer;
 struct exchange;
@@ -138,7 +138,7 @@ struct h2_stream {
 };
 
 struct h2_server {
-	struct conn *c;
+	struct client *cl;
 	struct sock *sk;
 	const struct conf *cf;
 	nghttp2_session *session;

@@ -15,7 +15,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
-#include "conn.h"
+#include "client.h"
 #include "exchange.h"
 #include "h2.h"
 #include "log.h"
@@ -177,7 +177,7 @@ static void
 fail_websocket(struct h2_stream *st, const char *why)
 {
 	st->note = why;
-	log_conn(LOG_WARNING, st->h->c, "backend: %s", why);
+	log_conn(LOG_WARNING, st->h->cl, "backend: %s", why);
 	drop_early_data(st);
 	h2_stream_release_exchange(st);
 	st->state = H2S_DONE;
@@ -214,7 +214,7 @@ on_tunnel_idle(evutil_socket_t fd, short what, void *arg)
 	struct h2_stream *st = arg;
 	struct h2_server *h = st->h;
 	int64_t limit = (int64_t)h->cf->tunnel_timeout * 1000;
-	int64_t idle = ctx_now_us(h->c->ctx) - st->tunnel_us;
+	int64_t idle = ctx_now_us(h->cl->ctx) - st->tunnel_us;
 	struct timeval tv;
 
 	(void)fd;
@@ -226,7 +226,7 @@ on_tunnel_idle(evutil_socket_t fd, short what, void *arg)
 		event_add(&st->tunnel_timer, &tv);
 		return;
 	}
-	log_conn(LOG_INFO, h->c, "http2: stream %d: tunnel idle for "
+	log_conn(LOG_INFO, h->cl, "http2: stream %d: tunnel idle for "
 	    "tunnel_timeout: RST_STREAM CANCEL", (int)st->id);
 	h2_stream_release_exchange(st);
 	h2_stream_reset(st, NGHTTP2_CANCEL, "tunnel idle timeout");
@@ -238,9 +238,9 @@ start_tunnel_timer(struct h2_stream *st)
 {
 	struct timeval tv = tv_ms(st->h->cf->tunnel_timeout);
 
-	evtimer_assign(&st->tunnel_timer, ctx_base(st->h->c->ctx),
+	evtimer_assign(&st->tunnel_timer, ctx_base(st->h->cl->ctx),
 	    on_tunnel_idle, st);
-	st->tunnel_us = ctx_now_us(st->h->c->ctx);
+	st->tunnel_us = ctx_now_us(st->h->cl->ctx);
 	event_add(&st->tunnel_timer, &tv);
 }
 
@@ -248,7 +248,7 @@ void
 h2_tunnel_active(struct h2_stream *st)
 {
 	if (st->ws == H2WS_OPEN)
-		st->tunnel_us = ctx_now_us(st->h->c->ctx);
+		st->tunnel_us = ctx_now_us(st->h->cl->ctx);
 }
 
 void
@@ -428,7 +428,7 @@ keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
 	if (n == 0)
 		return;
 	if (!trailers_fit(st->h->cf, t, n)) {
-		log_conn(LOG_WARNING, st->h->c, "backend: trailers over the "
+		log_conn(LOG_WARNING, st->h->cl, "backend: trailers over the "
 		    "limits");
 		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR,
 		    "backend trailers over the limits");
@@ -440,7 +440,7 @@ keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
 		return;
 	}
 	if ((size_t)k < n)
-		log_conn(LOG_DEBUG, st->h->c, "http2: %zu of %zu response "
+		log_conn(LOG_DEBUG, st->h->cl, "http2: %zu of %zu response "
 		    "trailer fields may not cross: dropped", n - (size_t)k,
 		    n);
 	st->trailers = nv;

@@ -30,7 +30,7 @@
 
 #include "arena.h"
 #include "conf.h"
-#include "conn.h"
+#include "client.h"
 #include "h2.h"
 #include "h2_server.h"
 #include "headers.h"
@@ -58,7 +58,7 @@ h2_glitch(struct h2_server *h, const char *what)
 {
 	if (++h->glitches <= h->cf->http2_max_glitches)
 		return;
-	log_conn(LOG_INFO, h->c, "http2: too many %s: ENHANCE_YOUR_CALM",
+	log_conn(LOG_INFO, h->cl, "http2: too many %s: ENHANCE_YOUR_CALM",
 	    what);
 	nghttp2_session_terminate_session(h->session,
 	    NGHTTP2_ENHANCE_YOUR_CALM);
@@ -104,7 +104,7 @@ on_goaway_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (h->state >= H2C_GOAWAY)
 		return;         /* a connection error came first */
-	log_conn(LOG_DEBUG, h->c, "http2: no PING ACK after the GOAWAY "
+	log_conn(LOG_DEBUG, h->cl, "http2: no PING ACK after the GOAWAY "
 	    "notice: final GOAWAY");
 	final_goaway(h);
 	h2_flush(h);
@@ -117,7 +117,7 @@ h2_goaway(struct h2_server *h, const char *why)
 
 	if (h->state != H2C_OPEN)
 		return;
-	log_conn(LOG_DEBUG, h->c, "http2: GOAWAY: %s", why);
+	log_conn(LOG_DEBUG, h->cl, "http2: GOAWAY: %s", why);
 	h2_conn_enter(h, H2C_NOTICE);
 	if (nghttp2_submit_shutdown_notice(h->session) != 0 ||
 	    nghttp2_submit_ping(h->session, NGHTTP2_FLAG_NONE,
@@ -245,7 +245,7 @@ on_head_timeout(evutil_socket_t fd, short what, void *arg)
 	/* the block was taken or refused since: nothing to do */
 	if (st == NULL || st->is_bad || st->state != H2S_HEADERS)
 		return;
-	log_conn(LOG_INFO, h->c, "http2: stream %d: request headers not "
+	log_conn(LOG_INFO, h->cl, "http2: stream %d: request headers not "
 	    "complete after client_header_timeout", (int)h->head_id);
 	h2_terminate(h, NGHTTP2_NO_ERROR);
 	h2_flush(h);
@@ -272,7 +272,7 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 	if (hd->type != NGHTTP2_HEADERS || hd->stream_id % 2 == 0 ||
 	    !is_reused_id(h, hd->stream_id))
 		return 0;
-	log_conn(LOG_INFO, h->c, "http2: HEADERS on stream %d, below %d: "
+	log_conn(LOG_INFO, h->cl, "http2: HEADERS on stream %d, below %d: "
 	    "PROTOCOL_ERROR", hd->stream_id, h->max_client_id);
 	h2_terminate(h, NGHTTP2_PROTOCOL_ERROR);
 	return 0;
@@ -435,7 +435,7 @@ maybe_close(struct h2_server *h)
 	if (evbuffer_get_length(out) > 0)
 		return;         /* on_write comes back when it is sent */
 	h2_conn_enter(h, H2C_CLOSING);
-	conn_linger(h->c);              /* the GOAWAY must reach the client */
+	client_linger(h->cl);   /* the GOAWAY must reach the client */
 }
 
 /* Sends what nghttp2 has queued; never nested. */
@@ -451,7 +451,7 @@ h2_flush(struct h2_server *h)
 		h->wants_flush = false;
 		if (nghttp2_session_send(h->session) != 0) {
 			h->is_sending = false;
-			conn_close_error(h->c, "http2 send failed");
+			client_close_error(h->cl, "http2 send failed");
 			return;
 		}
 		h2_response_resume(h);
@@ -475,7 +475,7 @@ on_read(struct sock *sk, void *arg)
 		n = nghttp2_session_mem_recv(h->session, v.iov_base,
 		    v.iov_len);
 		if (n < 0) {
-			log_conn(LOG_INFO, h->c, "http2: %s",
+			log_conn(LOG_INFO, h->cl, "http2: %s",
 			    nghttp2_strerror((int)n));
 			h2_terminate(h, n == NGHTTP2_ERR_FLOODED ||
 			    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS ?
@@ -507,12 +507,12 @@ on_event(struct sock *sk, short what, void *arg)
 	(void)sk;
 	h2_conn_enter(h, H2C_CLOSING);
 	if (what & SOCK_TIMEOUT)
-		log_conn(LOG_INFO, h->c, "http2: the client took no byte for "
+		log_conn(LOG_INFO, h->cl, "http2: the client took no byte for "
 		    "send_timeout: closed, %u streams end", h->nstreams);
 	if (what & SOCK_EOF)
-		conn_close(h->c, "client closed");
+		client_close(h->cl, "client closed");
 	else
-		conn_close_error(h->c, what & SOCK_TIMEOUT ?
+		client_close_error(h->cl, what & SOCK_TIMEOUT ?
 		    "client timed out" : "client error");
 }
 
@@ -587,7 +587,7 @@ start_session(struct h2_server *h)
 	int rv = -1;
 	size_t niv = sizeof(iv) / sizeof(iv[0]);
 
-	if (h->c->listen.is_h2_websocket_off)
+	if (h->cl->listen.is_h2_websocket_off)
 		niv--;          /* no SETTINGS_ENABLE_CONNECT_PROTOCOL */
 	if ((cb = make_callbacks()) == NULL)
 		return -1;
@@ -611,7 +611,7 @@ fail_cb:
 }
 
 struct h2_server *
-h2_server_new(struct conn *c, struct sock *sk, const char **why)
+h2_server_new(struct client *cl, struct sock *sk, const char **why)
 {
 	struct h2_server *h;
 	struct timeval tv;
@@ -619,9 +619,9 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	*why = "out of memory";
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
-	h->c = c;
+	h->cl = cl;
 	h->sk = sk;
-	h->cf = c->cf;
+	h->cf = cl->cf;
 	TAILQ_INIT(&h->resumes);
 	TAILQ_INIT(&h->streams);
 	TAILQ_INIT(&h->waiting);
@@ -630,10 +630,10 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 		free(h);
 		return NULL;
 	}
-	evtimer_assign(&h->idle_timer, ctx_base(c->ctx), on_idle, h);
-	evtimer_assign(&h->age_timer, ctx_base(c->ctx), on_age, h);
-	evtimer_assign(&h->head_timer, ctx_base(c->ctx), on_head_timeout, h);
-	evtimer_assign(&h->goaway_timer, ctx_base(c->ctx), on_goaway_timeout,
+	evtimer_assign(&h->idle_timer, ctx_base(cl->ctx), on_idle, h);
+	evtimer_assign(&h->age_timer, ctx_base(cl->ctx), on_age, h);
+	evtimer_assign(&h->head_timer, ctx_base(cl->ctx), on_head_timeout, h);
+	evtimer_assign(&h->goaway_timer, ctx_base(cl->ctx), on_goaway_timeout,
 	    h);
 	h2_stall_init(h);
 	tv = tv_ms(h->cf->keepalive_timeout);

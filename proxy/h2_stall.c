@@ -36,7 +36,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
-#include "conn.h"
+#include "client.h"
 #include "exchange.h"
 #include "h2.h"
 #include "log.h"
@@ -96,7 +96,7 @@ reset_stalled(struct h2_stream *st)
 static void
 time_out_body(struct h2_stream *st)
 {
-	log_conn(LOG_INFO, st->h->c, "http2: stream %d: no request body for "
+	log_conn(LOG_INFO, st->h->cl, "http2: stream %d: no request body for "
 	    "client_body_timeout", (int)st->id);
 	h2_stream_release_exchange(st);         /* half a request: closed */
 	st->note = "client body timeout";
@@ -114,7 +114,7 @@ close_stalled(struct h2_server *h)
 {
 	struct h2_stream *st;
 
-	log_conn(LOG_INFO, h->c, "http2: connection window shut for "
+	log_conn(LOG_INFO, h->cl, "http2: connection window shut for "
 	    "send_timeout: GOAWAY, %u streams end", h->nstreams);
 	TAILQ_FOREACH(st, &h->streams, link) {
 		if (st->note == NULL)
@@ -134,9 +134,10 @@ check_stream(struct h2_server *h, struct h2_stream *st, int64_t now,
 {
 	if (nghttp2_session_get_remote_window_size(h->session) <= 0)
 		return h->data_us + limit <= now ? -1 : h->data_us + limit;
+	/* it can move: not the client's window */
 	if (nghttp2_session_get_stream_remote_window_size(h->session,
 	    st->id) > 0)
-		return now + limit;     /* it can move: not the client's window */
+		return now + limit;
 	reset_stalled(st);
 	return 0;
 }
@@ -151,8 +152,8 @@ arm(struct h2_server *h, int64_t now, int64_t at)
 	int64_t delay = at - now;
 	struct timeval tv;
 
-	if (h->state == H2C_CLOSING || (evtimer_pending(&h->stall_timer, NULL) &&
-	    h->stall_at_us <= at))
+	if (h->state == H2C_CLOSING ||
+	    (evtimer_pending(&h->stall_timer, NULL) && h->stall_at_us <= at))
 		return;
 	if (delay < step / STALL_MIN_STEP)
 		delay = step / STALL_MIN_STEP;
@@ -179,7 +180,7 @@ static void
 on_stall(evutil_socket_t fd, short what, void *arg)
 {
 	struct h2_server *h = arg;
-	int64_t now = ctx_now_us(h->c->ctx), next = INT64_MAX, t;
+	int64_t now = ctx_now_us(h->cl->ctx), next = INT64_MAX, t;
 	int64_t limit = send_limit(h);
 	struct h2_stream *st;
 	unsigned nreset = 0, nbody = 0;
@@ -210,7 +211,7 @@ on_stall(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	if (nreset > 0)
-		log_conn(LOG_INFO, h->c, "http2: %u streams reset: stream "
+		log_conn(LOG_INFO, h->cl, "http2: %u streams reset: stream "
 		    "window shut for send_timeout", nreset);
 	if (next != INT64_MAX)
 		arm(h, now, next);
@@ -221,8 +222,8 @@ on_stall(evutil_socket_t fd, short what, void *arg)
 void
 h2_stall_init(struct h2_server *h)
 {
-	evtimer_assign(&h->stall_timer, ctx_base(h->c->ctx), on_stall, h);
-	h->data_us = ctx_now_us(h->c->ctx);
+	evtimer_assign(&h->stall_timer, ctx_base(h->cl->ctx), on_stall, h);
+	h->data_us = ctx_now_us(h->cl->ctx);
 }
 
 void
@@ -235,7 +236,7 @@ void
 h2_stall_watch(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
-	int64_t now = ctx_now_us(h->c->ctx);
+	int64_t now = ctx_now_us(h->cl->ctx);
 
 	st->sent_us = now;
 	arm(h, now, now + send_limit(h));
@@ -244,14 +245,14 @@ h2_stall_watch(struct h2_stream *st)
 void
 h2_stall_sent(struct h2_stream *st)
 {
-	st->sent_us = st->h->data_us = ctx_now_us(st->h->c->ctx);
+	st->sent_us = st->h->data_us = ctx_now_us(st->h->cl->ctx);
 }
 
 void
 h2_stall_body(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
-	int64_t now = ctx_now_us(h->c->ctx);
+	int64_t now = ctx_now_us(h->cl->ctx);
 
 	st->recv_us = now;
 	arm(h, now, now + body_limit(h));

@@ -14,7 +14,7 @@
 
 #include "access.h"
 #include "conf.h"
-#include "conn.h"
+#include "client.h"
 #include "epoch.h"
 #include "exchange.h"
 #include "freelist.h"
@@ -99,9 +99,9 @@ h2_stream_new(struct h2_server *h, int32_t id)
 	st->h = h;
 	st->id = id;
 	st->upstream_us = -1;
-	st->epoch = epoch_ref(ctx_epoch(h->c->ctx));
+	st->epoch = epoch_ref(ctx_epoch(h->cl->ctx));
 	arena_init(&st->arena);
-	st->start_us = ctx_now_us(h->c->ctx);
+	st->start_us = ctx_now_us(h->cl->ctx);
 	h->nstreams++;
 	TAILQ_INSERT_TAIL(&h->streams, st, link);
 	event_del(&h->idle_timer);
@@ -113,7 +113,7 @@ log_stream(struct h2_stream *st)
 {
 	struct access_entry e = { 0 };
 
-	if (ctx_access_log(st->h->c->ctx) == NULL || st->rq.req.method == NULL)
+	if (ctx_access_log(st->h->cl->ctx) == NULL || st->rq.req.method == NULL)
 		return;
 	e.status = st->status;
 	e.bytes_sent = st->bytes_sent;
@@ -122,7 +122,7 @@ log_stream(struct h2_stream *st)
 	e.upstream = st->upstream;
 	e.upstream_us = st->upstream_us;
 	e.note = st->note;
-	access_add(&e, st->h->c, &st->rq.req, "HTTP/2.0");
+	access_add(&e, st->h->cl, &st->rq.req, "HTTP/2.0");
 }
 
 void
@@ -368,7 +368,7 @@ static void
 refuse_head(struct h2_stream *st)
 {
 	st->note = "request header list over the limit";
-	log_conn(LOG_DEBUG, st->h->c, "http2: stream %d: %s", (int)st->id,
+	log_conn(LOG_DEBUG, st->h->cl, "http2: stream %d: %s", (int)st->id,
 	    st->note);
 	h2_glitch(st->h, "header lists over the limit");
 	st->state = H2S_DONE;
@@ -383,7 +383,7 @@ refuse_head(struct h2_stream *st)
 static void
 refuse_trailers(struct h2_stream *st)
 {
-	log_conn(LOG_DEBUG, st->h->c, "http2: stream %d: request trailers "
+	log_conn(LOG_DEBUG, st->h->cl, "http2: stream %d: request trailers "
 	    "over the limit", (int)st->id);
 	h2_glitch(st->h, "header lists over the limit");
 	h2_stream_release_exchange(st);
@@ -466,7 +466,7 @@ void
 h2_stream_start(struct h2_stream *st, bool is_end)
 {
 	struct h2_server *h = st->h;
-	struct fwd_info fwd = { h->c->addr, h->c->is_tls, conn_tag(h->c),
+	struct fwd_info fwd = { h->cl->addr, h->cl->is_tls, h->cl->tag,
 	    st->id };
 	const char *why;
 	int status, rv;
@@ -474,7 +474,7 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 	st->state = is_end ? H2S_RESPONDING : H2S_BODY;
 	if (++h->nrequests >= h->cf->keepalive_requests)
 		h2_goaway(h, "keepalive_requests reached");
-	rv = h2_request_head(&st->rq, is_end, h->c->is_tls, make_ws_key(st),
+	rv = h2_request_head(&st->rq, is_end, h->cl->is_tls, make_ws_key(st),
 	    &status, &why);
 	st->ntrailer_start = st->rq.nfields;
 	if (st->rq.req.is_websocket)
@@ -493,7 +493,7 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 		st->is_bad = true;
 		return;
 	}
-	ctx_count_request(h->c->ctx);
+	ctx_count_request(h->cl->ctx);
 	st->x = exchange_new(st->epoch, &st->rq.req, &st->arena, &fwd,
 	    &exchange_ops, st, &status, &why);
 	if (st->x == NULL) {
