@@ -11,12 +11,12 @@
 #include <event2/event_struct.h>
 
 #include "client.h"
-#include "conf.h"
 
-struct sock;
+struct conf_listen;
 struct epoch;
 struct h1_server;
 struct h2_server;
+struct sock;
 struct wctx;
 
 enum conn_state {

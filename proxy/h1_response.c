@@ -7,8 +7,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "conf.h"
 #include "client.h"
+#include "conf.h"
 #include "ctx.h"
 #include "exchange.h"
 #include "h1.h"
@@ -72,7 +72,7 @@ pause_if_full(struct h1_server *s)
 }
 
 /* A 1xx goes out under the same high-water mark as a body (h1_client
- * relays at most H1C_MAX_INTERIM of them). */
+ * relays at most 10 of them). */
 static void
 send_interim(struct h1_server *s, const struct resp_head *r)
 {

@@ -8,20 +8,21 @@
  * response goes the other way; the backend is paused while the client's
  * output buffer is above the high-water mark.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "access.h"
 #include "arena.h"
-#include "conf.h"
 #include "client.h"
+#include "conf.h"
+#include "ctx.h"
 #include "exchange.h"
 #include "h1.h"
 #include "h1_server.h"
@@ -30,7 +31,6 @@
 #include "log.h"
 #include "sock.h"
 #include "tunnel.h"
-#include "ctx.h"
 
 #define H1S_IN_HIGH  (256 * 1024)       /* client bytes read ahead */
 
@@ -454,7 +454,7 @@ parse_input(struct h1_server *s, struct evbuffer *in)
  * incomplete can never be, so the connection closes (and with it the
  * exchange of a half-sent body: the backend connection is discarded,
  * not reused). A request read whole goes on (H1S_WAIT), and so do the
- * pipelined ones behind it: request_done then closes after the last. */
+ * pipelined ones behind it: h1s_request_done then closes after the last. */
 static void
 client_eof_check(struct h1_server *s)
 {
@@ -492,7 +492,7 @@ process(struct h1_server *s)
 		client_eof_check(s);
 }
 
-/* libevent callbacks */
+/* Socket and timer callbacks. */
 
 static void
 on_read(struct sock *sk, void *arg)
