@@ -8,18 +8,17 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "conf.h"
 #include "client.h"
+#include "conf.h"
+#include "ctx.h"
 #include "exchange.h"
 #include "h2.h"
 #include "log.h"
-#include "ctx.h"
 
 static const char *
 lower_name(struct arena *a, const struct hfield *f)
@@ -176,13 +175,10 @@ drop_early_data(struct h2_stream *st)
 static void
 fail_websocket(struct h2_stream *st, const char *why)
 {
-	st->note = why;
 	log_conn(LOG_WARNING, st->h->cl, "backend: %s", why);
 	drop_early_data(st);
 	h2_stream_release_exchange(st);
-	st->state = H2S_DONE;
-	h2_response_error(st, 502);
-	st->is_bad = true;
+	h2_stream_refuse(st, 502, why);
 }
 
 /* A final answer other than 101: no tunnel. RFC 8441 §5 and RFC 9113
@@ -219,7 +215,7 @@ on_tunnel_idle(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (st->is_bad)
+	if (!h2_stream_is_live(st))
 		return;
 	if (idle < limit) {
 		tv = tv_ms((unsigned)((limit - idle + 999) / 1000));
@@ -301,7 +297,7 @@ accept_websocket(struct h2_stream *st, const struct resp_head *r)
 	ok.fields = f;
 	ok.nfields = n;
 	submit_head(st, &ok);
-	if (!st->is_bad)
+	if (h2_stream_is_live(st))      /* not reset for want of memory */
 		open_tunnel(st);
 }
 
@@ -328,7 +324,7 @@ h2_response_head(void *fe, const struct resp_head *r)
 {
 	struct h2_stream *st = fe;
 
-	if (st->is_bad)
+	if (!h2_stream_is_live(st))
 		return;
 	if (r->status == 101 && st->ws == H2WS_WAIT)
 		accept_websocket(st, r);
@@ -357,7 +353,7 @@ h2_response_body(void *fe, struct evbuffer *data)
 
 	st->bytes_sent += evbuffer_get_length(data);
 	h2_tunnel_active(st);
-	if (st->is_bad || !st->resp.has_provider) {
+	if (!h2_stream_is_live(st) || !st->resp.has_provider) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
 	}
@@ -455,12 +451,12 @@ h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 {
 	struct h2_stream *st = fe;
 	struct h2_server *h = st->h;
-	bool is_half = st->ws == H2WS_OPEN && st->state == H2S_BODY &&
-	    !st->is_bad;
+	/* (a refused stream is past H2S_BODY) */
+	bool is_half = st->ws == H2WS_OPEN && st->state == H2S_BODY;
 
 	if (!is_half)
-		st->state = H2S_DONE;
-	if (!st->is_bad && st->resp.has_provider) {
+		h2_stream_enter(st, H2S_DONE);
+	if (h2_stream_is_live(st) && st->resp.has_provider) {
 		keep_trailers(st, trailers, n);
 		if (evbuffer_get_length(st->out) == 0)
 			h2_stall_watch(st);     /* END_STREAM to send */
@@ -504,9 +500,9 @@ h2_response_fail(void *fe, int status, const char *why)
 	struct h2_server *h = st->h;
 
 	st->note = why;
-	st->state = H2S_DONE;
+	h2_stream_enter(st, H2S_DONE);
 	h2_stream_release_exchange(st);
-	if (st->is_bad) {
+	if (!h2_stream_is_live(st)) {
 		h2_flush(h);
 		return;
 	}

@@ -15,28 +15,30 @@
  *
  * nghttp2 callbacks never free a stream while nghttp2 still uses it:
  * streams are freed in on_stream_close, and nghttp2_session_send is never
- * re-entered (see flush).
+ * re-entered (see h2_flush).
+ *
+ * This file is the session and its callbacks; each callback is an
+ * adapter to a named function. What a stream does with its frames, its
+ * state and its fields lives in h2_stream.c (and h2_response.c,
+ * h2_stall.c), behind h2.h.
  */
-#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
-#include "sock.h"
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
-#include "arena.h"
-#include "conf.h"
 #include "client.h"
+#include "conf.h"
+#include "ctx.h"
 #include "h2.h"
 #include "h2_server.h"
-#include "headers.h"
 #include "log.h"
-#include "ctx.h"
-#include "ws.h"
+#include "sock.h"
+
 void
 h2_conn_enter(struct h2_server *h, enum h2_conn_state state)
 {
@@ -173,7 +175,6 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
 	struct h2_server *h = arg;
 	struct h2_stream *st = h2_stream_get(h, f->hd.stream_id);
-	bool is_end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
 
 	(void)s;
 	count_glitches(h, f);
@@ -181,13 +182,8 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 		event_del(&h->head_timer);      /* the block is whole */
 	if (f->hd.type == NGHTTP2_PING && f->hd.flags & NGHTTP2_FLAG_ACK)
 		on_ping_ack(h, f);
-	if (st == NULL || st->is_bad)
-		return 0;
-	if (f->hd.type == NGHTTP2_HEADERS && st->state == H2S_HEADERS)
-		h2_stream_start(st, is_end);
-	else if (is_end && (f->hd.type == NGHTTP2_DATA ||
-	    f->hd.type == NGHTTP2_HEADERS))
-		h2_stream_end_request(st);
+	if (st != NULL)
+		h2_stream_recv(st, f);
 	return 0;
 }
 
@@ -238,12 +234,11 @@ static void
 on_head_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct h2_server *h = arg;
-	struct h2_stream *st = h2_stream_get(h, h->head_id);
 
 	(void)fd;
 	(void)what;
 	/* the block was taken or refused since: nothing to do */
-	if (st == NULL || st->is_bad || st->state != H2S_HEADERS)
+	if (!h2_stream_awaits_head(h, h->head_id))
 		return;
 	log_conn(LOG_INFO, h->cl, "http2: stream %d: request headers not "
 	    "complete after client_header_timeout", (int)h->head_id);
@@ -278,49 +273,11 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 	return 0;
 }
 
-/* RST_STREAM that nghttp2 sent by itself (content-length mismatch,
- * invalid fields, DATA on a closed stream, streams over the concurrency
- * limit ...): the client broke the protocol on that stream, a glitch as
- * its own RST_STREAM is (MadeYouReset, CVE-2025-8671). Portico's own
- * resets mark the stream is_bad first. */
-/* RFC 9113 §8.1: a response complete before the request (a 431, 400
- * or 404 sent at once, a backend that answered early) is followed by
- * RST_STREAM NO_ERROR, asking the client to stop sending. Without it a
- * client that never ends the stream keeps its concurrency slot, and the
- * idle timer never starts, for as long as it likes. Not for an RFC 8441
- * tunnel: there END_STREAM is the backend's half-close, and the client
- * ends its own side (RFC 8441 §4). */
-static void
-end_unfinished(struct h2_server *h, const nghttp2_frame *f)
-{
-	struct h2_stream *st;
-
-	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
-	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
-	    nghttp2_session_get_stream_remote_close(h->session,
-	    f->hd.stream_id) != 0)
-		return;
-	st = h2_stream_get(h, f->hd.stream_id);
-	if (st != NULL && st->ws == H2WS_OPEN && !st->is_bad)
-		return;
-	nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE,
-	    f->hd.stream_id, NGHTTP2_NO_ERROR);
-}
-
 static int
 on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
-	struct h2_server *h = arg;
-	struct h2_stream *st;
-
 	(void)s;
-	end_unfinished(h, f);
-	if (f->hd.type != NGHTTP2_RST_STREAM ||
-	    f->rst_stream.error_code == NGHTTP2_NO_ERROR)
-		return 0;
-	st = h2_stream_get(h, f->hd.stream_id);
-	if (st == NULL || !st->is_bad)
-		h2_glitch(h, "streams reset for protocol errors");
+	h2_stream_sent(arg, f);
 	return 0;
 }
 
@@ -380,10 +337,8 @@ on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 	(void)s;
 	if (st == NULL)
 		return 0;
-	if (code != NGHTTP2_NO_ERROR && st->note == NULL)
-		st->note = "stream reset";
 	nghttp2_session_set_stream_user_data(s, id, NULL);
-	h2_stream_free(st);
+	h2_stream_free(st, code != NGHTTP2_NO_ERROR ? "stream reset" : NULL);
 	return 0;
 }
 
@@ -460,7 +415,7 @@ h2_flush(struct h2_server *h)
 	maybe_close(h);
 }
 
-/* libevent callbacks. */
+/* Socket and timer callbacks. */
 
 static void
 on_read(struct sock *sk, void *arg)
@@ -689,11 +644,8 @@ h2_server_free(struct h2_server *h)
 	h2_stall_fini(h);
 	h2_conn_enter(h, H2C_CLOSING);
 	/* nghttp2_session_del does not call on_stream_close */
-	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {
-		if (st->note == NULL)
-			st->note = "connection closed";
-		h2_stream_free(st);
-	}
+	while ((st = TAILQ_FIRST(&h->streams)) != NULL)
+		h2_stream_free(st, "connection closed");
 	nghttp2_session_del(h->session);
 	free(h);
 }

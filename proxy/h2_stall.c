@@ -35,12 +35,11 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "conf.h"
 #include "client.h"
-#include "exchange.h"
+#include "conf.h"
+#include "ctx.h"
 #include "h2.h"
 #include "log.h"
-#include "ctx.h"
 
 /* A sweep comes at least this fraction of the shorter timeout after
  * the last: streams stamped a moment apart cost one sweep, not one
@@ -62,7 +61,7 @@ body_limit(const struct h2_server *h)
 static bool
 in_body_phase(const struct h2_stream *st)
 {
-	return st->state == H2S_BODY && st->x != NULL && !st->is_bad &&
+	return st->state == H2S_BODY && st->x != NULL &&
 	    st->ws == H2WS_NONE && st->unconsumed == 0 &&
 	    (!st->rq.req.wants_continue || st->resp.is_continued ||
 	    st->bytes_received > 0);
@@ -71,7 +70,8 @@ in_body_phase(const struct h2_stream *st)
 static bool
 in_send_phase(const struct h2_stream *st)
 {
-	return st->resp.has_provider && !st->is_bad && st->ws != H2WS_OPEN &&
+	return st->resp.has_provider && h2_stream_is_live(st) &&
+	    st->ws != H2WS_OPEN &&
 	    (evbuffer_get_length(st->out) > 0 || st->resp.is_eof);
 }
 
@@ -99,14 +99,10 @@ time_out_body(struct h2_stream *st)
 	log_conn(LOG_INFO, st->h->cl, "http2: stream %d: no request body for "
 	    "client_body_timeout", (int)st->id);
 	h2_stream_release_exchange(st);         /* half a request: closed */
-	st->note = "client body timeout";
-	st->state = H2S_DONE;
-	if (st->resp.is_started) {
-		h2_stream_reset(st, NGHTTP2_CANCEL, st->note);
-		return;
-	}
-	h2_response_error(st, 408);
-	st->is_bad = true;
+	if (st->resp.is_started)
+		h2_stream_reset(st, NGHTTP2_CANCEL, "client body timeout");
+	else
+		h2_stream_refuse(st, 408, "client body timeout");
 }
 
 static void
@@ -120,7 +116,7 @@ close_stalled(struct h2_server *h)
 		if (st->note == NULL)
 			st->note = "send timeout: connection window shut";
 		drop_response(st);
-		st->is_bad = true;
+		h2_stream_enter(st, H2S_REFUSED);
 	}
 	h2_terminate(h, NGHTTP2_NO_ERROR);
 }
