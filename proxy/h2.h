@@ -1,7 +1,8 @@
 /* proxy/h2.h: the HTTP/2 frontend's insides, shared by h2_server.c (the
- * connection and its nghttp2 session), h2_stream.c (its streams and
- * their requests) and h2_response.c (their responses). Only those three
- * include it. */
+ * connection: its nghttp2 session and the callback adapters),
+ * h2_stream.c (its streams and their requests), h2_response.c (their
+ * responses) and h2_stall.c (their timers on the client). Only those
+ * four include it. */
 #ifndef PORTICO_H2_H
 #define PORTICO_H2_H
 
@@ -244,6 +245,8 @@ void h2_stream_cache_trim(unsigned keep);      /* all but KEEP */
 void h2_stream_reset(struct h2_stream *st, uint32_t code, const char *why);
 /* Frees the exchange, keeping what the access log needs of it. */
 void h2_stream_release_exchange(struct h2_stream *st);
+/* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
+void h2_stream_ack(struct h2_stream *st);
 /* Streams waiting for a backend connect slot get one while there are
  * any (http2_max_backend_connects); not while inside on_read. */
 void h2_stream_connect_waiting(struct h2_server *h);
@@ -279,11 +282,9 @@ void h2_response_resume(struct h2_server *h);
 void h2_response_drain(void *fe);
 /* A whole small response from portico: "<status> <reason>\n". */
 void h2_response_error(struct h2_stream *st, int status);
-/* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
-void h2_stream_ack(struct h2_stream *st);
 /* A tunnel byte went one way or the other: its idle time starts again. */
-void h2_tunnel_active(struct h2_stream *st);
+void h2_response_tunnel_active(struct h2_stream *st);
 /* The stream goes: its tunnel timer with it. */
-void h2_tunnel_stop(struct h2_stream *st);
+void h2_response_tunnel_stop(struct h2_stream *st);
 
 #endif

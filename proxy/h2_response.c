@@ -241,14 +241,14 @@ start_tunnel_timer(struct h2_stream *st)
 }
 
 void
-h2_tunnel_active(struct h2_stream *st)
+h2_response_tunnel_active(struct h2_stream *st)
 {
 	if (st->ws == H2WS_OPEN)
 		st->tunnel_us = ctx_now_us(st->h->cl->ctx);
 }
 
 void
-h2_tunnel_stop(struct h2_stream *st)
+h2_response_tunnel_stop(struct h2_stream *st)
 {
 	if (event_initialized(&st->tunnel_timer))
 		event_del(&st->tunnel_timer);
@@ -352,7 +352,7 @@ h2_response_body(void *fe, struct evbuffer *data)
 	struct h2_stream *st = fe;
 
 	st->bytes_sent += evbuffer_get_length(data);
-	h2_tunnel_active(st);
+	h2_response_tunnel_active(st);
 	if (!h2_stream_is_live(st) || !st->resp.has_provider) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
@@ -515,16 +515,6 @@ h2_response_fail(void *fe, int status, const char *why)
 	else
 		h2_response_error(st, status);
 	h2_flush(h);
-}
-
-void
-h2_stream_ack(struct h2_stream *st)
-{
-	if (st->unconsumed == 0)
-		return;
-	nghttp2_session_consume(st->h->session, st->id, st->unconsumed);
-	st->unconsumed = 0;
-	h2_stall_body(st);              /* the client may send more now */
 }
 
 void

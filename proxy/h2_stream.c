@@ -134,6 +134,16 @@ h2_stream_release_exchange(struct h2_stream *st)
 	st->x = NULL;
 }
 
+void
+h2_stream_ack(struct h2_stream *st)
+{
+	if (st->unconsumed == 0)
+		return;
+	nghttp2_session_consume(st->h->session, st->id, st->unconsumed);
+	st->unconsumed = 0;
+	h2_stall_body(st);              /* the client may send more now */
+}
+
 /* DATA never acknowledged (held before a 101 that did not come, or
  * queued for a backend that failed) still holds the connection window:
  * it goes back, or enough such streams would stall the connection. */
@@ -154,7 +164,7 @@ h2_stream_free(struct h2_stream *st, const char *why)
 	if (st->note == NULL)
 		st->note = why;
 	give_back_window(st);
-	h2_tunnel_stop(st);
+	h2_response_tunnel_stop(st);
 	if (st->flow.wants_resume)
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
 	TAILQ_REMOVE(&h->streams, st, link);
@@ -637,7 +647,7 @@ h2_stream_data(struct h2_server *h, int32_t id, const uint8_t *data,
 	}
 	st->bytes_received += len;
 	st->unconsumed += len;
-	h2_tunnel_active(st);
+	h2_response_tunnel_active(st);
 	h2_stall_body(st);
 	if (st->ws == H2WS_REFUSED) {
 		h2_stream_ack(st);
