@@ -4,14 +4,14 @@
 #define PORTICO_ACCESS_H
 
 struct access_entry;
-struct conn;
+struct client;
 struct req_head;
 
 /* Completes E, whose response side and start_us the frontend set, with
- * what C and H tell of the client and the request (PROTOCOL as logged,
+ * what CL and H tell of the client and the request (PROTOCOL as logged,
  * "HTTP/1.1"...) and the duration so far, and adds it to the access
- * log of C's worker. */
-void access_add(struct access_entry *e, const struct conn *c,
+ * log of CL's worker. */
+void access_add(struct access_entry *e, const struct client *cl,
     const struct req_head *h, const char *protocol);
 
 #endif

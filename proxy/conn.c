@@ -1,26 +1,31 @@
 /* proxy/conn.c: a client connection's life: accept, hand the socket to
- * the protocol, and the single way out (conn_close). */
+ * the protocol, and the single way out (close_conn). Its frontend sees
+ * it as a struct client (client.h) and asks for the end, the lingering
+ * close and a fresh epoch through client_ops, never by calling here. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "client.h"
 #include "conf.h"
 #include "conn.h"
+#include "ctx.h"
 #include "epoch.h"
 #include "h1_server.h"
 #include "h2_server.h"
 #include "log.h"
 #include "sock.h"
 #include "tls.h"
-#include "ctx.h"
+
+static void close_conn(struct conn *c, const char *why, bool is_error);
+static const struct client_ops client_ops;
 
 static void
 name_peer(struct conn *c, const struct sockaddr *sa)
@@ -41,9 +46,9 @@ name_peer(struct conn *c, const struct sockaddr *sa)
 	} else {
 		snprintf(host, sizeof(host), "unix");
 	}
-	snprintf(c->addr, sizeof(c->addr), "%s", host);
-	snprintf(c->tag, sizeof(c->tag), "w%u c%llu %s%s%s:%u",
-	    ctx_id(c->ctx), (unsigned long long)c->id,
+	snprintf(c->cl.addr, sizeof(c->cl.addr), "%s", host);
+	snprintf(c->cl.tag, sizeof(c->cl.tag), "w%u c%llu %s%s%s:%u",
+	    ctx_id(c->cl.ctx), (unsigned long long)c->id,
 	    sa->sa_family == AF_INET6 ? "[" : "", host,
 	    sa->sa_family == AF_INET6 ? "]" : "", port);
 }
@@ -57,8 +62,8 @@ static void
 start_h1(struct conn *c)
 {
 	c->state = CONN_H1;
-	if ((c->h1 = h1_server_new(c, c->sk)) == NULL)
-		conn_close_error(c, "out of memory");
+	if ((c->h1 = h1_server_new(&c->cl, c->sk)) == NULL)
+		close_conn(c, "out of memory", true);
 	else if (c->is_draining)
 		h1_server_drain(c->h1);
 }
@@ -69,8 +74,8 @@ start_h2(struct conn *c)
 	const char *why;
 
 	c->state = CONN_H2;
-	if ((c->h2 = h2_server_new(c, c->sk, &why)) == NULL)
-		conn_close_error(c, why);
+	if ((c->h2 = h2_server_new(&c->cl, c->sk, &why)) == NULL)
+		close_conn(c, why, true);
 	else if (c->is_draining)
 		h2_server_drain(c->h2);
 }
@@ -96,8 +101,8 @@ static void
 on_sniff_event(struct sock *sk, short what, void *arg)
 {
 	(void)sk;
-	conn_close(arg, what & SOCK_TIMEOUT ? "idle timeout" :
-	    "client closed");
+	close_conn(arg, what & SOCK_TIMEOUT ? "idle timeout" :
+	    "client closed", false);
 }
 
 /* TLS: ALPN decides the protocol once the handshake is done. */
@@ -108,7 +113,7 @@ on_handshake_event(struct sock *sk, short what, void *arg)
 	SSL *ssl = sock_ssl(sk);
 
 	if (what & SOCK_CONNECTED) {
-		c->tls_version = tls_version(ssl);
+		c->cl.tls_version = tls_version(ssl);
 		if (tls_alpn(ssl) == TLS_ALPN_H2)
 			start_h2(c);
 		else
@@ -116,20 +121,20 @@ on_handshake_event(struct sock *sk, short what, void *arg)
 		return;
 	}
 	if (what & SOCK_TIMEOUT)
-		log_conn(LOG_INFO, c, "tls handshake timed out");
+		log_conn(LOG_INFO, &c->cl, "tls handshake timed out");
 	else
-		tls_handshake_failed(ssl, c->tag);
-	conn_close_error(c, "tls handshake failed");
+		tls_handshake_failed(ssl, c->cl.tag);
+	close_conn(c, "tls handshake failed", true);
 }
 
 static void
 start_handshake(struct conn *c)
 {
-	unsigned ms = c->cf->tls_conf.handshake_timeout;
+	unsigned ms = c->cl.cf->tls_conf.handshake_timeout;
 	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
 
 	c->state = CONN_HANDSHAKE;
-	c->is_tls = true;
+	c->cl.is_tls = true;
 	sock_setcb(c->sk, NULL, NULL, on_handshake_event, c);
 	sock_set_timeouts(c->sk, &tv, &tv);
 }
@@ -137,8 +142,8 @@ start_handshake(struct conn *c)
 static void
 start_sniffing(struct conn *c)
 {
-	struct timeval tv = { c->cf->client_header_timeout / 1000,
-	    c->cf->client_header_timeout % 1000 * 1000 };
+	struct timeval tv = { c->cl.cf->client_header_timeout / 1000,
+	    c->cl.cf->client_header_timeout % 1000 * 1000 };
 
 	c->state = CONN_SNIFF;
 	sock_setcb(c->sk, on_sniff_read, NULL, on_sniff_event, c);
@@ -153,7 +158,7 @@ on_close(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_conn(c->close_level, c, "closed: %s", c->close_why);
+	log_conn(c->close_level, &c->cl, "closed: %s", c->close_why);
 	conn_free(c);
 }
 
@@ -168,9 +173,11 @@ conn_new(struct wctx *ctx, struct epoch *e, const struct conf_listen *l,
 	(void)salen;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail_fd;
-	c->ctx = ctx;
+	c->cl.ctx = ctx;
+	c->cl.ops = &client_ops;
+	c->cl.owner = c;
 	c->id = ctx_next_conn_id(ctx);
-	c->listen = *l;
+	c->cl.listen = *l;
 	name_peer(c, sa);
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -180,8 +187,8 @@ conn_new(struct wctx *ctx, struct epoch *e, const struct conf_listen *l,
 		free(c);
 		return NULL;
 	}
-	c->epoch = epoch_ref(e);
-	c->cf = epoch_conf(e);
+	c->cl.epoch = epoch_ref(e);
+	c->cl.cf = epoch_conf(e);
 	event_assign(&c->close_ev, ctx_base(ctx), -1, 0, on_close, c);
 	ctx_add_conn(ctx, c);
 	if (l->is_tls)
@@ -197,28 +204,18 @@ fail_fd:
 	return NULL;
 }
 
+/* IS_ERROR: a timeout, a protocol or I/O error, out of memory; its
+ * line is at info level, a normal end's at debug. */
 static void
-close_at(struct conn *c, const char *why, int level)
+close_conn(struct conn *c, const char *why, bool is_error)
 {
 	if (c->state == CONN_CLOSING)
 		return;
 	c->state = CONN_CLOSING;
 	c->close_why = why;
-	c->close_level = level;
+	c->close_level = is_error ? LOG_INFO : LOG_DEBUG;
 	sock_read_enable(c->sk, false);
 	event_active(&c->close_ev, EV_TIMEOUT, 1);
-}
-
-void
-conn_close(struct conn *c, const char *why)
-{
-	close_at(c, why, LOG_DEBUG);
-}
-
-void
-conn_close_error(struct conn *c, const char *why)
-{
-	close_at(c, why, LOG_INFO);
 }
 
 void
@@ -228,8 +225,8 @@ conn_free(struct conn *c)
 	h1_server_free(c->h1);
 	h2_server_free(c->h2);
 	sock_free(c->sk);
-	ctx_remove_conn(c->ctx, c);
-	epoch_unref(c->epoch);
+	ctx_remove_conn(c->cl.ctx, c);
+	epoch_unref(c->cl.epoch);
 	free(c);
 }
 
@@ -250,7 +247,8 @@ static void
 on_linger_event(struct sock *sk, short what, void *arg)
 {
 	(void)sk;
-	conn_close(arg, what & SOCK_TIMEOUT ? "linger timeout" : "done");
+	close_conn(arg, what & SOCK_TIMEOUT ? "linger timeout" : "done",
+	    false);
 }
 
 /* The output is out; a client that already sent its EOF is done. */
@@ -258,11 +256,11 @@ static void
 on_linger_drain(struct sock *sk, void *arg)
 {
 	if (sock_is_eof(sk) && evbuffer_get_length(sock_output(sk)) == 0)
-		conn_close(arg, "done");
+		close_conn(arg, "done", false);
 }
 
-void
-conn_linger(struct conn *c)
+static void
+linger(struct conn *c)
 {
 	struct timeval tv = { CONN_LINGER_MS / 1000,
 	    CONN_LINGER_MS % 1000 * 1000 };
@@ -274,7 +272,7 @@ conn_linger(struct conn *c)
 	 * close into a reset, and no EOF is left to wait for */
 	if (sock_is_eof(c->sk) &&
 	    evbuffer_get_length(sock_output(c->sk)) == 0) {
-		conn_close(c, "done");
+		close_conn(c, "done", false);
 		return;
 	}
 	evbuffer_drain(in, evbuffer_get_length(in));
@@ -287,16 +285,16 @@ conn_linger(struct conn *c)
 	sock_shutdown_write(c->sk);
 }
 
-void
-conn_refresh(struct conn *c)
+static void
+refresh(struct conn *c)
 {
-	struct epoch *now = ctx_epoch(c->ctx);
+	struct epoch *now = ctx_epoch(c->cl.ctx);
 
-	if (now == c->epoch)
+	if (now == c->cl.epoch)
 		return;
-	epoch_unref(c->epoch);
-	c->epoch = epoch_ref(now);
-	c->cf = epoch_conf(now);
+	epoch_unref(c->cl.epoch);
+	c->cl.epoch = epoch_ref(now);
+	c->cl.cf = epoch_conf(now);
 }
 
 void
@@ -310,10 +308,10 @@ conn_drain(struct conn *c)
 			c->is_draining = true;
 			break;
 		}
-		conn_close(c, "shutting down");
+		close_conn(c, "shutting down", false);
 		break;
 	case CONN_HANDSHAKE:            /* no request yet */
-		conn_close(c, "shutting down");
+		close_conn(c, "shutting down", false);
 		break;
 	case CONN_H1:
 		h1_server_drain(c->h1);
@@ -326,8 +324,37 @@ conn_drain(struct conn *c)
 	}
 }
 
-const char *
-conn_tag(const struct conn *c)
+/* The frontend's requests (client.h), OWNER the conn. */
+
+static void
+on_end(void *owner, const char *why, bool is_error)
 {
-	return c->tag;
+	close_conn(owner, why, is_error);
 }
+
+static void
+on_linger(void *owner)
+{
+	linger(owner);
+}
+
+static void
+on_refresh(void *owner)
+{
+	refresh(owner);
+}
+
+static bool
+on_is_closing(const void *owner)
+{
+	const struct conn *c = owner;
+
+	return c->state == CONN_CLOSING;
+}
+
+static const struct client_ops client_ops = {
+	.end = on_end,
+	.linger = on_linger,
+	.refresh = on_refresh,
+	.is_closing = on_is_closing,
+};

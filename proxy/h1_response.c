@@ -7,8 +7,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "client.h"
 #include "conf.h"
-#include "conn.h"
 #include "ctx.h"
 #include "exchange.h"
 #include "h1.h"
@@ -26,12 +26,12 @@ on_tunnel_done(void *arg, const char *why, uint64_t up, uint64_t down)
 	s->bytes_received = up;
 	s->bytes_sent = down;
 	s->note = strcmp(why, "closed") == 0 ? NULL : why;
-	log_conn(LOG_DEBUG, s->c, "tunnel ended: %s", why);
+	log_conn(LOG_DEBUG, s->cl, "tunnel ended: %s", why);
 	h1s_log_access(s);
 	if (s->note != NULL)            /* not a clean end of both sides */
-		conn_close_error(s->c, why);
+		client_close_error(s->cl, why);
 	else
-		conn_close(s->c, why);
+		client_close(s->cl, why);
 }
 
 /* The backend said 101 to our WebSocket request: the client gets it,
@@ -50,11 +50,11 @@ start_tunnel(struct h1_server *s, const struct resp_head *r)
 	exchange_free(s->x);
 	s->x = NULL;
 	h1s_set_state(s, H1S_TUNNEL);
-	s->tunnel = tunnel_new(ctx_base(s->c->ctx), s->sk, backend,
+	s->tunnel = tunnel_new(ctx_base(s->cl->ctx), s->sk, backend,
 	    s->cf->tunnel_timeout, on_tunnel_done, s);
 	if (s->tunnel == NULL) {
 		sock_free(backend);
-		conn_close_error(s->c, "out of memory");
+		client_close_error(s->cl, "out of memory");
 	}
 }
 
@@ -72,7 +72,7 @@ pause_if_full(struct h1_server *s)
 }
 
 /* A 1xx goes out under the same high-water mark as a body (h1_client
- * relays at most H1C_MAX_INTERIM of them). */
+ * relays at most 10 of them). */
 static void
 send_interim(struct h1_server *s, const struct resp_head *r)
 {
@@ -114,7 +114,7 @@ on_resp_head(void *fe, const struct resp_head *r)
 {
 	struct h1_server *s = fe;
 
-	if (s->c->state == CONN_CLOSING)
+	if (client_is_closing(s->cl))
 		return;
 	if (r->status < 200) {
 		send_interim(s, r);
@@ -138,7 +138,7 @@ on_resp_body(void *fe, struct evbuffer *data)
 	struct evbuffer *out = sock_output(s->sk);
 
 	s->bytes_sent += evbuffer_get_length(data);
-	if (s->c->state == CONN_CLOSING) {
+	if (client_is_closing(s->cl)) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
 	}

@@ -8,20 +8,21 @@
  * response goes the other way; the backend is paused while the client's
  * output buffer is above the high-water mark.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "access.h"
 #include "arena.h"
+#include "client.h"
 #include "conf.h"
-#include "conn.h"
+#include "ctx.h"
 #include "exchange.h"
 #include "h1.h"
 #include "h1_server.h"
@@ -30,7 +31,6 @@
 #include "log.h"
 #include "sock.h"
 #include "tunnel.h"
-#include "ctx.h"
 
 #define H1S_IN_HIGH  (256 * 1024)       /* client bytes read ahead */
 
@@ -88,8 +88,8 @@ static void
 enter_idle(struct h1_server *s)
 {
 	h1s_set_state(s, H1S_IDLE);
-	conn_refresh(s->c);
-	s->cf = s->c->cf;
+	client_refresh(s->cl);
+	s->cf = s->cl->cf;
 	arena_reset(&s->arena);
 	h1_reader_init(&s->reader, false, &s->arena);
 	h1_reader_set_limits(&s->reader, s->cf->client_max_header_fields,
@@ -112,7 +112,7 @@ h1s_log_access(struct h1_server *s)
 {
 	struct access_entry e = { 0 };
 
-	if (ctx_access_log(s->c->ctx) == NULL)
+	if (ctx_access_log(s->cl->ctx) == NULL)
 		return;
 	e.status = s->status;
 	e.bytes_sent = s->bytes_sent;
@@ -122,7 +122,7 @@ h1s_log_access(struct h1_server *s)
 	e.upstream_us = s->x != NULL ? exchange_upstream_us(s->x) :
 	    s->upstream_us;
 	e.note = s->note;
-	access_add(&e, s->c, &s->req,
+	access_add(&e, s->cl, &s->req,
 	    s->req.version == 10 ? "HTTP/1.0" : "HTTP/1.1");
 }
 
@@ -134,7 +134,7 @@ linger(struct h1_server *s)
 	sock_read_enable(s->sk, false);
 	sock_set_write_low(s->sk, 0);
 	if (evbuffer_get_length(sock_output(s->sk)) == 0)
-		conn_linger(s->c);
+		client_linger(s->cl);
 }
 
 /* Whether this request's response may keep the connection, as far as
@@ -144,7 +144,8 @@ bool
 h1s_may_keep_alive(const struct h1_server *s)
 {
 	/* a client that half-closed: only what it already sent is served */
-	return !s->is_draining && s->nrequests + 1 < s->cf->keepalive_requests &&
+	return !s->is_draining &&
+	    s->nrequests + 1 < s->cf->keepalive_requests &&
 	    (!s->is_client_eof || evbuffer_get_length(sock_input(s->sk)) > 0);
 }
 
@@ -159,7 +160,7 @@ h1s_request_done(struct h1_server *s)
 	s->x = NULL;
 	s->nrequests++;
 	if (!s->is_keepalive || s->is_draining ||
-	    s->c->state == CONN_CLOSING || (s->is_client_eof &&
+	    client_is_closing(s->cl) || (s->is_client_eof &&
 	    evbuffer_get_length(sock_input(s->sk)) == 0)) {
 		linger(s);
 		return;
@@ -196,7 +197,7 @@ h1s_abort_response(struct h1_server *s, const char *why)
 	h1s_log_access(s);
 	exchange_free(s->x);
 	s->x = NULL;
-	conn_close_error(s->c, why);
+	client_close_error(s->cl, why);
 }
 
 /* The request side. */
@@ -231,7 +232,7 @@ check_request(struct h1_server *s, int *status, const char **why)
 static void
 default_host(struct h1_server *s)
 {
-	const struct conf_listen *l = &s->c->listen;
+	const struct conf_listen *l = &s->cl->listen;
 
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -279,21 +280,21 @@ start_exchange(struct h1_server *s)
 	int status;
 	const char *why;
 
-	s->start_us = ctx_now_us(s->c->ctx);
+	s->start_us = ctx_now_us(s->cl->ctx);
 	s->is_keepalive = h1_req_keepalive(&s->req);
 	if (check_request(s, &status, &why) == -1) {
 		s->is_keepalive = false;
 		h1s_respond_error(s, status, why);
 		return;
 	}
-	s->fwd.client_addr = s->c->addr;
-	s->fwd.is_tls = s->c->is_tls;
-	s->fwd.tag = conn_tag(s->c);
-	s->req.scheme = s->c->is_tls ? "https" : "http";
+	s->fwd.client_addr = s->cl->addr;
+	s->fwd.is_tls = s->cl->is_tls;
+	s->fwd.tag = s->cl->tag;
+	s->req.scheme = s->cl->is_tls ? "https" : "http";
 	if (s->req.authority == NULL)
 		default_host(s);
-	ctx_count_request(s->c->ctx);
-	s->x = exchange_new(s->c->epoch, &s->req, &s->arena, &s->fwd,
+	ctx_count_request(s->cl->ctx);
+	s->x = exchange_new(s->cl->epoch, &s->req, &s->arena, &s->fwd,
 	    &h1s_exchange_ops, s, &status, &why);
 	if (s->x == NULL) {
 		s->is_keepalive = false;
@@ -333,7 +334,7 @@ arm_header_timer(struct h1_server *s, size_t bytes)
 	limit += (int64_t)s->head_credit * 1000;
 	if (limit > cf->client_header_timeout)
 		limit = cf->client_header_timeout;
-	left = limit - (ctx_now_us(s->c->ctx) - s->head_start_us) / 1000;
+	left = limit - (ctx_now_us(s->cl->ctx) - s->head_start_us) / 1000;
 	tv = tv_ms(left > 0 ? (unsigned)left : 0);
 	event_add(&s->header_timer, &tv);
 }
@@ -369,7 +370,7 @@ read_head(struct h1_server *s, struct evbuffer *in)
 	if (evbuffer_get_length(in) == 0)
 		return -1;
 	if (s->state == H1S_IDLE)
-		s->start_us = s->head_start_us = ctx_now_us(s->c->ctx);
+		s->start_us = s->head_start_us = ctx_now_us(s->cl->ctx);
 	r = h1_read_request_head(&s->reader, in, &s->req,
 	    s->cf->client_max_header_size, s->cf->client_max_uri_size);
 	if (r == 0) {
@@ -436,7 +437,7 @@ read_body(struct h1_server *s, struct evbuffer *in)
 static void
 parse_input(struct h1_server *s, struct evbuffer *in)
 {
-	while (s->c->state != CONN_CLOSING) {
+	while (!client_is_closing(s->cl)) {
 		if (s->state == H1S_IDLE || s->state == H1S_HEAD) {
 			if (read_head(s, in) == -1)
 				return;
@@ -453,21 +454,22 @@ parse_input(struct h1_server *s, struct evbuffer *in)
  * incomplete can never be, so the connection closes (and with it the
  * exchange of a half-sent body: the backend connection is discarded,
  * not reused). A request read whole goes on (H1S_WAIT), and so do the
- * pipelined ones behind it: request_done then closes after the last. */
+ * pipelined ones behind it: h1s_request_done then closes after the last. */
 static void
 client_eof_check(struct h1_server *s)
 {
-	if (s->c->state == CONN_CLOSING)
+	if (client_is_closing(s->cl))
 		return;
 	switch (s->state) {
 	case H1S_IDLE:
 		/* bytes left: a pipelined request, parsed from next_ev */
 		if (evbuffer_get_length(sock_input(s->sk)) == 0)
-			conn_close(s->c, "client closed");
+			client_close(s->cl, "client closed");
 		break;
 	case H1S_HEAD:
 		event_del(&s->header_timer);
-		conn_close_error(s->c, "client closed inside a request head");
+		client_close_error(s->cl,
+		    "client closed inside a request head");
 		break;
 	case H1S_BODY:
 		/* paused: the body queued in the input is not parsed yet */
@@ -490,7 +492,7 @@ process(struct h1_server *s)
 		client_eof_check(s);
 }
 
-/* libevent callbacks */
+/* Socket and timer callbacks. */
 
 static void
 on_read(struct sock *sk, void *arg)
@@ -514,7 +516,7 @@ on_write(struct sock *sk, void *arg)
 	size_t left = evbuffer_get_length(sock_output(sk));
 
 	if (s->state == H1S_LINGER && left == 0) {
-		conn_linger(s->c);
+		client_linger(s->cl);
 		return;
 	}
 	if (s->state == H1S_IDLE && left == 0)
@@ -564,11 +566,11 @@ on_event(struct sock *sk, short what, void *arg)
 		h1s_abort_response(s, what & SOCK_TIMEOUT ?
 		    "client timed out" : "client went away");
 	else if (!(what & SOCK_TIMEOUT))
-		conn_close(s->c, "client closed");
+		client_close(s->cl, "client closed");
 	else if (what & SOCK_WRITING)
-		conn_close_error(s->c, "send timeout");
+		client_close_error(s->cl, "send timeout");
 	else
-		conn_close(s->c, "idle timeout");       /* keep-alive ends */
+		client_close(s->cl, "idle timeout");    /* keep-alive ends */
 }
 
 /* age_timer spans the connection's whole life, across its phases: when
@@ -581,12 +583,12 @@ on_age(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_conn(LOG_DEBUG, s->c, "max_connection_age reached");
+	log_conn(LOG_DEBUG, s->cl, "max_connection_age reached");
 	h1_server_drain(s);
 }
 
 struct h1_server *
-h1_server_new(struct conn *c, struct sock *sk)
+h1_server_new(struct client *cl, struct sock *sk)
 {
 	struct h1_server *s;
 
@@ -596,14 +598,14 @@ h1_server_new(struct conn *c, struct sock *sk)
 		free(s);
 		return NULL;
 	}
-	s->c = c;
+	s->cl = cl;
 	s->sk = sk;
-	s->cf = c->cf;
+	s->cf = cl->cf;
 	arena_init(&s->arena);
-	evtimer_assign(&s->header_timer, ctx_base(c->ctx), on_header_timeout,
+	evtimer_assign(&s->header_timer, ctx_base(cl->ctx), on_header_timeout,
 	    s);
-	event_assign(&s->next_ev, ctx_base(c->ctx), -1, 0, on_next, s);
-	evtimer_assign(&s->age_timer, ctx_base(c->ctx), on_age, s);
+	event_assign(&s->next_ev, ctx_base(cl->ctx), -1, 0, on_next, s);
+	evtimer_assign(&s->age_timer, ctx_base(cl->ctx), on_age, s);
 	if (s->cf->max_connection_age > 0) {
 		struct timeval tv = tv_ms(s->cf->max_connection_age);
 
@@ -628,7 +630,7 @@ h1_server_drain(struct h1_server *s)
 	event_del(&s->age_timer);
 	if (s->state == H1S_IDLE &&
 	    evbuffer_get_length(sock_input(s->sk)) == 0)
-		conn_close(s->c, "shutting down");
+		client_close(s->cl, "shutting down");
 }
 
 void

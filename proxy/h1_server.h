@@ -4,12 +4,13 @@
 #ifndef PORTICO_H1_SERVER_H
 #define PORTICO_H1_SERVER_H
 
-struct sock;
-struct conn;
+struct client;
 struct h1_server;
+struct sock;
 
-/* Takes over SK's callbacks and starts reading requests. */
-struct h1_server *h1_server_new(struct conn *c, struct sock *sk);
+/* Takes over SK's callbacks and starts reading requests for CL, which
+ * outlives it and is ended through its client_ops. */
+struct h1_server *h1_server_new(struct client *cl, struct sock *sk);
 void h1_server_free(struct h1_server *s);       /* NULL ok */
 /* Graceful stop: close once the request in flight is answered. */
 void h1_server_drain(struct h1_server *s);

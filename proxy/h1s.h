@@ -14,8 +14,8 @@
 #include "h1.h"
 #include "headers.h"
 
+struct client;
 struct conf;
-struct conn;
 struct evbuffer;
 struct exchange;
 struct exchange_ops;
@@ -35,7 +35,7 @@ enum h1s_state {
 };
 
 struct h1_server {
-	struct conn *c;
+	struct client *cl;
 	struct sock *sk;
 	const struct conf *cf;
 	enum h1s_state state;

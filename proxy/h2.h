@@ -1,7 +1,8 @@
 /* proxy/h2.h: the HTTP/2 frontend's insides, shared by h2_server.c (the
- * connection and its nghttp2 session), h2_stream.c (its streams and
- * their requests) and h2_response.c (their responses). Only those three
- * include it. */
+ * connection: its nghttp2 session and the callback adapters),
+ * h2_stream.c (its streams and their requests), h2_response.c (their
+ * responses) and h2_stall.c (their timers on the client). Only those
+ * four include it. */
 #ifndef PORTICO_H2_H
 #define PORTICO_H2_H
 
@@ -19,8 +20,8 @@
 #include "headers.h"
 #include "ws.h"
 
+struct client;
 struct conf;
-struct conn;
 struct epoch;
 struct evbuffer;
 struct exchange;
@@ -37,11 +38,17 @@ struct sock;
 #define H2_WS_EARLY_MAX (64 * 1024)
 #define H2_ID_WINDOW    2048            /* client stream ids remembered */
 
+/* A stream's state only moves on, never back (h2_stream_enter). */
 enum h2_stream_state {
 	H2S_HEADERS = 0,        /* request headers arriving */
 	H2S_BODY,               /* exchange running, request body arriving */
 	H2S_RESPONDING,         /* request complete, response pending */
 	H2S_DONE,               /* response complete or failed */
+	H2S_REFUSED,            /* RST_STREAM sent, or portico's own answer
+	                         * instead of the backend's, from any state:
+	                         * what still comes for it (DATA, trailers,
+	                         * a late response) is dropped, and its
+	                         * reset is no glitch (h2_stream_is_live) */
 };
 
 /* An RFC 8441 stream's tunnel, apart from its request and response. */
@@ -90,9 +97,6 @@ struct h2_stream {
 		bool is_over;           /* over a limit: nothing more kept */
 		bool in_trailers;       /* counting the trailers now */
 	} list;
-	/* Refused: RST_STREAM or portico's own response sent, whatever
-	 * the state (a refused head may still get DATA and trailers). */
-	bool is_bad;
 	/* The response towards the client (h2_response.c). */
 	struct {
 		bool is_started;        /* a final head was submitted */
@@ -138,7 +142,7 @@ struct h2_stream {
 };
 
 struct h2_server {
-	struct conn *c;
+	struct client *cl;
 	struct sock *sk;
 	const struct conf *cf;
 	nghttp2_session *session;
@@ -201,9 +205,20 @@ void h2_goaway(struct h2_server *h, const char *why);
 /* h2_stream.c */
 /* A stream for a request's HEADERS (from the worker's cache). */
 struct h2_stream *h2_stream_new(struct h2_server *h, int32_t id);
-/* Logs it, releases its exchange and gives it back to the cache. */
-void h2_stream_free(struct h2_stream *st);
+/* Logs it (WHY, when not NULL, is its note unless it has one already),
+ * releases its exchange and gives it back to the cache. */
+void h2_stream_free(struct h2_stream *st, const char *why);
 struct h2_stream *h2_stream_get(struct h2_server *h, int32_t id);
+/* ST moves on to STATE, unless it is past it already: so a refused
+ * stream stays refused whatever else happens to it. */
+void h2_stream_enter(struct h2_stream *st, enum h2_stream_state state);
+/* Whether ST is still served: false once it is refused (H2S_REFUSED).
+ * The one test of it: a refused stream's frames, body and response
+ * events are dropped wherever they come. */
+bool h2_stream_is_live(const struct h2_stream *st);
+/* Portico answers ST itself with STATUS instead of the backend, noting
+ * WHY, and the stream is refused. */
+void h2_stream_refuse(struct h2_stream *st, int status, const char *why);
 /* The largest request header list (and trailer list), RFC 9113 §6.5.2
  * size: the smaller of client_max_header_size and
  * http2_max_header_list_size; advertised in SETTINGS. */
@@ -214,10 +229,17 @@ size_t h2_stream_list_limit(const struct conf *cf);
  * reset and its exchange discarded), and it counts as a glitch. */
 int h2_stream_header(struct h2_stream *st, const uint8_t *name,
     size_t namelen, const uint8_t *value, size_t valuelen);
-/* The request head is complete (IS_END: no body): check, route, start. */
-void h2_stream_start(struct h2_stream *st, bool is_end);
-/* END_STREAM from the client (after DATA or trailers). */
-void h2_stream_end_request(struct h2_stream *st);
+/* A frame of ST came whole: the request head starts the exchange (a
+ * check, the route), END_STREAM (after DATA or trailers) ends the
+ * request. */
+void h2_stream_recv(struct h2_stream *st, const nghttp2_frame *f);
+/* A frame went out: after the END_STREAM of a response complete before
+ * its request, RST_STREAM NO_ERROR; a reset nghttp2 sent on its own is a
+ * glitch. */
+void h2_stream_sent(struct h2_server *h, const nghttp2_frame *f);
+/* Whether stream ID's request header block is still arriving (the
+ * stream exists, is not refused and has not started). */
+bool h2_stream_awaits_head(struct h2_server *h, int32_t id);
 /* Request DATA (or RFC 8441 tunnel bytes) for stream ID: queued for its
  * exchange and acknowledged once the backend took it; given back at
  * once when no exchange wants it. */
@@ -229,6 +251,8 @@ void h2_stream_cache_trim(unsigned keep);      /* all but KEEP */
 void h2_stream_reset(struct h2_stream *st, uint32_t code, const char *why);
 /* Frees the exchange, keeping what the access log needs of it. */
 void h2_stream_release_exchange(struct h2_stream *st);
+/* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
+void h2_stream_ack(struct h2_stream *st);
 /* Streams waiting for a backend connect slot get one while there are
  * any (http2_max_backend_connects); not while inside on_read. */
 void h2_stream_connect_waiting(struct h2_server *h);
@@ -264,11 +288,9 @@ void h2_response_resume(struct h2_server *h);
 void h2_response_drain(void *fe);
 /* A whole small response from portico: "<status> <reason>\n". */
 void h2_response_error(struct h2_stream *st, int status);
-/* Acknowledges (WINDOW_UPDATE) the DATA the backend has taken. */
-void h2_stream_ack(struct h2_stream *st);
 /* A tunnel byte went one way or the other: its idle time starts again. */
-void h2_tunnel_active(struct h2_stream *st);
+void h2_response_tunnel_active(struct h2_stream *st);
 /* The stream goes: its tunnel timer with it. */
-void h2_tunnel_stop(struct h2_stream *st);
+void h2_response_tunnel_stop(struct h2_stream *st);
 
 #endif

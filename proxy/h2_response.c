@@ -8,18 +8,17 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "client.h"
 #include "conf.h"
-#include "conn.h"
+#include "ctx.h"
 #include "exchange.h"
 #include "h2.h"
 #include "log.h"
-#include "ctx.h"
 
 static const char *
 lower_name(struct arena *a, const struct hfield *f)
@@ -176,13 +175,10 @@ drop_early_data(struct h2_stream *st)
 static void
 fail_websocket(struct h2_stream *st, const char *why)
 {
-	st->note = why;
-	log_conn(LOG_WARNING, st->h->c, "backend: %s", why);
+	log_conn(LOG_WARNING, st->h->cl, "backend: %s", why);
 	drop_early_data(st);
 	h2_stream_release_exchange(st);
-	st->state = H2S_DONE;
-	h2_response_error(st, 502);
-	st->is_bad = true;
+	h2_stream_refuse(st, 502, why);
 }
 
 /* A final answer other than 101: no tunnel. RFC 8441 §5 and RFC 9113
@@ -214,19 +210,19 @@ on_tunnel_idle(evutil_socket_t fd, short what, void *arg)
 	struct h2_stream *st = arg;
 	struct h2_server *h = st->h;
 	int64_t limit = (int64_t)h->cf->tunnel_timeout * 1000;
-	int64_t idle = ctx_now_us(h->c->ctx) - st->tunnel_us;
+	int64_t idle = ctx_now_us(h->cl->ctx) - st->tunnel_us;
 	struct timeval tv;
 
 	(void)fd;
 	(void)what;
-	if (st->is_bad)
+	if (!h2_stream_is_live(st))
 		return;
 	if (idle < limit) {
 		tv = tv_ms((unsigned)((limit - idle + 999) / 1000));
 		event_add(&st->tunnel_timer, &tv);
 		return;
 	}
-	log_conn(LOG_INFO, h->c, "http2: stream %d: tunnel idle for "
+	log_conn(LOG_INFO, h->cl, "http2: stream %d: tunnel idle for "
 	    "tunnel_timeout: RST_STREAM CANCEL", (int)st->id);
 	h2_stream_release_exchange(st);
 	h2_stream_reset(st, NGHTTP2_CANCEL, "tunnel idle timeout");
@@ -238,21 +234,21 @@ start_tunnel_timer(struct h2_stream *st)
 {
 	struct timeval tv = tv_ms(st->h->cf->tunnel_timeout);
 
-	evtimer_assign(&st->tunnel_timer, ctx_base(st->h->c->ctx),
+	evtimer_assign(&st->tunnel_timer, ctx_base(st->h->cl->ctx),
 	    on_tunnel_idle, st);
-	st->tunnel_us = ctx_now_us(st->h->c->ctx);
+	st->tunnel_us = ctx_now_us(st->h->cl->ctx);
 	event_add(&st->tunnel_timer, &tv);
 }
 
 void
-h2_tunnel_active(struct h2_stream *st)
+h2_response_tunnel_active(struct h2_stream *st)
 {
 	if (st->ws == H2WS_OPEN)
-		st->tunnel_us = ctx_now_us(st->h->c->ctx);
+		st->tunnel_us = ctx_now_us(st->h->cl->ctx);
 }
 
 void
-h2_tunnel_stop(struct h2_stream *st)
+h2_response_tunnel_stop(struct h2_stream *st)
 {
 	if (event_initialized(&st->tunnel_timer))
 		event_del(&st->tunnel_timer);
@@ -301,7 +297,7 @@ accept_websocket(struct h2_stream *st, const struct resp_head *r)
 	ok.fields = f;
 	ok.nfields = n;
 	submit_head(st, &ok);
-	if (!st->is_bad)
+	if (h2_stream_is_live(st))      /* not reset for want of memory */
 		open_tunnel(st);
 }
 
@@ -328,7 +324,7 @@ h2_response_head(void *fe, const struct resp_head *r)
 {
 	struct h2_stream *st = fe;
 
-	if (st->is_bad)
+	if (!h2_stream_is_live(st))
 		return;
 	if (r->status == 101 && st->ws == H2WS_WAIT)
 		accept_websocket(st, r);
@@ -356,8 +352,8 @@ h2_response_body(void *fe, struct evbuffer *data)
 	struct h2_stream *st = fe;
 
 	st->bytes_sent += evbuffer_get_length(data);
-	h2_tunnel_active(st);
-	if (st->is_bad || !st->resp.has_provider) {
+	h2_response_tunnel_active(st);
+	if (!h2_stream_is_live(st) || !st->resp.has_provider) {
 		evbuffer_drain(data, evbuffer_get_length(data));
 		return;
 	}
@@ -428,7 +424,7 @@ keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
 	if (n == 0)
 		return;
 	if (!trailers_fit(st->h->cf, t, n)) {
-		log_conn(LOG_WARNING, st->h->c, "backend: trailers over the "
+		log_conn(LOG_WARNING, st->h->cl, "backend: trailers over the "
 		    "limits");
 		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR,
 		    "backend trailers over the limits");
@@ -440,7 +436,7 @@ keep_trailers(struct h2_stream *st, const struct hfield *t, size_t n)
 		return;
 	}
 	if ((size_t)k < n)
-		log_conn(LOG_DEBUG, st->h->c, "http2: %zu of %zu response "
+		log_conn(LOG_DEBUG, st->h->cl, "http2: %zu of %zu response "
 		    "trailer fields may not cross: dropped", n - (size_t)k,
 		    n);
 	st->trailers = nv;
@@ -455,12 +451,12 @@ h2_response_end(void *fe, const struct hfield *trailers, size_t n)
 {
 	struct h2_stream *st = fe;
 	struct h2_server *h = st->h;
-	bool is_half = st->ws == H2WS_OPEN && st->state == H2S_BODY &&
-	    !st->is_bad;
+	/* (a refused stream is past H2S_BODY) */
+	bool is_half = st->ws == H2WS_OPEN && st->state == H2S_BODY;
 
 	if (!is_half)
-		st->state = H2S_DONE;
-	if (!st->is_bad && st->resp.has_provider) {
+		h2_stream_enter(st, H2S_DONE);
+	if (h2_stream_is_live(st) && st->resp.has_provider) {
 		keep_trailers(st, trailers, n);
 		if (evbuffer_get_length(st->out) == 0)
 			h2_stall_watch(st);     /* END_STREAM to send */
@@ -504,9 +500,9 @@ h2_response_fail(void *fe, int status, const char *why)
 	struct h2_server *h = st->h;
 
 	st->note = why;
-	st->state = H2S_DONE;
+	h2_stream_enter(st, H2S_DONE);
 	h2_stream_release_exchange(st);
-	if (st->is_bad) {
+	if (!h2_stream_is_live(st)) {
 		h2_flush(h);
 		return;
 	}
@@ -519,16 +515,6 @@ h2_response_fail(void *fe, int status, const char *why)
 	else
 		h2_response_error(st, status);
 	h2_flush(h);
-}
-
-void
-h2_stream_ack(struct h2_stream *st)
-{
-	if (st->unconsumed == 0)
-		return;
-	nghttp2_session_consume(st->h->session, st->id, st->unconsumed);
-	st->unconsumed = 0;
-	h2_stall_body(st);              /* the client may send more now */
 }
 
 void

@@ -15,29 +15,31 @@
  *
  * nghttp2 callbacks never free a stream while nghttp2 still uses it:
  * streams are freed in on_stream_close, and nghttp2_session_send is never
- * re-entered (see flush).
+ * re-entered (see h2_flush).
+ *
+ * This file is the session and its callbacks; each callback is an
+ * adapter to a named function. What a stream does with its frames, its
+ * state and its fields lives in h2_stream.c (and h2_response.c,
+ * h2_stall.c), behind h2.h.
  */
-#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
-#include "sock.h"
 #include <event2/event.h>
 #include <nghttp2/nghttp2.h>
 
-#include "arena.h"
+#include "client.h"
 #include "conf.h"
-#include "conn.h"
+#include "ctx.h"
 #include "h2.h"
 #include "h2_mem.h"
 #include "h2_server.h"
-#include "headers.h"
 #include "log.h"
-#include "ctx.h"
-#include "ws.h"
+#include "sock.h"
+
 void
 h2_conn_enter(struct h2_server *h, enum h2_conn_state state)
 {
@@ -59,7 +61,7 @@ h2_glitch(struct h2_server *h, const char *what)
 {
 	if (++h->glitches <= h->cf->http2_max_glitches)
 		return;
-	log_conn(LOG_INFO, h->c, "http2: too many %s: ENHANCE_YOUR_CALM",
+	log_conn(LOG_INFO, h->cl, "http2: too many %s: ENHANCE_YOUR_CALM",
 	    what);
 	nghttp2_session_terminate_session(h->session,
 	    NGHTTP2_ENHANCE_YOUR_CALM);
@@ -105,7 +107,7 @@ on_goaway_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (h->state >= H2C_GOAWAY)
 		return;         /* a connection error came first */
-	log_conn(LOG_DEBUG, h->c, "http2: no PING ACK after the GOAWAY "
+	log_conn(LOG_DEBUG, h->cl, "http2: no PING ACK after the GOAWAY "
 	    "notice: final GOAWAY");
 	final_goaway(h);
 	h2_flush(h);
@@ -118,7 +120,7 @@ h2_goaway(struct h2_server *h, const char *why)
 
 	if (h->state != H2C_OPEN)
 		return;
-	log_conn(LOG_DEBUG, h->c, "http2: GOAWAY: %s", why);
+	log_conn(LOG_DEBUG, h->cl, "http2: GOAWAY: %s", why);
 	h2_conn_enter(h, H2C_NOTICE);
 	if (nghttp2_submit_shutdown_notice(h->session) != 0 ||
 	    nghttp2_submit_ping(h->session, NGHTTP2_FLAG_NONE,
@@ -174,7 +176,6 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
 	struct h2_server *h = arg;
 	struct h2_stream *st = h2_stream_get(h, f->hd.stream_id);
-	bool is_end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
 
 	(void)s;
 	count_glitches(h, f);
@@ -182,13 +183,8 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 		event_del(&h->head_timer);      /* the block is whole */
 	if (f->hd.type == NGHTTP2_PING && f->hd.flags & NGHTTP2_FLAG_ACK)
 		on_ping_ack(h, f);
-	if (st == NULL || st->is_bad)
-		return 0;
-	if (f->hd.type == NGHTTP2_HEADERS && st->state == H2S_HEADERS)
-		h2_stream_start(st, is_end);
-	else if (is_end && (f->hd.type == NGHTTP2_DATA ||
-	    f->hd.type == NGHTTP2_HEADERS))
-		h2_stream_end_request(st);
+	if (st != NULL)
+		h2_stream_recv(st, f);
 	return 0;
 }
 
@@ -239,14 +235,13 @@ static void
 on_head_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct h2_server *h = arg;
-	struct h2_stream *st = h2_stream_get(h, h->head_id);
 
 	(void)fd;
 	(void)what;
 	/* the block was taken or refused since: nothing to do */
-	if (st == NULL || st->is_bad || st->state != H2S_HEADERS)
+	if (!h2_stream_awaits_head(h, h->head_id))
 		return;
-	log_conn(LOG_INFO, h->c, "http2: stream %d: request headers not "
+	log_conn(LOG_INFO, h->cl, "http2: stream %d: request headers not "
 	    "complete after client_header_timeout", (int)h->head_id);
 	h2_terminate(h, NGHTTP2_NO_ERROR);
 	h2_flush(h);
@@ -273,55 +268,17 @@ on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *arg)
 	if (hd->type != NGHTTP2_HEADERS || hd->stream_id % 2 == 0 ||
 	    !is_reused_id(h, hd->stream_id))
 		return 0;
-	log_conn(LOG_INFO, h->c, "http2: HEADERS on stream %d, below %d: "
+	log_conn(LOG_INFO, h->cl, "http2: HEADERS on stream %d, below %d: "
 	    "PROTOCOL_ERROR", hd->stream_id, h->max_client_id);
 	h2_terminate(h, NGHTTP2_PROTOCOL_ERROR);
 	return 0;
 }
 
-/* RST_STREAM that nghttp2 sent by itself (content-length mismatch,
- * invalid fields, DATA on a closed stream, streams over the concurrency
- * limit ...): the client broke the protocol on that stream, a glitch as
- * its own RST_STREAM is (MadeYouReset, CVE-2025-8671). Portico's own
- * resets mark the stream is_bad first. */
-/* RFC 9113 §8.1: a response complete before the request (a 431, 400
- * or 404 sent at once, a backend that answered early) is followed by
- * RST_STREAM NO_ERROR, asking the client to stop sending. Without it a
- * client that never ends the stream keeps its concurrency slot, and the
- * idle timer never starts, for as long as it likes. Not for an RFC 8441
- * tunnel: there END_STREAM is the backend's half-close, and the client
- * ends its own side (RFC 8441 §4). */
-static void
-end_unfinished(struct h2_server *h, const nghttp2_frame *f)
-{
-	struct h2_stream *st;
-
-	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
-	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
-	    nghttp2_session_get_stream_remote_close(h->session,
-	    f->hd.stream_id) != 0)
-		return;
-	st = h2_stream_get(h, f->hd.stream_id);
-	if (st != NULL && st->ws == H2WS_OPEN && !st->is_bad)
-		return;
-	nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE,
-	    f->hd.stream_id, NGHTTP2_NO_ERROR);
-}
-
 static int
 on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *arg)
 {
-	struct h2_server *h = arg;
-	struct h2_stream *st;
-
 	(void)s;
-	end_unfinished(h, f);
-	if (f->hd.type != NGHTTP2_RST_STREAM ||
-	    f->rst_stream.error_code == NGHTTP2_NO_ERROR)
-		return 0;
-	st = h2_stream_get(h, f->hd.stream_id);
-	if (st == NULL || !st->is_bad)
-		h2_glitch(h, "streams reset for protocol errors");
+	h2_stream_sent(arg, f);
 	return 0;
 }
 
@@ -381,10 +338,8 @@ on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *arg)
 	(void)s;
 	if (st == NULL)
 		return 0;
-	if (code != NGHTTP2_NO_ERROR && st->note == NULL)
-		st->note = "stream reset";
 	nghttp2_session_set_stream_user_data(s, id, NULL);
-	h2_stream_free(st);
+	h2_stream_free(st, code != NGHTTP2_NO_ERROR ? "stream reset" : NULL);
 	return 0;
 }
 
@@ -436,7 +391,7 @@ maybe_close(struct h2_server *h)
 	if (evbuffer_get_length(out) > 0)
 		return;         /* on_write comes back when it is sent */
 	h2_conn_enter(h, H2C_CLOSING);
-	conn_linger(h->c);              /* the GOAWAY must reach the client */
+	client_linger(h->cl);   /* the GOAWAY must reach the client */
 }
 
 /* Sends what nghttp2 has queued; never nested. */
@@ -452,7 +407,7 @@ h2_flush(struct h2_server *h)
 		h->wants_flush = false;
 		if (nghttp2_session_send(h->session) != 0) {
 			h->is_sending = false;
-			conn_close_error(h->c, "http2 send failed");
+			client_close_error(h->cl, "http2 send failed");
 			return;
 		}
 		h2_response_resume(h);
@@ -485,7 +440,7 @@ h2_flush_later(struct h2_server *h)
 	event_active(&h->flush_ev, EV_WRITE, 1);
 }
 
-/* libevent callbacks. */
+/* Socket and timer callbacks. */
 
 static void
 on_read(struct sock *sk, void *arg)
@@ -500,7 +455,7 @@ on_read(struct sock *sk, void *arg)
 		n = nghttp2_session_mem_recv(h->session, v.iov_base,
 		    v.iov_len);
 		if (n < 0) {
-			log_conn(LOG_INFO, h->c, "http2: %s",
+			log_conn(LOG_INFO, h->cl, "http2: %s",
 			    nghttp2_strerror((int)n));
 			h2_terminate(h, n == NGHTTP2_ERR_FLOODED ||
 			    n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS ?
@@ -532,12 +487,12 @@ on_event(struct sock *sk, short what, void *arg)
 	(void)sk;
 	h2_conn_enter(h, H2C_CLOSING);
 	if (what & SOCK_TIMEOUT)
-		log_conn(LOG_INFO, h->c, "http2: the client took no byte for "
+		log_conn(LOG_INFO, h->cl, "http2: the client took no byte for "
 		    "send_timeout: closed, %u streams end", h->nstreams);
 	if (what & SOCK_EOF)
-		conn_close(h->c, "client closed");
+		client_close(h->cl, "client closed");
 	else
-		conn_close_error(h->c, what & SOCK_TIMEOUT ?
+		client_close_error(h->cl, what & SOCK_TIMEOUT ?
 		    "client timed out" : "client error");
 }
 
@@ -612,7 +567,7 @@ start_session(struct h2_server *h)
 	int rv = -1;
 	size_t niv = sizeof(iv) / sizeof(iv[0]);
 
-	if (h->c->listen.is_h2_websocket_off)
+	if (h->cl->listen.is_h2_websocket_off)
 		niv--;          /* no SETTINGS_ENABLE_CONNECT_PROTOCOL */
 	if ((cb = make_callbacks()) == NULL)
 		return -1;
@@ -636,7 +591,7 @@ fail_cb:
 }
 
 struct h2_server *
-h2_server_new(struct conn *c, struct sock *sk, const char **why)
+h2_server_new(struct client *cl, struct sock *sk, const char **why)
 {
 	struct h2_server *h;
 	struct timeval tv;
@@ -644,9 +599,9 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 	*why = "out of memory";
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
-	h->c = c;
+	h->cl = cl;
 	h->sk = sk;
-	h->cf = c->cf;
+	h->cf = cl->cf;
 	TAILQ_INIT(&h->resumes);
 	TAILQ_INIT(&h->streams);
 	TAILQ_INIT(&h->waiting);
@@ -655,11 +610,11 @@ h2_server_new(struct conn *c, struct sock *sk, const char **why)
 		free(h);
 		return NULL;
 	}
-	event_assign(&h->flush_ev, ctx_base(c->ctx), -1, 0, on_flush_later, h);
-	evtimer_assign(&h->idle_timer, ctx_base(c->ctx), on_idle, h);
-	evtimer_assign(&h->age_timer, ctx_base(c->ctx), on_age, h);
-	evtimer_assign(&h->head_timer, ctx_base(c->ctx), on_head_timeout, h);
-	evtimer_assign(&h->goaway_timer, ctx_base(c->ctx), on_goaway_timeout,
+	event_assign(&h->flush_ev, ctx_base(cl->ctx), -1, 0, on_flush_later, h);
+	evtimer_assign(&h->idle_timer, ctx_base(cl->ctx), on_idle, h);
+	evtimer_assign(&h->age_timer, ctx_base(cl->ctx), on_age, h);
+	evtimer_assign(&h->head_timer, ctx_base(cl->ctx), on_head_timeout, h);
+	evtimer_assign(&h->goaway_timer, ctx_base(cl->ctx), on_goaway_timeout,
 	    h);
 	h2_stall_init(h);
 	tv = tv_ms(h->cf->keepalive_timeout);
@@ -718,11 +673,8 @@ h2_server_free(struct h2_server *h)
 	h2_stall_fini(h);
 	h2_conn_enter(h, H2C_CLOSING);
 	/* nghttp2_session_del does not call on_stream_close */
-	while ((st = TAILQ_FIRST(&h->streams)) != NULL) {
-		if (st->note == NULL)
-			st->note = "connection closed";
-		h2_stream_free(st);
-	}
+	while ((st = TAILQ_FIRST(&h->streams)) != NULL)
+		h2_stream_free(st, "connection closed");
 	nghttp2_session_del(h->session);
 	free(h);
 }

@@ -3,13 +3,14 @@
 #ifndef PORTICO_H2_SERVER_H
 #define PORTICO_H2_SERVER_H
 
-struct sock;
-struct conn;
+struct client;
 struct h2_server;
+struct sock;
 
-/* Takes over BEV's callbacks, sends SETTINGS and reads the preface and
- * frames (some may already wait in BEV's input). NULL with *why. */
-struct h2_server *h2_server_new(struct conn *c, struct sock *sk,
+/* Takes over SK's callbacks, sends SETTINGS and reads the preface and
+ * frames (some may already wait in SK's input) for CL, which outlives
+ * it and is ended through its client_ops. NULL with *why. */
+struct h2_server *h2_server_new(struct client *cl, struct sock *sk,
     const char **why);
 void h2_server_free(struct h2_server *h);       /* NULL ok */
 /* Graceful stop: GOAWAY, then close once the streams in flight end. */

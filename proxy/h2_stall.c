@@ -35,12 +35,11 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "client.h"
 #include "conf.h"
-#include "conn.h"
-#include "exchange.h"
+#include "ctx.h"
 #include "h2.h"
 #include "log.h"
-#include "ctx.h"
 
 /* A sweep comes at least this fraction of the shorter timeout after
  * the last: streams stamped a moment apart cost one sweep, not one
@@ -62,7 +61,7 @@ body_limit(const struct h2_server *h)
 static bool
 in_body_phase(const struct h2_stream *st)
 {
-	return st->state == H2S_BODY && st->x != NULL && !st->is_bad &&
+	return st->state == H2S_BODY && st->x != NULL &&
 	    st->ws == H2WS_NONE && st->unconsumed == 0 &&
 	    (!st->rq.req.wants_continue || st->resp.is_continued ||
 	    st->bytes_received > 0);
@@ -71,7 +70,8 @@ in_body_phase(const struct h2_stream *st)
 static bool
 in_send_phase(const struct h2_stream *st)
 {
-	return st->resp.has_provider && !st->is_bad && st->ws != H2WS_OPEN &&
+	return st->resp.has_provider && h2_stream_is_live(st) &&
+	    st->ws != H2WS_OPEN &&
 	    (evbuffer_get_length(st->out) > 0 || st->resp.is_eof);
 }
 
@@ -96,17 +96,13 @@ reset_stalled(struct h2_stream *st)
 static void
 time_out_body(struct h2_stream *st)
 {
-	log_conn(LOG_INFO, st->h->c, "http2: stream %d: no request body for "
+	log_conn(LOG_INFO, st->h->cl, "http2: stream %d: no request body for "
 	    "client_body_timeout", (int)st->id);
 	h2_stream_release_exchange(st);         /* half a request: closed */
-	st->note = "client body timeout";
-	st->state = H2S_DONE;
-	if (st->resp.is_started) {
-		h2_stream_reset(st, NGHTTP2_CANCEL, st->note);
-		return;
-	}
-	h2_response_error(st, 408);
-	st->is_bad = true;
+	if (st->resp.is_started)
+		h2_stream_reset(st, NGHTTP2_CANCEL, "client body timeout");
+	else
+		h2_stream_refuse(st, 408, "client body timeout");
 }
 
 static void
@@ -114,13 +110,13 @@ close_stalled(struct h2_server *h)
 {
 	struct h2_stream *st;
 
-	log_conn(LOG_INFO, h->c, "http2: connection window shut for "
+	log_conn(LOG_INFO, h->cl, "http2: connection window shut for "
 	    "send_timeout: GOAWAY, %u streams end", h->nstreams);
 	TAILQ_FOREACH(st, &h->streams, link) {
 		if (st->note == NULL)
 			st->note = "send timeout: connection window shut";
 		drop_response(st);
-		st->is_bad = true;
+		h2_stream_enter(st, H2S_REFUSED);
 	}
 	h2_terminate(h, NGHTTP2_NO_ERROR);
 }
@@ -134,9 +130,10 @@ check_stream(struct h2_server *h, struct h2_stream *st, int64_t now,
 {
 	if (nghttp2_session_get_remote_window_size(h->session) <= 0)
 		return h->data_us + limit <= now ? -1 : h->data_us + limit;
+	/* it can move: not the client's window */
 	if (nghttp2_session_get_stream_remote_window_size(h->session,
 	    st->id) > 0)
-		return now + limit;     /* it can move: not the client's window */
+		return now + limit;
 	reset_stalled(st);
 	return 0;
 }
@@ -151,8 +148,8 @@ arm(struct h2_server *h, int64_t now, int64_t at)
 	int64_t delay = at - now;
 	struct timeval tv;
 
-	if (h->state == H2C_CLOSING || (evtimer_pending(&h->stall_timer, NULL) &&
-	    h->stall_at_us <= at))
+	if (h->state == H2C_CLOSING ||
+	    (evtimer_pending(&h->stall_timer, NULL) && h->stall_at_us <= at))
 		return;
 	if (delay < step / STALL_MIN_STEP)
 		delay = step / STALL_MIN_STEP;
@@ -179,7 +176,7 @@ static void
 on_stall(evutil_socket_t fd, short what, void *arg)
 {
 	struct h2_server *h = arg;
-	int64_t now = ctx_now_us(h->c->ctx), next = INT64_MAX, t;
+	int64_t now = ctx_now_us(h->cl->ctx), next = INT64_MAX, t;
 	int64_t limit = send_limit(h);
 	struct h2_stream *st;
 	unsigned nreset = 0, nbody = 0;
@@ -210,7 +207,7 @@ on_stall(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	if (nreset > 0)
-		log_conn(LOG_INFO, h->c, "http2: %u streams reset: stream "
+		log_conn(LOG_INFO, h->cl, "http2: %u streams reset: stream "
 		    "window shut for send_timeout", nreset);
 	if (next != INT64_MAX)
 		arm(h, now, next);
@@ -221,8 +218,8 @@ on_stall(evutil_socket_t fd, short what, void *arg)
 void
 h2_stall_init(struct h2_server *h)
 {
-	evtimer_assign(&h->stall_timer, ctx_base(h->c->ctx), on_stall, h);
-	h->data_us = ctx_now_us(h->c->ctx);
+	evtimer_assign(&h->stall_timer, ctx_base(h->cl->ctx), on_stall, h);
+	h->data_us = ctx_now_us(h->cl->ctx);
 }
 
 void
@@ -235,7 +232,7 @@ void
 h2_stall_watch(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
-	int64_t now = ctx_now_us(h->c->ctx);
+	int64_t now = ctx_now_us(h->cl->ctx);
 
 	st->sent_us = now;
 	arm(h, now, now + send_limit(h));
@@ -244,14 +241,14 @@ h2_stall_watch(struct h2_stream *st)
 void
 h2_stall_sent(struct h2_stream *st)
 {
-	st->sent_us = st->h->data_us = ctx_now_us(st->h->c->ctx);
+	st->sent_us = st->h->data_us = ctx_now_us(st->h->cl->ctx);
 }
 
 void
 h2_stall_body(struct h2_stream *st)
 {
 	struct h2_server *h = st->h;
-	int64_t now = ctx_now_us(h->c->ctx);
+	int64_t now = ctx_now_us(h->cl->ctx);
 
 	st->recv_us = now;
 	arm(h, now, now + body_limit(h));

@@ -3,9 +3,7 @@
  * req_head and an exchange, whose response h2_response.c turns into
  * frames. Flow control: DATA is acknowledged once the exchange's queue
  * to the backend is below its high-water mark. */
-#include <ctype.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,15 +11,15 @@
 #include <event2/event.h>
 
 #include "access.h"
+#include "client.h"
 #include "conf.h"
-#include "conn.h"
+#include "ctx.h"
 #include "epoch.h"
 #include "exchange.h"
 #include "freelist.h"
 #include "h2.h"
 #include "h2_request.h"
 #include "log.h"
-#include "ctx.h"
 
 static void release_connect(struct h2_stream *st);
 
@@ -99,9 +97,9 @@ h2_stream_new(struct h2_server *h, int32_t id)
 	st->h = h;
 	st->id = id;
 	st->upstream_us = -1;
-	st->epoch = epoch_ref(ctx_epoch(h->c->ctx));
+	st->epoch = epoch_ref(ctx_epoch(h->cl->ctx));
 	arena_init(&st->arena);
-	st->start_us = ctx_now_us(h->c->ctx);
+	st->start_us = ctx_now_us(h->cl->ctx);
 	h->nstreams++;
 	TAILQ_INSERT_TAIL(&h->streams, st, link);
 	event_del(&h->idle_timer);
@@ -113,7 +111,7 @@ log_stream(struct h2_stream *st)
 {
 	struct access_entry e = { 0 };
 
-	if (ctx_access_log(st->h->c->ctx) == NULL || st->rq.req.method == NULL)
+	if (ctx_access_log(st->h->cl->ctx) == NULL || st->rq.req.method == NULL)
 		return;
 	e.status = st->status;
 	e.bytes_sent = st->bytes_sent;
@@ -122,7 +120,7 @@ log_stream(struct h2_stream *st)
 	e.upstream = st->upstream;
 	e.upstream_us = st->upstream_us;
 	e.note = st->note;
-	access_add(&e, st->h->c, &st->rq.req, "HTTP/2.0");
+	access_add(&e, st->h->cl, &st->rq.req, "HTTP/2.0");
 }
 
 void
@@ -134,6 +132,16 @@ h2_stream_release_exchange(struct h2_stream *st)
 	st->upstream_us = exchange_upstream_us(st->x);
 	exchange_free(st->x);
 	st->x = NULL;
+}
+
+void
+h2_stream_ack(struct h2_stream *st)
+{
+	if (st->unconsumed == 0)
+		return;
+	nghttp2_session_consume(st->h->session, st->id, st->unconsumed);
+	st->unconsumed = 0;
+	h2_stall_body(st);              /* the client may send more now */
 }
 
 /* DATA never acknowledged (held before a 101 that did not come, or
@@ -149,12 +157,14 @@ give_back_window(struct h2_stream *st)
 }
 
 void
-h2_stream_free(struct h2_stream *st)
+h2_stream_free(struct h2_stream *st, const char *why)
 {
 	struct h2_server *h = st->h;
 
+	if (st->note == NULL)
+		st->note = why;
 	give_back_window(st);
-	h2_tunnel_stop(st);
+	h2_response_tunnel_stop(st);
 	if (st->flow.wants_resume)
 		TAILQ_REMOVE(&h->resumes, st, resume_link);
 	TAILQ_REMOVE(&h->streams, st, link);
@@ -178,15 +188,34 @@ h2_stream_get(struct h2_server *h, int32_t id)
 }
 
 void
+h2_stream_enter(struct h2_stream *st, enum h2_stream_state state)
+{
+	if (state > st->state)
+		st->state = state;
+}
+
+bool
+h2_stream_is_live(const struct h2_stream *st)
+{
+	return st->state != H2S_REFUSED;
+}
+
+void
 h2_stream_reset(struct h2_stream *st, uint32_t code, const char *why)
 {
 	st->note = why;
-	st->is_bad = true;
-	st->state = H2S_DONE;
+	h2_stream_enter(st, H2S_REFUSED);
 	nghttp2_submit_rst_stream(st->h->session, NGHTTP2_FLAG_NONE, st->id,
 	    code);
 }
 
+void
+h2_stream_refuse(struct h2_stream *st, int status, const char *why)
+{
+	st->note = why;
+	h2_response_error(st, status);
+	h2_stream_enter(st, H2S_REFUSED);
+}
 
 /* Backend connects: at most http2_max_backend_connects in progress per
  * client connection (0: http2_max_concurrent_streams), so a client that
@@ -367,13 +396,12 @@ count_field(struct h2_stream *st, size_t namelen, size_t valuelen,
 static void
 refuse_head(struct h2_stream *st)
 {
-	st->note = "request header list over the limit";
-	log_conn(LOG_DEBUG, st->h->c, "http2: stream %d: %s", (int)st->id,
-	    st->note);
+	const char *why = "request header list over the limit";
+
+	log_conn(LOG_DEBUG, st->h->cl, "http2: stream %d: %s", (int)st->id,
+	    why);
 	h2_glitch(st->h, "header lists over the limit");
-	st->state = H2S_DONE;
-	h2_response_error(st, 431);
-	st->is_bad = true;
+	h2_stream_refuse(st, 431, why);
 }
 
 /* Trailers over the limits: the request cannot end as the client sent
@@ -383,7 +411,7 @@ refuse_head(struct h2_stream *st)
 static void
 refuse_trailers(struct h2_stream *st)
 {
-	log_conn(LOG_DEBUG, st->h->c, "http2: stream %d: request trailers "
+	log_conn(LOG_DEBUG, st->h->cl, "http2: stream %d: request trailers "
 	    "over the limit", (int)st->id);
 	h2_glitch(st->h, "header lists over the limit");
 	h2_stream_release_exchange(st);
@@ -392,12 +420,13 @@ refuse_trailers(struct h2_stream *st)
 }
 
 /* Trailers are kept only while the request body is on its way to an
- * exchange; once the stream is refused or answered, nothing is kept. */
+ * exchange; once the stream is refused (a state past these) or
+ * answered, nothing is kept. */
 static bool
 wants_fields(const struct h2_stream *st)
 {
-	return !st->is_bad && (st->state == H2S_HEADERS ||
-	    (st->state == H2S_BODY && st->x != NULL));
+	return st->state == H2S_HEADERS ||
+	    (st->state == H2S_BODY && st->x != NULL);
 }
 
 int
@@ -449,57 +478,50 @@ is_body_over(const struct h2_stream *st, uint64_t n)
 static void
 refuse_body(struct h2_stream *st)
 {
-	st->note = "request body too large";
+	const char *why = "request body too large";
+
 	evbuffer_drain(st->in, evbuffer_get_length(st->in));
 	h2_stream_ack(st);
 	h2_stream_release_exchange(st);
-	st->state = H2S_DONE;
-	if (st->resp.is_started) {
-		h2_stream_reset(st, NGHTTP2_CANCEL, st->note);
-		return;
-	}
-	h2_response_error(st, 413);
-	st->is_bad = true;
+	if (st->resp.is_started)
+		h2_stream_reset(st, NGHTTP2_CANCEL, why);
+	else
+		h2_stream_refuse(st, 413, why);
 }
 
-void
-h2_stream_start(struct h2_stream *st, bool is_end)
+/* The request head is complete (IS_END: no body): check, route, start. */
+static void
+start_request(struct h2_stream *st, bool is_end)
 {
 	struct h2_server *h = st->h;
-	struct fwd_info fwd = { h->c->addr, h->c->is_tls, conn_tag(h->c),
+	struct fwd_info fwd = { h->cl->addr, h->cl->is_tls, h->cl->tag,
 	    st->id };
 	const char *why;
 	int status, rv;
 
-	st->state = is_end ? H2S_RESPONDING : H2S_BODY;
+	h2_stream_enter(st, is_end ? H2S_RESPONDING : H2S_BODY);
 	if (++h->nrequests >= h->cf->keepalive_requests)
 		h2_goaway(h, "keepalive_requests reached");
-	rv = h2_request_head(&st->rq, is_end, h->c->is_tls, make_ws_key(st),
+	rv = h2_request_head(&st->rq, is_end, h->cl->is_tls, make_ws_key(st),
 	    &status, &why);
 	st->ntrailer_start = st->rq.nfields;
 	if (st->rq.req.is_websocket)
 		st->ws = H2WS_WAIT;
 	if (rv == -1) {
-		st->note = why;
 		h2_glitch(h, "malformed requests");
-		h2_response_error(st, status);
-		st->is_bad = true;
+		h2_stream_refuse(st, status, why);
 		return;
 	}
 	if (st->rq.req.content_length >= 0 &&
 	    is_body_over(st, (uint64_t)st->rq.req.content_length)) {
-		st->note = "request body too large";
-		h2_response_error(st, 413);
-		st->is_bad = true;
+		h2_stream_refuse(st, 413, "request body too large");
 		return;
 	}
-	ctx_count_request(h->c->ctx);
+	ctx_count_request(h->cl->ctx);
 	st->x = exchange_new(st->epoch, &st->rq.req, &st->arena, &fwd,
 	    &exchange_ops, st, &status, &why);
 	if (st->x == NULL) {
-		st->note = why;
-		h2_response_error(st, status);
-		st->is_bad = true;
+		h2_stream_refuse(st, status, why);
 		return;
 	}
 	/* an upgrade GET is complete at once; END_STREAM waits for its 101 */
@@ -510,14 +532,15 @@ h2_stream_start(struct h2_stream *st, bool is_end)
 		h2_stall_body(st);      /* the body phase begins */
 }
 
-void
-h2_stream_end_request(struct h2_stream *st)
+/* END_STREAM from the client (after DATA or trailers). */
+static void
+end_request(struct h2_stream *st)
 {
 	size_t n = st->rq.nfields - st->ntrailer_start;
 
 	if (st->state != H2S_BODY)
 		return;
-	st->state = H2S_RESPONDING;
+	h2_stream_enter(st, H2S_RESPONDING);
 	if (st->ws == H2WS_WAIT) {
 		st->is_ws_end_held = true;
 		return;
@@ -525,6 +548,73 @@ h2_stream_end_request(struct h2_stream *st)
 	if (st->x != NULL && st->ws != H2WS_REFUSED)
 		exchange_request_end(st->x, n > 0 ?
 		    st->rq.fields + st->ntrailer_start : NULL, n);
+}
+
+void
+h2_stream_recv(struct h2_stream *st, const nghttp2_frame *f)
+{
+	bool is_end = f->hd.flags & NGHTTP2_FLAG_END_STREAM;
+
+	if (!h2_stream_is_live(st))
+		return;
+	if (f->hd.type == NGHTTP2_HEADERS && st->state == H2S_HEADERS)
+		start_request(st, is_end);
+	else if (is_end && (f->hd.type == NGHTTP2_DATA ||
+	    f->hd.type == NGHTTP2_HEADERS))
+		end_request(st);
+}
+
+bool
+h2_stream_awaits_head(struct h2_server *h, int32_t id)
+{
+	struct h2_stream *st = h2_stream_get(h, id);
+
+	/* H2S_REFUSED is past H2S_HEADERS */
+	return st != NULL && st->state == H2S_HEADERS;
+}
+
+/* RFC 9113 §8.1: a response complete before the request (a 431, 400
+ * or 404 sent at once, a backend that answered early) is followed by
+ * RST_STREAM NO_ERROR, asking the client to stop sending. Without it a
+ * client that never ends the stream keeps its concurrency slot, and the
+ * idle timer never starts, for as long as it likes. Not for an RFC 8441
+ * tunnel: there END_STREAM is the backend's half-close, and the client
+ * ends its own side (RFC 8441 §4). */
+static void
+end_unfinished(struct h2_server *h, int32_t id)
+{
+	struct h2_stream *st;
+
+	if (nghttp2_session_get_stream_remote_close(h->session, id) != 0)
+		return;
+	st = h2_stream_get(h, id);
+	if (st != NULL && st->ws == H2WS_OPEN && h2_stream_is_live(st))
+		return;
+	nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, id,
+	    NGHTTP2_NO_ERROR);
+}
+
+/* RST_STREAM that nghttp2 sent by itself (content-length mismatch,
+ * invalid fields, DATA on a closed stream, streams over the concurrency
+ * limit ...): the client broke the protocol on that stream, a glitch as
+ * its own RST_STREAM is (MadeYouReset, CVE-2025-8671). Portico's own
+ * resets refuse the stream first (h2_stream_reset). */
+void
+h2_stream_sent(struct h2_server *h, const nghttp2_frame *f)
+{
+	struct h2_stream *st;
+
+	if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+	    f->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+		end_unfinished(h, f->hd.stream_id);
+		return;
+	}
+	if (f->hd.type != NGHTTP2_RST_STREAM ||
+	    f->rst_stream.error_code == NGHTTP2_NO_ERROR)
+		return;
+	st = h2_stream_get(h, f->hd.stream_id);
+	if (st == NULL || h2_stream_is_live(st))
+		h2_glitch(h, "streams reset for protocol errors");
 }
 
 /* Past H2_WS_EARLY_MAX before the 101: RST_STREAM CANCEL. Not
@@ -557,7 +647,7 @@ h2_stream_data(struct h2_server *h, int32_t id, const uint8_t *data,
 	}
 	st->bytes_received += len;
 	st->unconsumed += len;
-	h2_tunnel_active(st);
+	h2_response_tunnel_active(st);
 	h2_stall_body(st);
 	if (st->ws == H2WS_REFUSED) {
 		h2_stream_ack(st);

@@ -89,7 +89,7 @@ struct resp_head {
 struct fwd_info {
 	const char *client_addr;        /* "192.0.2.1", "2001:db8::1", "unix" */
 	bool is_tls;                    /* the client reached us over TLS */
-	/* For log lines only: the client connection's conn_tag (it
+	/* For log lines only: the client connection's tag (client.h; it
 	 * outlives the request) and the HTTP/2 stream id (0: HTTP/1.1). */
 	const char *tag;
 	int32_t stream_id;

@@ -32,10 +32,11 @@ void log_write_errno(int level, const char *fmt, ...)
 	if ((lvl) <= log_level)                                       \
 		log_write_errno((lvl), __VA_ARGS__);                  \
 } while (0)
-/* A line about one client connection: "[w0 c12 127.0.0.1:5555] ...". */
-#define log_conn(lvl, c, fmt, ...) do {                               \
+/* A line about one client connection, CL its struct client (client.h):
+ * "[w0 c12 127.0.0.1:5555] ...". */
+#define log_conn(lvl, cl, fmt, ...) do {                              \
 	if ((lvl) <= log_level)                                       \
-		log_write((lvl), "[%s] " fmt, conn_tag(c), ##__VA_ARGS__); \
+		log_write((lvl), "[%s] " fmt, (cl)->tag, ##__VA_ARGS__); \
 } while (0)
 
 /* One finished request, as the access log records it. */

@@ -23,7 +23,6 @@
 #include <event2/event_struct.h>
 #include <event2/listener.h>
 
-#include "backend.h"
 #include "conf.h"
 #include "conn.h"
 #include "ctx.h"

@@ -24,8 +24,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "client.h"
 #include "conf.h"
-#include "conn.h"
 #include "exchange.h"
 #include "h2_server.h"
 #include "log.h"
@@ -35,7 +35,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* ---- stubs: log, worker context, connection ---- */
+/* ---- stubs: log, worker context, the connection (client_ops) ---- */
 
 int log_level = -1;                     /* nothing is written */
 
@@ -105,42 +105,50 @@ epoch_unref(struct epoch *e)
 }
 
 void
-access_add(struct access_entry *e, const struct conn *c,
+access_add(struct access_entry *e, const struct client *cl,
     const struct req_head *h, const char *protocol)
 {
 	(void)e;
-	(void)c;
+	(void)cl;
 	(void)h;
 	(void)protocol;
 }
 
-void
-conn_close_error(struct conn *c, const char *why)
+static void
+on_end(void *owner, const char *why, bool is_error)
 {
-	conn_close(c, why);
-}
-
-void
-conn_close(struct conn *c, const char *why)
-{
-	(void)c;
+	(void)owner;
 	(void)why;
+	(void)is_error;
 	is_closed = true;
 }
 
-void
-conn_linger(struct conn *c)
+static void
+on_linger(void *owner)
 {
-	(void)c;
+	(void)owner;
 	is_closed = true;
 }
 
-const char *
-conn_tag(const struct conn *c)
+static void
+on_refresh(void *owner)
 {
-	(void)c;
-	return "fuzz";
+	(void)owner;
 }
+
+static bool
+on_is_closing(const void *owner)
+{
+	(void)owner;
+	return is_closed;
+}
+
+static const struct client_ops client_ops = {
+	.end = on_end,
+	.linger = on_linger,
+	.refresh = on_refresh,
+	.is_closing = on_is_closing,
+};
 
 /* ---- stub: the socket ---- */
 
@@ -385,7 +393,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 	    "\0\0\0\4\0\0\0\0\0";       /* and an empty SETTINGS */
-	struct conn c;
+	struct client cl;
 	struct sock sk = { 0 };
 	struct h2_server *h;
 	const char *why;
@@ -398,17 +406,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	cf->http2_max_backend_connects = data[0] % 4;
 	chunk = 1 + (size_t)(data[0] / 4) * 7;
-	memset(&c, 0, sizeof(c));
-	c.cf = cf;
-	c.is_tls = data[0] & 1;
-	strcpy(c.addr, "127.0.0.1");
+	memset(&cl, 0, sizeof(cl));
+	cl.cf = cf;
+	cl.is_tls = data[0] & 1;
+	strcpy(cl.addr, "127.0.0.1");
+	strcpy(cl.tag, "fuzz");
+	cl.ops = &client_ops;
 	sk.in = evbuffer_new();
 	sk.out = evbuffer_new();
 	is_closed = false;
 	evbuffer_add(sk.in, preface, sizeof(preface) - 1);
-	if ((h = h2_server_new(&c, &sk, &why)) == NULL)
+	if ((h = h2_server_new(&cl, &sk, &why)) == NULL)
 		abort();
-	c.h2 = h;
 	while (!is_closed && off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 
