@@ -1,9 +1,11 @@
 """tests/integration/h2frames.py: what the Python test clients share:
 key=value output, the body pattern, dialing portico (TLS with ALPN, or
 cleartext), HTTP/2's frame layer built and parsed by hand (RFC 9113 §4),
-and a non-blocking raw-frame connection. Standard library only; the
+a non-blocking raw-frame connection, and WebSocket frames (RFC 6455
+§5.2) as RFC 8441 carries them in DATA. Standard library only; the
 scripts beside it import it (their directory is first on sys.path).
 """
+import os
 import socket
 import ssl
 import struct
@@ -194,3 +196,54 @@ class Raw:
         if ftype == GOAWAY:
             last, code = struct.unpack('>II', payload[:8])
             self.goaway = (last & 0x7fffffff, code)
+
+
+# ---- WebSocket frames ----
+
+OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 1, 2, 8, 9, 10
+
+
+def ws_mask(payload, key):
+    """PAYLOAD xor the 4-byte KEY repeated (RFC 6455 §5.3)."""
+    if not payload:
+        return payload
+    n = len(payload)
+    k = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, 'big') ^
+            int.from_bytes(k, 'big')).to_bytes(n, 'big')
+
+
+def ws_frame(opcode, payload, fin=True, key=None):
+    """A masked client frame; KEY is 4 random bytes unless given."""
+    b0 = (0x80 if fin else 0) | opcode
+    n = len(payload)
+    if n < 126:
+        head = struct.pack('!BB', b0, 0x80 | n)
+    elif n < 65536:
+        head = struct.pack('!BBH', b0, 0x80 | 126, n)
+    else:
+        head = struct.pack('!BBQ', b0, 0x80 | 127, n)
+    key = os.urandom(4) if key is None else key
+    return head + key + ws_mask(payload, key)
+
+
+def ws_parse(buf):
+    """(fin, opcode, payload, rest) of the first whole server frame in
+    BUF, or None while none is whole; Failure if it is masked."""
+    if len(buf) < 2:
+        return None
+    if buf[1] & 0x80:
+        raise Failure('masked server frame')
+    n, off = buf[1] & 0x7f, 2
+    if n == 126:
+        if len(buf) < 4:
+            return None
+        n, off = struct.unpack('!H', bytes(buf[2:4]))[0], 4
+    elif n == 127:
+        if len(buf) < 10:
+            return None
+        n, off = struct.unpack('!Q', bytes(buf[2:10]))[0], 10
+    if len(buf) < off + n:
+        return None
+    return bool(buf[0] & 0x80), buf[0] & 0x0f, bytes(buf[off:off + n]), \
+        buf[off + n:]
