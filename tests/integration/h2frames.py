@@ -114,6 +114,20 @@ def take(buf):
     return (buf[3], buf[4], sid, bytes(buf[9:9 + n])), buf[9 + n:]
 
 
+def take_frame(buf):
+    """take(), for the clients built on python3-hyperframe: the first
+    whole frame as a hyperframe Frame, and the bytes after it. Imported
+    only here, so that the rest needs only the standard library."""
+    from hyperframe.frame import Frame
+    if len(buf) < 9:
+        return None, buf
+    f, n = Frame.parse_frame_header(memoryview(bytes(buf[:9])))
+    if len(buf) < 9 + n:
+        return None, buf
+    f.parse_body(memoryview(bytes(buf[9:9 + n])))
+    return f, buf[9 + n:]
+
+
 def unpad(flags, payload, ftype=DATA):
     """A DATA or HEADERS payload without its padding (and priority)."""
     if flags & PADDED:
