@@ -241,6 +241,20 @@ class Raw(h2frames.Raw):
     def __init__(self, port):
         super().__init__('tls', port, TIMEOUT, nodelay=False)
 
+    def flood(self, n, piece):
+        """Sends PIECE(i) for i below N, 16 KiB at a time, until a GOAWAY
+        or the peer is gone: how many were sent."""
+        sent, batch = 0, b''
+        for i in range(n):
+            batch += piece(i)
+            if len(batch) > 16384 or i == n - 1:
+                if not self.send(batch):
+                    break
+                sent, batch = i + 1, b''
+            if self.goaway is not None:
+                break
+        return sent
+
     def wait_end(self, seconds=5):
         """Reads until the peer closes (bounded); prints what it saw."""
         self.read(seconds)
@@ -262,21 +276,13 @@ def request_block(enc, extra=()):
 def mode_rapid_reset(port, n):
     r = Raw(port)
     enc = hpack.Encoder()
-    sent = 0
-    batch = b''
-    for i in range(n):
+
+    def reset(i):
         sid = 1 + 2 * i
-        batch += frame(HEADERS, END_STREAM | END_HEADERS, sid,
-                       request_block(enc))
-        batch += frame(RST_STREAM, 0, sid, struct.pack('>I', 8))
-        if len(batch) > 16384 or i == n - 1:
-            if not r.send(batch):
-                break
-            sent = i + 1
-            batch = b''
-        if r.goaway is not None:
-            break
-    out(streams_sent=sent)
+        return frame(HEADERS, END_STREAM | END_HEADERS, sid,
+                     request_block(enc)) + \
+            frame(RST_STREAM, 0, sid, struct.pack('>I', 8))
+    out(streams_sent=r.flood(n, reset))
     r.wait_end()
 
 
@@ -285,18 +291,8 @@ def mode_continuation(port, n):
     enc = hpack.Encoder()
     r.send(frame(HEADERS, END_STREAM, 1, request_block(enc)))
     piece = enc.encode([('x-flood', 'v' * 20)], huffman=False)
-    sent = 0
-    batch = b''
-    for i in range(n):
-        batch += frame(CONTINUATION, 0, 1, piece)
-        if len(batch) > 16384 or i == n - 1:
-            if not r.send(batch):
-                break
-            sent = i + 1
-            batch = b''
-        if r.goaway is not None:
-            break
-    out(continuations_sent=sent)
+    out(continuations_sent=r.flood(
+        n, lambda i: frame(CONTINUATION, 0, 1, piece)))
     r.wait_end()
 
 
