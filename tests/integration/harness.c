@@ -130,23 +130,9 @@ exit_code(int status)
 int
 run_wait(pid_t pid, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
-	int status;
-	pid_t r;
+	long kb;
 
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return exit_code(status);
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (now_ms() >= end)
-			break;
-		sleep_ms(5);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
+	return run_wait_rss(pid, timeout_ms, 0, &kb);
 }
 
 pid_t
@@ -171,7 +157,7 @@ run_wait_rss(pid_t pid, int timeout_ms, pid_t watch, long *max_kb)
 
 	*max_kb = -1;
 	for (;;) {
-		if (now_ms() >= next) {
+		if (watch > 0 && now_ms() >= next) {
 			next = now_ms() + 100;
 			if ((kb = proc_rss_kb(watch)) > *max_kb)
 				*max_kb = kb;
@@ -188,6 +174,31 @@ run_wait_rss(pid_t pid, int timeout_ms, pid_t watch, long *max_kb)
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return -1;
+}
+
+char *
+run_rss(char *const argv[], const char *dir, int timeout_ms, pid_t watch,
+    long *max_kb)
+{
+	char opath[HARNESS_PATH + 16], epath[HARNESS_PATH + 16], cmd[512];
+	char *o, *e;
+	size_t n = 0;
+	int rc, i;
+
+	snprintf(opath, sizeof(opath), "%s/tool.out", dir);
+	snprintf(epath, sizeof(epath), "%s/tool.err", dir);
+	rc = run_wait_rss(run_spawn_io(argv, opath, epath), timeout_ms, watch,
+	    max_kb);
+	o = file_read(opath, NULL);
+	e = file_read(epath, NULL);
+	cmd[0] = '\0';
+	for (i = 0; argv[i] != NULL && n < sizeof(cmd); i++)
+		n += snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "",
+		    argv[i]);
+	ck_assert_msg(rc == 0, "%s: exit %d\n%s\n%s", cmd, rc,
+	    o != NULL ? o : "", e != NULL ? e : "");
+	free(e);
+	return o != NULL ? o : strdup("");
 }
 
 /* Copies file PATH into OUT (cap bytes with the NUL), then removes it. */
@@ -385,6 +396,17 @@ openssl_run(const char *args)
 	ck_assert_msg(rc == 0, "openssl %s: exit %d: %s", args, rc, err);
 }
 
+TCase *
+harness_tcase(const char *name, int seconds)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
+	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
+	tcase_set_timeout(tc, seconds);
+	return tc;
+}
+
 void
 harness_certs(void)
 {
@@ -579,6 +601,15 @@ proxy_start_tls(struct proxy *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	start_v(p, &(struct proxy_how){ .is_tls = true }, false, fmt, ap);
 	va_end(ap);
+}
+
+void
+proxy_start_origin0(struct proxy *p, const char *tls_extra,
+    const char *extra)
+{
+	memset(p, 0, sizeof(*p));
+	proxy_start_tls(p, "%sbackend o { server %s }\nroute * o\n%s",
+	    harness_tls_block(tls_extra), origins[0].tcp, extra);
 }
 
 void
@@ -1039,26 +1070,42 @@ origin_received(const struct origin *o, long conn, size_t *len)
 	return p;
 }
 
-char *
-origin_received_all(const struct origin *o, size_t *len)
+/* Connections FIRST to END - 1 of O, joined: malloc'd, NUL-ended; the
+ * /stats ones left out if SKIP_STATS. */
+static char *
+received_range(const struct origin *o, long first, long end,
+    bool skip_stats, size_t *len)
 {
-	struct stats st = origin_stats(o);
 	size_t total = 0, n;
 	char *all = calloc(1, 1), *one;
 	long i;
 
 	ck_assert_ptr_nonnull(all);
-	/* the last connection is origin_stats' own */
-	for (i = 1; i < st.conns; i++) {
+	for (i = first; i < end; i++) {
 		one = origin_received(o, i, &n);
-		all = realloc(all, total + n + 1);
-		ck_assert_ptr_nonnull(all);
-		memcpy(all + total, one, n);
-		total += n;
-		all[total] = '\0';
+		if (!skip_stats || strncmp(one, "GET /stats ", 11) != 0) {
+			all = realloc(all, total + n + 1);
+			ck_assert_ptr_nonnull(all);
+			memcpy(all + total, one, n);
+			total += n;
+			all[total] = '\0';
+		}
 		free(one);
 	}
 	if (len != NULL)
 		*len = total;
 	return all;
+}
+
+char *
+origin_received_all(const struct origin *o, size_t *len)
+{
+	/* the last connection is origin_stats' own */
+	return received_range(o, 1, origin_stats(o).conns, false, len);
+}
+
+char *
+origin_received_since(const struct origin *o, long since, size_t *len)
+{
+	return received_range(o, since + 1, origin_stats(o).conns, true, len);
 }
