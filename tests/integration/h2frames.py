@@ -36,10 +36,12 @@ def out(**kv):
     sys.stdout.flush()
 
 
+PIECE = bytes(range(97, 123)) * 4096     # a..z, built once
+
+
 def pattern(n):
     """N bytes of a..z repeated, the body the origin's /bytes/N sends."""
-    piece = bytes(97 + i % 26 for i in range(26 * 4096))
-    return (piece * (n // len(piece) + 1))[:n]
+    return (PIECE * (n // len(PIECE) + 1))[:n]
 
 
 def tls_context(alpn='h2'):
