@@ -433,6 +433,15 @@ kv(const char *out, const char *key)
 	return v;
 }
 
+long
+kv_num(const char *out, const char *key)
+{
+	const char *v = kv(out, key);
+
+	ck_assert_msg(strcmp(v, "(absent)") != 0, "no %s in:\n%s", key, out);
+	return atol(v);
+}
+
 void
 assert_kv(const char *out, const char *key, const char *want)
 {

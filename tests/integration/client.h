@@ -64,6 +64,8 @@ int echo_joined(const char *json, const char *name, char *out, size_t cap);
 /* The value of the "KEY=value" line of a test tool's OUT, or "(absent)";
  * static storage, overwritten by the next call. */
 const char *kv(const char *out, const char *key);
+/* The number that line says; asserts the line is there. */
+long kv_num(const char *out, const char *key);
 /* Asserts that line says WANT, printing all of OUT otherwise. */
 void assert_kv(const char *out, const char *key, const char *want);
 #endif

@@ -34,37 +34,18 @@ import h2.events
 import h2.settings
 import hpack
 
+import h2frames
+from h2frames import connect, frame, out, pattern, request_fields, CODES, \
+    HEADERS, RST_STREAM, CONTINUATION, END_STREAM, END_HEADERS
+
 TIMEOUT = 20.0
-
-
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
-
-
-def connect(port):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['h2'])
-    raw = socket.create_connection(('127.0.0.1', port), timeout=TIMEOUT)
-    s = ctx.wrap_socket(raw, server_hostname='a.test')
-    if s.selected_alpn_protocol() != 'h2':
-        out(error='alpn %r' % s.selected_alpn_protocol())
-        sys.exit(2)
-    return s
-
-
-def pattern(n):
-    return bytes(97 + i % 26 for i in range(n))
 
 
 class Client:
     """An h2 connection and the events it has seen, per stream."""
 
     def __init__(self, port, validate=True):
-        self.sock = connect(port)
+        self.sock = connect('tls', port, TIMEOUT)
         cfg = h2.config.H2Configuration(
             client_side=True, validate_outbound_headers=validate,
             normalize_outbound_headers=validate)
@@ -85,9 +66,8 @@ class Client:
 
     def request(self, path, extra=(), end=True):
         sid = self.conn.get_next_available_stream_id()
-        hdrs = [(':method', 'GET'), (':scheme', 'https'),
-                (':authority', 'a.test'), (':path', path)] + list(extra)
-        self.conn.send_headers(sid, hdrs, end_stream=end)
+        self.conn.send_headers(sid, request_fields('GET', path, extra),
+                               end_stream=end)
         self.flush()
         self.events[sid] = []
         return sid
@@ -255,118 +235,54 @@ def mode_drop(port):
 
 # ---- raw frames, for floods the h2 state machine will not send ----
 
-def frame(ftype, flags, sid, payload=b''):
-    return struct.pack('>I', len(payload))[1:] + struct.pack(
-        '>BBI', ftype, flags, sid) + payload
-
-
-PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
-HEADERS, RST_STREAM, SETTINGS, GOAWAY, CONTINUATION = 1, 3, 4, 7, 9
-END_STREAM, END_HEADERS = 0x1, 0x4
-ERRORS = {0: 'NO_ERROR', 1: 'PROTOCOL_ERROR', 2: 'INTERNAL_ERROR',
-          8: 'CANCEL', 11: 'ENHANCE_YOUR_CALM', 9: 'COMPRESSION_ERROR'}
-
-
-class Raw:
-    """A TLS socket that writes frames and parses what comes back."""
+class Raw(h2frames.Raw):
+    """A TLS connection that writes frames and parses what comes back."""
 
     def __init__(self, port):
-        self.sock = connect(port)
-        self.sock.setblocking(False)
-        self.buf = b''
-        self.goaway = None      # (last stream id, error code)
-        self.closed = False
-        self.write_failed = False
-        self.frames = {}        # frame type -> count received
-        self.send(PREFACE + frame(SETTINGS, 0, 0))
+        super().__init__('tls', port, TIMEOUT, nodelay=False)
 
-    def send(self, data):
-        """Writes DATA, reading meanwhile; False once the peer is gone."""
-        deadline = time.monotonic() + TIMEOUT
-        while data and not self.closed and time.monotonic() < deadline:
-            try:
-                n = self.sock.send(data)
-                data = data[n:]
-            except (ssl.SSLWantWriteError, ssl.SSLWantReadError,
-                    BlockingIOError):
-                self.read(0.01)
-            except (ConnectionError, ssl.SSLError, OSError):
-                self.write_failed = True    # what came may still be read
+    def flood(self, n, piece):
+        """Sends PIECE(i) for i below N, 16 KiB at a time, until a GOAWAY
+        or the peer is gone: how many were sent."""
+        sent, batch = 0, b''
+        for i in range(n):
+            batch += piece(i)
+            if len(batch) > 16384 or i == n - 1:
+                if not self.send(batch):
+                    break
+                sent, batch = i + 1, b''
+            if self.goaway is not None:
                 break
-        self.read(0)
-        return not self.closed and not self.write_failed
-
-    def read(self, seconds):
-        deadline = time.monotonic() + seconds
-        while not self.closed:
-            try:
-                data = self.sock.recv(1 << 16)
-            except (ssl.SSLWantReadError, ssl.SSLWantWriteError,
-                    BlockingIOError):
-                if time.monotonic() >= deadline:
-                    return
-                time.sleep(0.005)
-                continue
-            except (ConnectionError, ssl.SSLError, OSError) as e:
-                self.read_error = type(e).__name__
-                data = b''
-            if not data:
-                self.closed = True
-                return
-            self.buf += data
-            self.parse()
-
-    def parse(self):
-        while len(self.buf) >= 9:
-            n = struct.unpack('>I', b'\0' + self.buf[:3])[0]
-            if len(self.buf) < 9 + n:
-                return
-            ftype = self.buf[3]
-            payload = self.buf[9:9 + n]
-            self.buf = self.buf[9 + n:]
-            self.frames[ftype] = self.frames.get(ftype, 0) + 1
-            if ftype == GOAWAY:
-                last, code = struct.unpack('>II', payload[:8])
-                self.goaway = (last & 0x7fffffff, code)
+        return sent
 
     def wait_end(self, seconds=5):
         """Reads until the peer closes (bounded); prints what it saw."""
         self.read(seconds)
         if self.goaway is not None:
-            out(goaway=ERRORS.get(self.goaway[1], self.goaway[1]),
+            out(goaway=CODES.get(self.goaway[1], self.goaway[1]),
                 goaway_last_stream=self.goaway[0])
         else:
             out(goaway='none')
         out(closed='yes' if self.closed else 'no',
             write_failed='yes' if self.write_failed else 'no',
-            read_error=getattr(self, 'read_error', 'none'),
+            read_error=self.read_error,
             rst_received=self.frames.get(RST_STREAM, 0))
 
 
 def request_block(enc, extra=()):
-    return enc.encode([(':method', 'GET'), (':scheme', 'https'),
-                       (':authority', 'a.test'), (':path', '/echo')] +
-                      list(extra))
+    return enc.encode(request_fields('GET', '/echo', extra))
 
 
 def mode_rapid_reset(port, n):
     r = Raw(port)
     enc = hpack.Encoder()
-    sent = 0
-    batch = b''
-    for i in range(n):
+
+    def reset(i):
         sid = 1 + 2 * i
-        batch += frame(HEADERS, END_STREAM | END_HEADERS, sid,
-                       request_block(enc))
-        batch += frame(RST_STREAM, 0, sid, struct.pack('>I', 8))
-        if len(batch) > 16384 or i == n - 1:
-            if not r.send(batch):
-                break
-            sent = i + 1
-            batch = b''
-        if r.goaway is not None:
-            break
-    out(streams_sent=sent)
+        return frame(HEADERS, END_STREAM | END_HEADERS, sid,
+                     request_block(enc)) + \
+            frame(RST_STREAM, 0, sid, struct.pack('>I', 8))
+    out(streams_sent=r.flood(n, reset))
     r.wait_end()
 
 
@@ -375,18 +291,8 @@ def mode_continuation(port, n):
     enc = hpack.Encoder()
     r.send(frame(HEADERS, END_STREAM, 1, request_block(enc)))
     piece = enc.encode([('x-flood', 'v' * 20)], huffman=False)
-    sent = 0
-    batch = b''
-    for i in range(n):
-        batch += frame(CONTINUATION, 0, 1, piece)
-        if len(batch) > 16384 or i == n - 1:
-            if not r.send(batch):
-                break
-            sent = i + 1
-            batch = b''
-        if r.goaway is not None:
-            break
-    out(continuations_sent=sent)
+    out(continuations_sent=r.flood(
+        n, lambda i: frame(CONTINUATION, 0, 1, piece)))
     r.wait_end()
 
 

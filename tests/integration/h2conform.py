@@ -10,124 +10,34 @@ come back: a GOAWAY with a code, a RST_STREAM with a code, a response
 (what came)" for every row run, then rows=N failed=N, for
 test_h2conform.c. `list` prints the row names. Every wait is bounded.
 
-Also a library: h2reset.py uses Conn, frame and the constants.
+Also a library: h2reset.py uses Conn.
 """
-import socket
-import ssl
 import struct
 import sys
-import time
 
 import hpack
 
+from h2frames import Raw, frame, out, request_fields, unpad, CODES, \
+    DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PING, GOAWAY, \
+    WINDOW_UPDATE, CONTINUATION, END_STREAM, ACK, END_HEADERS, PADDED, \
+    PRIO
+
 TIMEOUT = 5.0
-PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
-DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, \
-    GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
-END_STREAM, ACK, END_HEADERS, PADDED, PRIO = 0x1, 0x1, 0x4, 0x8, 0x20
-CODES = {0: 'NO_ERROR', 1: 'PROTOCOL_ERROR', 2: 'INTERNAL_ERROR',
-         3: 'FLOW_CONTROL_ERROR', 4: 'SETTINGS_TIMEOUT', 5: 'STREAM_CLOSED',
-         6: 'FRAME_SIZE_ERROR', 7: 'REFUSED_STREAM', 8: 'CANCEL',
-         9: 'COMPRESSION_ERROR', 10: 'CONNECT_ERROR',
-         11: 'ENHANCE_YOUR_CALM', 12: 'INADEQUATE_SECURITY',
-         13: 'HTTP_1_1_REQUIRED'}
 
 
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
-
-
-def frame(ftype, flags, sid, payload=b''):
-    return struct.pack('>I', len(payload))[1:] + struct.pack(
-        '>BBI', ftype, flags, sid) + payload
-
-
-def dial(proto, port):
-    raw = socket.create_connection(('127.0.0.1', port), timeout=TIMEOUT)
-    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    if proto == 'h2c':
-        return raw
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['h2'])
-    s = ctx.wrap_socket(raw, server_hostname='a.test')
-    if s.selected_alpn_protocol() != 'h2':
-        raise RuntimeError('alpn %r' % s.selected_alpn_protocol())
-    return s
-
-
-class Conn:
+class Conn(Raw):
     """One connection: writes frames, parses what comes back."""
 
     def __init__(self, proto, port, settings=b'', preface=True):
-        self.sock = dial(proto, port)
-        self.sock.setblocking(False)
-        self.buf = b''
-        self.closed = False
-        self.write_failed = False
-        self.goaway = None          # (last stream id, code name)
         self.rst = {}               # stream id -> code name
         self.status = {}            # stream id -> :status
         self.ended = set()          # streams the server ended
-        self.frames = {}            # frame type -> count
         self.dec = hpack.Decoder()
         self.enc = hpack.Encoder()
         self.got_settings = False
-        if preface:
-            self.send(PREFACE + frame(SETTINGS, 0, 0, settings))
-
-    def send(self, data):
-        deadline = time.monotonic() + TIMEOUT
-        while data and not self.closed and time.monotonic() < deadline:
-            try:
-                n = self.sock.send(data)
-                data = data[n:]
-            except (ssl.SSLWantWriteError, ssl.SSLWantReadError,
-                    BlockingIOError):
-                self.read(0.01)
-            except (ConnectionError, ssl.SSLError, OSError):
-                self.write_failed = True
-                break
-        self.read(0)
-        return not self.closed and not self.write_failed
-
-    def read(self, seconds, until=None):
-        deadline = time.monotonic() + seconds
-        while not self.closed:
-            if until is not None and until():
-                return
-            try:
-                data = self.sock.recv(1 << 16)
-            except (ssl.SSLWantReadError, ssl.SSLWantWriteError,
-                    BlockingIOError):
-                if time.monotonic() >= deadline:
-                    return
-                time.sleep(0.002)
-                continue
-            except (ConnectionError, ssl.SSLError, OSError):
-                data = b''
-            if not data:
-                self.closed = True
-                return
-            self.buf += data
-            self.parse()
-
-    def parse(self):
-        while len(self.buf) >= 9:
-            n = struct.unpack('>I', b'\0' + self.buf[:3])[0]
-            if len(self.buf) < 9 + n:
-                return
-            ftype, flags = self.buf[3], self.buf[4]
-            sid = struct.unpack('>I', self.buf[5:9])[0] & 0x7fffffff
-            payload = self.buf[9:9 + n]
-            self.buf = self.buf[9 + n:]
-            self.on_frame(ftype, flags, sid, payload)
+        super().__init__(proto, port, TIMEOUT, settings, preface)
 
     def on_frame(self, ftype, flags, sid, payload):
-        self.frames[ftype] = self.frames.get(ftype, 0) + 1
         if ftype == GOAWAY:
             last, code = struct.unpack('>II', payload[:8])
             self.goaway = (last & 0x7fffffff, CODES.get(code, code))
@@ -142,12 +52,8 @@ class Conn:
             self.ended.add(sid)
 
     def on_headers(self, flags, sid, payload):
-        if flags & PADDED:
-            payload = payload[1:len(payload) - payload[0]]
-        if flags & PRIO:
-            payload = payload[5:]
         try:
-            for k, v in self.dec.decode(payload):
+            for k, v in self.dec.decode(unpad(flags, payload, HEADERS)):
                 if k in (':status', b':status'):
                     v = v.decode() if isinstance(v, bytes) else v
                     self.status.setdefault(sid, v)
@@ -156,8 +62,7 @@ class Conn:
 
     def block(self, fields=None, method='GET', path='/echo', extra=()):
         if fields is None:
-            fields = [(':method', method), (':scheme', 'https'),
-                      (':authority', 'a.test'), (':path', path)]
+            fields = request_fields(method, path)
         return self.enc.encode(list(fields) + list(extra))
 
     def request(self, sid, end=True, **kw):
@@ -202,8 +107,7 @@ def lit(name, value):
     return b'\x00' + s(name) + s(value)
 
 
-BASE = [(':method', 'GET'), (':scheme', 'https'), (':authority', 'a.test'),
-        (':path', '/echo')]
+BASE = request_fields('GET', '/echo')
 
 ROWS = [
     # RFC 9113 §3.4: the preface

@@ -46,19 +46,18 @@ bounded by --time-limit seconds.
 """
 import argparse
 import select
-import socket
 import ssl
 import sys
 import time
 
 import hpack
-from hyperframe.frame import (ContinuationFrame, DataFrame, Frame,
-                              GoAwayFrame, HeadersFrame, PingFrame,
-                              RstStreamFrame, SettingsFrame,
-                              WindowUpdateFrame)
+from hyperframe.frame import (ContinuationFrame, DataFrame, GoAwayFrame,
+                              HeadersFrame, PingFrame, RstStreamFrame,
+                              SettingsFrame, WindowUpdateFrame)
 
-PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
-NOTICE_ID = 2 ** 31 - 1
+from h2frames import dial, out, pattern, request_fields, take_frame, \
+    NOTICE_ID, PREFACE
+
 REFUSED_STREAM = 7
 CLOSE_WAIT = 5.0        # after the final GOAWAY, for the server's close
 
@@ -69,18 +68,8 @@ stats = dict(completed=0, lost=0, refused=0, resets=0, unprocessed=0,
 served = []
 
 
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
-
-
 def body_length(path):
     return int(path.split('?')[0].rsplit('/', 1)[1])
-
-
-def pattern(n):
-    return bytes(97 + i % 26 for i in range(n))
 
 
 class Stream:
@@ -93,19 +82,8 @@ class Stream:
 
 class Conn:
     def __init__(self, args):
-        raw = socket.create_connection(('127.0.0.1', args.port),
-                                       timeout=args.time_limit)
-        if args.tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            ctx.set_alpn_protocols(['h2'])
-            self.sock = ctx.wrap_socket(raw, server_hostname='a.test')
-            if self.sock.selected_alpn_protocol() != 'h2':
-                raise RuntimeError('alpn %r' %
-                                   self.sock.selected_alpn_protocol())
-        else:
-            self.sock = raw
+        self.sock = dial('tls' if args.tls else 'h2c', args.port,
+                         args.time_limit)
         self.args = args
         self.enc = hpack.Encoder()
         self.dec = hpack.Decoder()
@@ -137,9 +115,8 @@ class Conn:
     def open_stream(self):
         sid = self.next_id
         self.next_id += 2
-        hdrs = [(':method', 'GET'),
-                (':scheme', 'https' if self.args.tls else 'http'),
-                (':authority', 'a.test'), (':path', self.args.path)]
+        hdrs = request_fields('GET', self.args.path,
+                              scheme='https' if self.args.tls else 'http')
         f = HeadersFrame(sid, self.enc.encode(hdrs),
                          flags=['END_HEADERS', 'END_STREAM'])
         self.streams[sid] = Stream(sid, self.notice)
@@ -159,12 +136,10 @@ class Conn:
             return
         self.buf += data
         reply = bytearray()
-        while len(self.buf) >= 9:
-            f, n = Frame.parse_frame_header(memoryview(self.buf[:9]))
-            if len(self.buf) < 9 + n:
+        while True:
+            f, self.buf = take_frame(self.buf)
+            if f is None:
                 break
-            f.parse_body(memoryview(self.buf[9:9 + n]))
-            del self.buf[:9 + n]
             self.got_frame = True
             reply += self.frame(f)
         if reply:

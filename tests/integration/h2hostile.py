@@ -37,33 +37,12 @@ import time
 
 import hpack
 
+from h2frames import connect, frame, out, request_fields, take, unpad, \
+    DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, \
+    CONTINUATION, PREFACE, END_STREAM, END_HEADERS
+
 TIMEOUT = 30.0
 FRAME = 16384
-DATA, HEADERS, RST, SETTINGS, PING, GOAWAY, WINUPD, CONT = \
-    0, 1, 3, 4, 6, 7, 8, 9
-END_STREAM, END_HEADERS, PADDED, PRIORITY = 0x1, 0x4, 0x8, 0x20
-PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
-
-
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
-
-
-def connect(proto, port):
-    raw = socket.create_connection(('127.0.0.1', port), timeout=TIMEOUT)
-    if proto == 'h2c':
-        return raw
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['h2'])
-    s = ctx.wrap_socket(raw, server_hostname='a.test')
-    if s.selected_alpn_protocol() != 'h2':
-        out(error='alpn %r' % s.selected_alpn_protocol())
-        sys.exit(2)
-    return s
 
 
 class Stream:
@@ -79,7 +58,7 @@ class Stream:
 class Conn:
     def __init__(self, proto, port):
         self.proto = proto
-        self.sock = connect(proto, port)
+        self.sock = connect(proto, port, TIMEOUT)
         self.enc = hpack.Encoder()
         self.dec = hpack.Decoder()
         self.dec.max_header_list_size = 1 << 24
@@ -90,11 +69,7 @@ class Conn:
         self.buf = b''
         self.block = None       # (sid, flags, bytes) of a header block
         self.next_id = 1
-        self.sock.sendall(PREFACE + self.frame(SETTINGS, 0, 0, b''))
-
-    def frame(self, ftype, flags, sid, payload):
-        return struct.pack('>I', len(payload))[1:] + \
-            struct.pack('>BBI', ftype, flags, sid) + payload
+        self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
 
     def send(self, data):
         try:
@@ -108,10 +83,6 @@ class Conn:
         self.streams[sid] = Stream()
         return sid
 
-    def head(self, method, path, extra=()):
-        return [(':method', method), (':scheme', 'https'),
-                (':authority', 'a.test'), (':path', path)] + list(extra)
-
     def headers_frames(self, sid, block, end_stream):
         """HEADERS then CONTINUATION frames of FRAME bytes at most."""
         parts = [block[i:i + FRAME] for i in range(0, len(block), FRAME)]
@@ -121,30 +92,30 @@ class Conn:
             flags = END_HEADERS if i == len(parts) - 1 else 0
             if i == 0:
                 flags |= END_STREAM if end_stream else 0
-            frames.append(self.frame(HEADERS if i == 0 else CONT, flags,
+            frames.append(frame(HEADERS if i == 0 else CONTINUATION, flags,
                                      sid, p))
         return b''.join(frames)
 
     def request(self, method, path, extra=(), end=True):
         sid = self.new_stream()
-        block = self.enc.encode(self.head(method, path, extra))
+        block = self.enc.encode(request_fields(method, path, extra))
         self.send(self.headers_frames(sid, block, end))
         return sid
 
     def data(self, sid, payload, end):
-        self.send(self.frame(DATA, END_STREAM if end else 0, sid, payload))
+        self.send(frame(DATA, END_STREAM if end else 0, sid, payload))
 
     def on_frame(self, ftype, flags, sid, payload):
         if ftype == SETTINGS and not flags & 1:
             for i in range(0, len(payload) - 5, 6):
                 k, v = struct.unpack('>HI', payload[i:i + 6])
                 self.settings[k] = v
-            self.send(self.frame(SETTINGS, 1, 0, b''))
+            self.send(frame(SETTINGS, 1, 0, b''))
         elif ftype == PING and not flags & 1:
-            self.send(self.frame(PING, 1, 0, payload))
+            self.send(frame(PING, 1, 0, payload))
         elif ftype == GOAWAY:
             self.goaway = struct.unpack('>II', payload[:8])[1]
-        elif ftype == RST and sid in self.streams:
+        elif ftype == RST_STREAM and sid in self.streams:
             code = struct.unpack('>I', payload[:4])[0]
             # RFC 9113 §8.1: NO_ERROR after a complete response only
             # asks us to stop sending; the response stands
@@ -153,12 +124,11 @@ class Conn:
             self.streams[sid].ended = True
         elif ftype == DATA:
             self.on_data(flags, sid, payload)
-        elif ftype in (HEADERS, CONT):
+        elif ftype in (HEADERS, CONTINUATION):
             self.on_block(ftype, flags, sid, payload)
 
     def on_data(self, flags, sid, payload):
-        if flags & PADDED:
-            payload = payload[1:len(payload) - payload[0]]
+        payload = unpad(flags, payload)
         st = self.streams.get(sid)
         if st is not None:
             st.body += payload
@@ -166,16 +136,12 @@ class Conn:
         n = len(payload)
         if n > 0:
             inc = struct.pack('>I', n)
-            self.send(self.frame(WINUPD, 0, 0, inc) +
-                      self.frame(WINUPD, 0, sid, inc))
+            self.send(frame(WINDOW_UPDATE, 0, 0, inc) +
+                      frame(WINDOW_UPDATE, 0, sid, inc))
 
     def on_block(self, ftype, flags, sid, payload):
         if ftype == HEADERS:
-            if flags & PADDED:
-                payload = payload[1:len(payload) - payload[0]]
-            if flags & PRIORITY:
-                payload = payload[5:]
-            self.block = (sid, flags, payload)
+            self.block = (sid, flags, unpad(flags, payload, HEADERS))
         else:
             self.block = (sid, self.block[1], self.block[2] + payload)
         if not flags & END_HEADERS:
@@ -213,15 +179,11 @@ class Conn:
             self.closed = True
             return False
         self.buf += data
-        while len(self.buf) >= 9:
-            n = struct.unpack('>I', b'\0' + self.buf[:3])[0]
-            if len(self.buf) < 9 + n:
-                break
-            ftype, flags, sid = struct.unpack('>BBI', self.buf[3:9])
-            payload = self.buf[9:9 + n]
-            self.buf = self.buf[9 + n:]
-            self.on_frame(ftype, flags, sid & 0x7fffffff, payload)
-        return True
+        while True:
+            f, self.buf = take(self.buf)
+            if f is None:
+                return True
+            self.on_frame(*f)
 
     def wait(self, sids, timeout=TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -263,7 +225,7 @@ def bomb_block(c, refs):
     bytes of it with the 32 of RFC 7541 §4.1), then REFS one-byte
     references to it: decoded, about 4 KB each."""
     big = ('x-bomb', 'A' * 4000)
-    block = c.enc.encode(c.head('GET', '/echo?bomb=1'))
+    block = c.enc.encode(request_fields('GET', '/echo?bomb=1'))
     block += c.enc.encode([big], huffman=False)
     ref = c.enc.encode([big])
     return block + ref * refs

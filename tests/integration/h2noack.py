@@ -23,13 +23,13 @@ import sys
 import time
 
 from hpack import Encoder
-from hyperframe.frame import (DataFrame, Frame, GoAwayFrame, HeadersFrame,
+from hyperframe.frame import (DataFrame, GoAwayFrame, HeadersFrame,
                               PingFrame, RstStreamFrame, SettingsFrame,
                               WindowUpdateFrame)
 
+from h2frames import request_fields, take_frame, NOTICE_ID, PREFACE
+
 TIMEOUT = 20.0
-PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
-NOTICE_ID = 2 ** 31 - 1
 
 
 class Conn:
@@ -49,8 +49,8 @@ class Conn:
 
     def get(self, sid, path):
         f = HeadersFrame(sid)
-        f.data = self.enc.encode([(':method', 'GET'), (':scheme', 'http'),
-                                  (':authority', 'x'), (':path', path)])
+        f.data = self.enc.encode(request_fields('GET', path, authority='x',
+                                                scheme='http'))
         f.flags.add('END_HEADERS')
         f.flags.add('END_STREAM')
         self.send(f)
@@ -67,12 +67,10 @@ class Conn:
             pass
         except OSError:
             self.closed = True
-        while len(self.buf) >= 9:
-            f, n = Frame.parse_frame_header(memoryview(self.buf[:9]))
-            if len(self.buf) < 9 + n:
+        while True:
+            f, self.buf = take_frame(self.buf)
+            if f is None:
                 break
-            f.parse_body(memoryview(self.buf[9:9 + n]))
-            self.buf = self.buf[9 + n:]
             if isinstance(f, SettingsFrame) and 'ACK' not in f.flags:
                 a = SettingsFrame(0)
                 a.flags.add('ACK')

@@ -26,10 +26,12 @@ import struct
 import sys
 import time
 
-from h2conform import Conn, frame, out, DATA, HEADERS, RST_STREAM, \
+from h2conform import Conn
+from h2frames import frame, out, tcp_conns, DATA, HEADERS, RST_STREAM, \
     END_STREAM, END_HEADERS
 
 WAIT = 20.0
+SYN_SENT = '02'                 # a state in /proc/net/tcp
 
 
 def madeyoureset(proto, port, n):
@@ -59,24 +61,12 @@ def madeyoureset(proto, port, n):
         closed='yes' if c.closed else 'no')
 
 
-def syn_sent(bport):
-    """Sockets in SYN_SENT (state 02) towards 127.0.0.1:BPORT."""
-    want = '0100007F:%04X' % bport
-    n = 0
-    with open('/proc/net/tcp') as f:
-        for line in f.readlines()[1:]:
-            col = line.split()
-            if col[2] == want and col[3] == '02':
-                n += 1
-    return n
-
-
 def wait_syn(c, bport, want, seconds):
     deadline = time.monotonic() + seconds
-    n = syn_sent(bport)
+    n = tcp_conns(bport, SYN_SENT)
     while n != want and time.monotonic() < deadline:
         c.read(0.01)
-        n = syn_sent(bport)
+        n = tcp_conns(bport, SYN_SENT)
     return n
 
 
@@ -89,7 +79,7 @@ def cap(proto, port, bport, n):
     sids = set(1 + 2 * i for i in range(n))
     while not sids <= (c.ended | set(c.rst)) and not c.closed and \
             time.monotonic() < deadline:
-        most = max(most, syn_sent(bport))
+        most = max(most, tcp_conns(bport, SYN_SENT))
         c.read(0.005)
     statuses = {}
     for v in c.status.values():

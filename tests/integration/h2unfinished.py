@@ -29,30 +29,11 @@ import time
 
 import hpack
 
+from h2frames import connect, frame, request_fields, take, ACK, DATA, \
+    END_HEADERS, END_STREAM, GOAWAY, HEADERS, PREFACE, RST_STREAM, \
+    SETTINGS, WINDOW_UPDATE
+
 TIMEOUT = 10.0
-DATA, HEADERS, RST, SETTINGS, GOAWAY, WINUPD = 0, 1, 3, 4, 7, 8
-END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
-PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
-
-
-def frame(ftype, flags, sid, payload=b''):
-    return (struct.pack('>I', len(payload))[1:] + bytes([ftype, flags]) +
-            struct.pack('>I', sid) + payload)
-
-
-def connect(proto, port):
-    raw = socket.create_connection(('127.0.0.1', port), timeout=TIMEOUT)
-    if proto == 'h2c':
-        return raw
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['h2'])
-    s = ctx.wrap_socket(raw, server_hostname='a.test')
-    if s.selected_alpn_protocol() != 'h2':
-        print('error=alpn')
-        sys.exit(2)
-    return s
 
 
 class Reader:
@@ -65,13 +46,11 @@ class Reader:
         """Yields (type, flags, sid, payload) until UNTIL() or timeout."""
         end = time.time() + TIMEOUT
         while time.time() < end and not until():
-            while len(self.buf) >= 9:
-                n = int.from_bytes(self.buf[:3], 'big')
-                if len(self.buf) < 9 + n:
+            while True:
+                f, self.buf = take(self.buf)
+                if f is None:
                     break
-                hd, self.buf = self.buf[:9 + n], self.buf[9 + n:]
-                sid = struct.unpack('>I', hd[5:9])[0] & 0x7fffffff
-                yield hd[3], hd[4], sid, hd[9:]
+                yield f
                 if until():
                     return
             try:
@@ -85,9 +64,7 @@ class Reader:
 
 def silent(s, enc, n, kind):
     """One request (or half of one), then nothing but ACKs."""
-    get = [(':method', 'GET'), (':scheme', 'https'),
-           (':authority', 'a.test'), (':path', '/slow?ms=%d' % n)]
-    block = enc.encode(get)
+    block = enc.encode(request_fields('GET', '/slow?ms=%d' % n))
     r = Reader(s)
     acked = [False]
     # our SETTINGS ACK must not fall inside the open block (§6.10)
@@ -117,7 +94,7 @@ def silent(s, enc, n, kind):
 def main():
     proto, port, n, kind = (sys.argv[1], int(sys.argv[2]),
                             int(sys.argv[3]), sys.argv[4])
-    s = connect(proto, port)
+    s = connect(proto, port, TIMEOUT)
     enc = hpack.Encoder()
     s.sendall(PREFACE + frame(SETTINGS, 0, 0))
     if kind in ('block', 'quiet'):
@@ -149,15 +126,15 @@ def main():
                 st['refused'] += 1
         elif ftype == HEADERS:
             st['after'] = dict(r.dec.decode(p)).get(':status')
-        elif ftype == RST and sid < last:
+        elif ftype == RST_STREAM and sid < last:
             if struct.unpack('>I', p)[0] == 0:
                 st['rst_no_error'] += 1
-        elif ftype == RST:
+        elif ftype == RST_STREAM:
             st['after'] = 'rst:%d' % struct.unpack('>I', p)[0]
         elif ftype == GOAWAY:
             st['after'] = 'goaway:%d' % struct.unpack('>I', p[4:8])[0]
         elif ftype == DATA and p:
-            s.sendall(frame(WINUPD, 0, 0, struct.pack('>I', len(p))))
+            s.sendall(frame(WINDOW_UPDATE, 0, 0, struct.pack('>I', len(p))))
         if not sent[0] and st['refused'] == n:
             # every refusal is in: the next stream, slot or not
             sent[0] = True

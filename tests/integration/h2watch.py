@@ -24,12 +24,12 @@ import subprocess
 import sys
 import threading
 
-from hyperframe.frame import (DataFrame, Frame, GoAwayFrame, HeadersFrame,
+from hyperframe.frame import (DataFrame, GoAwayFrame, HeadersFrame,
                               RstStreamFrame)
 
+from h2frames import take_frame, NOTICE_ID, PREFACE
+
 TIMEOUT = 120.0
-PREFACE = b'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
-NOTICE_ID = 2 ** 31 - 1
 
 
 class Watch:
@@ -79,12 +79,10 @@ def pump(src, dst, on_frame, skip):
                     continue
                 del buf[:len(PREFACE)]
                 skip = False
-            while len(buf) >= 9:
-                f, n = Frame.parse_frame_header(memoryview(buf[:9]))
-                if len(buf) < 9 + n:
+            while True:
+                f, buf = take_frame(buf)
+                if f is None:
                     break
-                f.parse_body(memoryview(buf[9:9 + n]))
-                del buf[:9 + n]
                 on_frame(f)
     except OSError:
         pass

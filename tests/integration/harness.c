@@ -86,17 +86,22 @@ harness_mkdir(char *out, size_t cap, const char *what)
 
 /* ---- processes ---- */
 
-/* Forks ARGV with stdout and stderr going to the files OUT and ERR. */
+/* Forks ARGV with ENV's "NAME=value" strings (NULL: none) added to the
+ * environment, stdout and stderr going to the files OUT and ERR. */
 static pid_t
-spawn_io(char *const argv[], const char *out, const char *err)
+spawn_env(char *const argv[], char *const env[], const char *out,
+    const char *err)
 {
 	pid_t pid = fork();
+	size_t i;
 	int fd;
 
 	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
 	if (pid > 0)
 		return pid;
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		putenv(env[i]);
 	if ((fd = open("/dev/null", O_RDONLY)) != -1)
 		dup2(fd, STDIN_FILENO);
 	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
@@ -106,6 +111,12 @@ spawn_io(char *const argv[], const char *out, const char *err)
 	execv(argv[0], argv);
 	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
+}
+
+static pid_t
+spawn_io(char *const argv[], const char *out, const char *err)
+{
+	return spawn_env(argv, NULL, out, err);
 }
 
 static int
@@ -119,23 +130,9 @@ exit_code(int status)
 int
 run_wait(pid_t pid, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
-	int status;
-	pid_t r;
+	long kb;
 
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return exit_code(status);
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (now_ms() >= end)
-			break;
-		sleep_ms(5);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
+	return run_wait_rss(pid, timeout_ms, 0, &kb);
 }
 
 pid_t
@@ -160,7 +157,7 @@ run_wait_rss(pid_t pid, int timeout_ms, pid_t watch, long *max_kb)
 
 	*max_kb = -1;
 	for (;;) {
-		if (now_ms() >= next) {
+		if (watch > 0 && now_ms() >= next) {
 			next = now_ms() + 100;
 			if ((kb = proc_rss_kb(watch)) > *max_kb)
 				*max_kb = kb;
@@ -177,6 +174,31 @@ run_wait_rss(pid_t pid, int timeout_ms, pid_t watch, long *max_kb)
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return -1;
+}
+
+char *
+run_rss(char *const argv[], const char *dir, int timeout_ms, pid_t watch,
+    long *max_kb)
+{
+	char opath[HARNESS_PATH + 16], epath[HARNESS_PATH + 16], cmd[512];
+	char *o, *e;
+	size_t n = 0;
+	int rc, i;
+
+	snprintf(opath, sizeof(opath), "%s/tool.out", dir);
+	snprintf(epath, sizeof(epath), "%s/tool.err", dir);
+	rc = run_wait_rss(run_spawn_io(argv, opath, epath), timeout_ms, watch,
+	    max_kb);
+	o = file_read(opath, NULL);
+	e = file_read(epath, NULL);
+	cmd[0] = '\0';
+	for (i = 0; argv[i] != NULL && n < sizeof(cmd); i++)
+		n += snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "",
+		    argv[i]);
+	ck_assert_msg(rc == 0, "%s: exit %d\n%s\n%s", cmd, rc,
+	    o != NULL ? o : "", e != NULL ? e : "");
+	free(e);
+	return o != NULL ? o : strdup("");
 }
 
 /* Copies file PATH into OUT (cap bytes with the NUL), then removes it. */
@@ -374,6 +396,17 @@ openssl_run(const char *args)
 	ck_assert_msg(rc == 0, "openssl %s: exit %d: %s", args, rc, err);
 }
 
+TCase *
+harness_tcase(const char *name, int seconds)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
+	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
+	tcase_set_timeout(tc, seconds);
+	return tc;
+}
+
 void
 harness_certs(void)
 {
@@ -440,20 +473,32 @@ can_connect(int port)
 	return ok;
 }
 
+#define CONF_MARK       "# ---- the test's text ----\n"
+
+/* The first lines (user, workers, listeners, logs), then, if HAS_MARK,
+ * CONF_MARK (proxy_rewrite keeps what is above it), then FMT's text.
+ * USER as proxy_how.user. */
 static void
-write_conf(struct proxy *p, const char *fmt, va_list ap)
+write_conf(struct proxy *p, const char *user, bool has_mark,
+    const char *fmt, va_list ap)
 {
 	FILE *f = fopen(p->conf, "w");
 
 	ck_assert_msg(f != NULL, "%s: %s", p->conf, strerror(errno));
 	/* portico refuses to serve as root unless the config says so */
-	fprintf(f, "%sworkers %u\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
-	    "error_log %s debug\n", geteuid() == 0 ? "user root\n" : "",
-	    p->workers > 0 ? p->workers : 2, p->port, p->access_log,
+	if (user == NULL && geteuid() == 0)
+		fprintf(f, "user root\n");
+	else if (user != NULL && *user != '\0')
+		fprintf(f, "user %s\n", user);
+	fprintf(f, "workers %u\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
+	    "error_log %s debug\n", p->workers > 0 ? p->workers : 2, p->port,
+	    p->access_log,
 	    p->access_format != NULL ? p->access_format : "json",
 	    p->error_log);
 	if (p->tls_port > 0)
 		fprintf(f, "listen 127.0.0.1:%d tls\n", p->tls_port);
+	if (has_mark)
+		fprintf(f, CONF_MARK);
 	vfprintf(f, fmt, ap);
 	fclose(f);
 }
@@ -483,14 +528,35 @@ lost_port(const struct proxy *p)
 	    file_wait_for(p->error_log, "Address already in use", 0);
 }
 
-/* proxy_start and proxy_start_tls: IS_TLS adds the TLS listener. */
-static void
-start_v(struct proxy *p, bool is_tls, const char *fmt, va_list ap0)
+/* One attempt on fresh ports, as HOW says: wait_ready's result. */
+static int
+start_once(struct proxy *p, const struct proxy_how *how, bool has_mark,
+    const char *fmt, va_list ap)
 {
+	char out[HARNESS_PATH + 16], addr[64];
+	char *portico = (char *)env_or("PORTICO", "./portico");
+	char *plain[] = { portico, "-c", p->conf, NULL };
+	char *activated[] = { "/usr/bin/systemd-socket-activate", "-l", addr,
+	    portico, "-c", p->conf, NULL };
 
-	char *argv[] = { (char *)env_or("PORTICO", "./portico"), "-c",
-	    p->conf, NULL };
-	char out[HARNESS_PATH + 16];
+	p->port = free_port();
+	p->tls_port = 0;
+	while (how->is_tls && (p->tls_port == 0 || p->tls_port == p->port))
+		p->tls_port = free_port();
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", p->port);
+	snprintf(out, sizeof(out), "%s/stdout", p->dir);
+	write_conf(p, how->user, has_mark, fmt, ap);
+	p->pid = spawn_env(how->is_activated ? activated : plain, how->env,
+	    out, p->stderr_path);
+	return wait_ready(p);
+}
+
+/* proxy_start, proxy_start_tls and proxy_start_how: up to 3 attempts
+ * while another process takes the port free_port() found. */
+static void
+start_v(struct proxy *p, const struct proxy_how *how, bool has_mark,
+    const char *fmt, va_list ap0)
+{
 	int attempt, rc;
 	va_list ap;
 
@@ -501,17 +567,11 @@ start_v(struct proxy *p, bool is_tls, const char *fmt, va_list ap0)
 	snprintf(p->error_log, sizeof(p->error_log), "%s/error.log", p->dir);
 	snprintf(p->stderr_path, sizeof(p->stderr_path), "%s/stderr",
 	    p->dir);
-	snprintf(out, sizeof(out), "%s/stdout", p->dir);
 	for (attempt = 1; ; attempt++) {
-		p->port = free_port();
-		p->tls_port = 0;
-		while (is_tls && (p->tls_port == 0 || p->tls_port == p->port))
-			p->tls_port = free_port();
 		va_copy(ap, ap0);
-		write_conf(p, fmt, ap);
+		rc = start_once(p, how, has_mark, fmt, ap);
 		va_end(ap);
-		p->pid = spawn_io(argv, out, p->stderr_path);
-		if ((rc = wait_ready(p)) == 0)
+		if (rc == 0)
 			return;
 		if (rc == 1 && attempt < 3 && lost_port(p))
 			continue;
@@ -529,7 +589,7 @@ proxy_start(struct proxy *p, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	start_v(p, false, fmt, ap);
+	start_v(p, &(struct proxy_how){ .is_tls = false }, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -539,8 +599,17 @@ proxy_start_tls(struct proxy *p, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	start_v(p, true, fmt, ap);
+	start_v(p, &(struct proxy_how){ .is_tls = true }, false, fmt, ap);
 	va_end(ap);
+}
+
+void
+proxy_start_origin0(struct proxy *p, const char *tls_extra,
+    const char *extra)
+{
+	memset(p, 0, sizeof(*p));
+	proxy_start_tls(p, "%sbackend o { server %s }\nroute * o\n%s",
+	    harness_tls_block(tls_extra), origins[0].tcp, extra);
 }
 
 void
@@ -864,7 +933,6 @@ origin_ws_last(const struct origin *o, char *out, size_t cap)
 
 /* ---- reloads, signals, environment (test_ops.c) ---- */
 
-#define CONF_MARK       "# ---- the test's text ----\n"
 #define RELOAD_WAIT_MS  10000
 
 int
@@ -893,107 +961,15 @@ file_wait_count(const char *path, const char *needle, int n, int timeout_ms)
 	}
 }
 
-/* The first lines, as write_conf, with USER's line (proxy_how.user). */
-static void
-write_conf_how(struct proxy *p, const char *user, const char *fmt,
-    va_list ap)
-{
-	FILE *f = fopen(p->conf, "w");
-
-	ck_assert_msg(f != NULL, "%s: %s", p->conf, strerror(errno));
-	if (user == NULL && geteuid() == 0)
-		fprintf(f, "user root\n");
-	else if (user != NULL && *user != '\0')
-		fprintf(f, "user %s\n", user);
-	fprintf(f, "workers %u\nlisten 127.0.0.1:%d\naccess_log %s %s\n"
-	    "error_log %s debug\n", p->workers > 0 ? p->workers : 2, p->port,
-	    p->access_log,
-	    p->access_format != NULL ? p->access_format : "json",
-	    p->error_log);
-	if (p->tls_port > 0)
-		fprintf(f, "listen 127.0.0.1:%d tls\n", p->tls_port);
-	fprintf(f, CONF_MARK);
-	vfprintf(f, fmt, ap);
-	fclose(f);
-}
-
-/* As spawn_io, with ENV's "NAME=value" strings added. */
-static pid_t
-spawn_env(char *const argv[], char *const env[], const char *out,
-    const char *err)
-{
-	pid_t pid = fork();
-	size_t i;
-	int fd;
-
-	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
-	if (pid > 0)
-		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	for (i = 0; env != NULL && env[i] != NULL; i++)
-		putenv(env[i]);
-	if ((fd = open("/dev/null", O_RDONLY)) != -1)
-		dup2(fd, STDIN_FILENO);
-	if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
-		dup2(fd, STDOUT_FILENO);
-	if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
-		dup2(fd, STDERR_FILENO);
-	execv(argv[0], argv);
-	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-/* One attempt of proxy_start_how on fresh ports: wait_ready's result. */
-static int
-start_how_once(struct proxy *p, const struct proxy_how *how,
-    const char *fmt, va_list ap)
-{
-	char out[HARNESS_PATH + 16], addr[64];
-	char *portico = (char *)env_or("PORTICO", "./portico");
-	char *plain[] = { portico, "-c", p->conf, NULL };
-	char *activated[] = { "/usr/bin/systemd-socket-activate", "-l", addr,
-	    portico, "-c", p->conf, NULL };
-
-	p->port = free_port();
-	p->tls_port = 0;
-	while (how->is_tls && (p->tls_port == 0 || p->tls_port == p->port))
-		p->tls_port = free_port();
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", p->port);
-	snprintf(out, sizeof(out), "%s/stdout", p->dir);
-	write_conf_how(p, how->user, fmt, ap);
-	p->pid = spawn_env(how->is_activated ? activated : plain, how->env,
-	    out, p->stderr_path);
-	return wait_ready(p);
-}
-
 void
 proxy_start_how(struct proxy *p, const struct proxy_how *how,
     const char *fmt, ...)
 {
-	int attempt, rc;
 	va_list ap;
 
-	harness_mkdir(p->dir, sizeof(p->dir), "proxy");
-	snprintf(p->conf, sizeof(p->conf), "%s/portico.conf", p->dir);
-	snprintf(p->access_log, sizeof(p->access_log), "%s/access.log",
-	    p->dir);
-	snprintf(p->error_log, sizeof(p->error_log), "%s/error.log", p->dir);
-	snprintf(p->stderr_path, sizeof(p->stderr_path), "%s/stderr",
-	    p->dir);
-	for (attempt = 1; ; attempt++) {
-		va_start(ap, fmt);
-		rc = start_how_once(p, how, fmt, ap);
-		va_end(ap);
-		if (rc == 0)
-			return;
-		if (rc == 1 && attempt < 3 && lost_port(p))
-			continue;
-		print_file("portico stderr", p->stderr_path);
-		print_file("portico error log", p->error_log);
-		print_file("config", p->conf);
-		ck_abort_msg("portico did not start on port %d (%s)", p->port,
-		    rc == 1 ? "it exited" : "timeout");
-	}
+	va_start(ap, fmt);
+	start_v(p, how, true, fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -1094,20 +1070,23 @@ origin_received(const struct origin *o, long conn, size_t *len)
 	return p;
 }
 
-char *
-origin_received_all(const struct origin *o, size_t *len)
+/* Connections FIRST to END - 1 of O, joined: malloc'd, NUL-ended; the
+ * /stats ones left out if SKIP_STATS. */
+static char *
+received_range(const struct origin *o, long first, long end,
+    bool skip_stats, size_t *len)
 {
-	struct stats st = origin_stats(o);
 	size_t total = 0, cap = 1, n;
 	char *all = calloc(1, 1), *one;
 	long i;
 
 	ck_assert_ptr_nonnull(all);
-	/* the last connection is origin_stats' own */
-	for (i = 1; i < st.conns; i++) {
+	for (i = first; i < end; i++) {
 		one = origin_received(o, i, &n);
 		/* doubled, not grown by N: a TCase's origin may have
 		 * recorded thousands of connections */
+		if (skip_stats && strncmp(one, "GET /stats ", 11) == 0)
+			n = 0;
 		if (total + n + 1 > cap) {
 			cap = (total + n + 1) * 2;
 			all = realloc(all, cap);
@@ -1121,4 +1100,17 @@ origin_received_all(const struct origin *o, size_t *len)
 	if (len != NULL)
 		*len = total;
 	return all;
+}
+
+char *
+origin_received_all(const struct origin *o, size_t *len)
+{
+	/* the last connection is origin_stats' own */
+	return received_range(o, 1, origin_stats(o).conns, false, len);
+}
+
+char *
+origin_received_since(const struct origin *o, long since, size_t *len)
+{
+	return received_range(o, since + 1, origin_stats(o).conns, true, len);
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <check.h>
+
 #define NELEMS(a)       (sizeof(a) / sizeof((a)[0]))
 #define HARNESS_ORIGINS 3       /* origins started per TCase */
 #define HARNESS_PATH    256
@@ -57,6 +59,9 @@ void harness_mkdir(char *out, size_t cap, const char *what);
  * (ECDSA P-256, DNS b.test), "aec" (ECDSA P-256, the names of "a"), and
  * "other.key", an RSA key that matches none: NAME.pem and NAME.key. */
 void harness_certs(void);
+/* A TCase NAME with the fixtures above (origins, then certificates), its
+ * tests SECONDS at most each. */
+TCase *harness_tcase(const char *name, int seconds);
 /* harness_dir/NAME, e.g. harness_file(buf, sizeof(buf), "a.pem"). */
 void harness_file(char *out, size_t cap, const char *name);
 /* "tls {\n certificate a.pem a.key\n certificate b.pem b.key\n" with
@@ -76,6 +81,10 @@ void proxy_start(struct proxy *p, const char *fmt, ...)
  * before FMT's text (which holds the tls block: see harness_tls_block). */
 void proxy_start_tls(struct proxy *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Clears P, then proxy_start_tls: harness_tls_block(TLS_EXTRA), one
+ * backend "o" (origin 0) for every route, then EXTRA's text. */
+void proxy_start_origin0(struct proxy *p, const char *tls_extra,
+    const char *extra);
 /* SIGTERM, waits (bounded, then SIGKILL) and asserts exit status 0,
  * which under ASan also means no leak report. */
 void proxy_stop(struct proxy *p);
@@ -105,9 +114,14 @@ int run_sh(const char *cmd, char *out, size_t cap, char *err, size_t errcap,
 /* Runs ARGV in the background, stdout and stderr into the files OUT and
  * ERR; reap with run_wait or run_wait_rss. */
 pid_t run_spawn_io(char *const argv[], const char *out, const char *err);
-/* As run_wait, sampling the VmRSS of WATCH every 100 ms meanwhile; the
- * largest sample in kB goes into *MAX_KB (-1 if none). */
+/* As run_wait, sampling the VmRSS of WATCH (if above 0) every 100 ms
+ * meanwhile; the largest sample in kB goes into *MAX_KB (-1 if none). */
 int run_wait_rss(pid_t pid, int timeout_ms, pid_t watch, long *max_kb);
+/* Runs ARGV to its end (TIMEOUT_MS at most; stdout and stderr in files
+ * under DIR), sampling WATCH's VmRSS as run_wait_rss into *MAX_KB.
+ * Asserts exit 0, printing both; returns its stdout (malloc'd). */
+char *run_rss(char *const argv[], const char *dir, int timeout_ms,
+    pid_t watch, long *max_kb);
 
 char *file_read(const char *path, size_t *len); /* malloc'd, NUL-ended */
 void file_write(const char *path, const void *p, size_t n);
@@ -132,6 +146,10 @@ char *origin_received(const struct origin *o, long conn, size_t *len);
 /* Every connection's bytes, in connection order, but for the one this
  * call opens for /stats (an earlier call's /stats connection is in). */
 char *origin_received_all(const struct origin *o, size_t *len);
+/* The same for the connections after SINCE (the conns of an earlier
+ * origin_stats), with every /stats connection left out. */
+char *origin_received_since(const struct origin *o, long since,
+    size_t *len);
 
 /* The number value of KEY in O's /stats ("ws_sessions", "ws_open"),
  * read over a connection of its own; asserts it is there. */

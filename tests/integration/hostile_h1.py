@@ -11,8 +11,6 @@ Modes:
   interim PORT N SIZE   GET /interim?n=N&size=SIZE: 1xx count, final status
   noread PORT N SIZE MS the same, then MS ms without reading a byte
 """
-import socket
-import ssl
 import sys
 import time
 
@@ -20,21 +18,16 @@ import h2.config
 import h2.connection
 import h2.events
 
+import h2frames
+from h2frames import out, request_fields
+
 TIMEOUT = 20.0
 
 
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
-
-
 def connect(port):
-    if port.startswith('c:'):
-        s = socket.create_connection(('127.0.0.1', int(port[2:])),
-                                     timeout=TIMEOUT)
-    else:
-        s = tls_connect(int(port))
+    """PORT "c:N" is h2c to port N, else TLS."""
+    proto = 'h2c' if port.startswith('c:') else 'tls'
+    s = h2frames.connect(proto, int(port.split(':')[-1]), TIMEOUT)
     conn = h2.connection.H2Connection(
         h2.config.H2Configuration(client_side=True, header_encoding='utf-8'))
     conn.initiate_connection()
@@ -42,24 +35,10 @@ def connect(port):
     return s, conn
 
 
-def tls_connect(port):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['h2'])
-    raw = socket.create_connection(('127.0.0.1', port), timeout=TIMEOUT)
-    s = ctx.wrap_socket(raw, server_hostname='a.test')
-    if s.selected_alpn_protocol() != 'h2':
-        out(error='alpn %r' % s.selected_alpn_protocol())
-        sys.exit(2)
-    return s
-
-
 def request(s, conn, method, path, extra=()):
     sid = conn.get_next_available_stream_id()
-    hdrs = [(':method', method), (':scheme', 'https'),
-            (':authority', 'a.test'), (':path', path)] + list(extra)
-    conn.send_headers(sid, hdrs, end_stream=True)
+    conn.send_headers(sid, request_fields(method, path, extra),
+                      end_stream=True)
     s.sendall(conn.data_to_send())
     return sid
 

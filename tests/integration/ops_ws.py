@@ -17,14 +17,10 @@ import time
 import websockets
 import websockets.exceptions
 
+from h2frames import out
+
 TIMEOUT = 20.0
 BIG = 1 << 20
-
-
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
 
 
 async def echo(ws, msg):

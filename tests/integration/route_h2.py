@@ -12,25 +12,15 @@ python3-h2 off so that the bytes go as given. For each row it prints
 something unexpected stopped it.
 """
 import socket
-import ssl
 import sys
 
 import h2.config
 import h2.connection
 import h2.events
 
+from h2frames import dial
+
 TIMEOUT = 10.0
-
-
-def connect(port, is_tls):
-    raw = socket.create_connection(('127.0.0.1', port), timeout=TIMEOUT)
-    if not is_tls:
-        return raw
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['h2'])
-    return ctx.wrap_socket(raw, server_hostname='a.test')
 
 
 def outcome(sock, conn, sid):
@@ -59,7 +49,7 @@ def outcome(sock, conn, sid):
 
 def run_row(port, is_tls, row):
     marker, method, authority, path = row.split(' ', 3)
-    sock = connect(port, is_tls)
+    sock = dial('tls' if is_tls else 'h2c', port, TIMEOUT)
     cfg = h2.config.H2Configuration(client_side=True,
                                     validate_outbound_headers=False,
                                     normalize_outbound_headers=False,

@@ -38,9 +38,7 @@ static struct proxy px;
 static void
 start(const char *extra)
 {
-	memset(&px, 0, sizeof(px));
-	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n%s",
-	    harness_tls_block(NULL), origins[0].tcp, extra);
+	proxy_start_origin0(&px, NULL, extra);
 }
 
 struct run {
@@ -89,15 +87,6 @@ client_run(char *out, size_t cap, const struct run *r, long n,
 	rc = run_argv(argv, out, cap, err, sizeof(err), TOOL_MS);
 	ck_assert_msg(rc == 0, "h2graceful.py: exit %d\n%s\n%s", rc, out,
 	    err);
-}
-
-static long
-kv_num(const char *out, const char *key)
-{
-	const char *v = kv(out, key);
-
-	ck_assert_msg(strcmp(v, "(absent)") != 0, "no %s in:\n%s", key, out);
-	return atol(v);
 }
 
 /* What holds in every run: no reset, no loss, no one-step GOAWAY; for a
@@ -510,11 +499,8 @@ Suite *
 graceful_suite(void)
 {
 	Suite *s = suite_create("graceful");
-	TCase *tc = tcase_create("h2");
+	TCase *tc = harness_tcase("h2", 120);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_goaway_keepalive_requests, 0,
 	    NELEMS(runs));
 	tcase_add_loop_test(tc, test_goaway_burst, 0, NELEMS(runs));
@@ -524,10 +510,7 @@ graceful_suite(void)
 	tcase_add_loop_test(tc, test_goaway_sigterm, 0, NELEMS(age_runs));
 	tcase_add_test(tc, test_goaway_no_ping_ack);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("h1");
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 60);
+	tc = harness_tcase("h1", 60);
 	tcase_add_test(tc, test_drain_h1);
 	tcase_add_loop_test(tc, test_h1_keepalive_requests, 0, 2);
 	tcase_add_test(tc, test_h1_max_connection_age);

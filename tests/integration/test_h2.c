@@ -525,11 +525,8 @@ Suite *
 h2_suite(void)
 {
 	Suite *s = suite_create("h2");
-	TCase *tc = tcase_create("h2");
+	TCase *tc = harness_tcase("h2", 90);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_nghttp_100_streams);
 	tcase_add_test(tc, test_h2_100_bodies);
 	tcase_add_test(tc, test_h2load);
@@ -545,10 +542,7 @@ h2_suite(void)
 	tcase_add_test(tc, test_h2c_upgrade_ignored);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("rss");
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 300);
+	tc = harness_tcase("rss", 300);
 	tcase_add_test(tc, test_h2_slow_client_rss);
 	tcase_add_test(tc, test_h2_slow_backend_rss);
 	suite_add_tcase(s, tc);

@@ -39,14 +39,13 @@ run_tool(char *out, const char *proto, int port)
 START_TEST(test_h2_conformance)
 {
 	static char names[OUT_MAX], out[OUT_MAX], failed[OUT_MAX];
-	struct proxy px = { 0 };
+	struct proxy px;
 	char *name, *save = NULL;
 	const char *v;
 	int nrows = 0;
 
 	run_tool(names, "list", 0);
-	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n",
-	    harness_tls_block(NULL), origins[0].tcp);
+	proxy_start_origin0(&px, NULL, "");
 	run_tool(out, protos[_i], strcmp(protos[_i], "tls") == 0 ?
 	    px.tls_port : px.port);
 	failed[0] = '\0';
@@ -71,11 +70,8 @@ END_TEST
 TCase *
 hostile_h2conform_tcase(void)
 {
-	TCase *tc = tcase_create("h2conform");
+	TCase *tc = harness_tcase("h2conform", 300);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_h2_conformance, 0, NELEMS(protos));
 	return tc;
 }

@@ -45,9 +45,7 @@ start(const char *extra)
 static void
 start_tls(const char *extra)
 {
-	memset(&px, 0, sizeof(px));
-	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n%s",
-	    harness_tls_block(NULL), origins[0].tcp, extra);
+	proxy_start_origin0(&px, NULL, extra);
 }
 
 /* The origin's connection count now, to read what came after it. */
@@ -57,31 +55,12 @@ mark(const struct origin *o)
 	return origin_stats(o).conns;
 }
 
-/* What O received on the connections opened since MARK, /stats
- * connections left out: malloc'd, NUL-ended. */
+/* origin_received_since, once what is on its way has landed. */
 static char *
 received_since(const struct origin *o, long since, size_t *len)
 {
-	long i, n;
-	size_t total = 0, k;
-	char *all = calloc(1, 1), *one;
-
 	sleep_ms(SETTLE_MS);
-	n = origin_stats(o).conns;
-	for (i = since + 1; i < n; i++) {
-		one = origin_received(o, i, &k);
-		if (strncmp(one, "GET /stats ", 11) != 0) {
-			all = realloc(all, total + k + 1);
-			ck_assert_ptr_nonnull(all);
-			memcpy(all + total, one, k);
-			total += k;
-			all[total] = '\0';
-		}
-		free(one);
-	}
-	if (len != NULL)
-		*len = total;
-	return all;
+	return origin_received_since(o, since, len);
 }
 
 static void
@@ -802,11 +781,8 @@ END_TEST
 TCase *
 hostile_h1_tcase(void)
 {
-	TCase *tc = tcase_create("h1");
+	TCase *tc = harness_tcase("h1", 120);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_cl_2_63_request_smuggles);
 	tcase_add_test(tc, test_cl_2_63_response);
 	tcase_add_loop_test(tc, test_early_refusal, 0, NELEMS(early));

@@ -36,9 +36,7 @@ static struct proxy px;
 static void
 start(const char *extra)
 {
-	memset(&px, 0, sizeof(px));
-	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n%s",
-	    harness_tls_block(NULL), origins[0].tcp, extra);
+	proxy_start_origin0(&px, NULL, extra);
 }
 
 static long
@@ -59,52 +57,30 @@ static void
 tool(char *out, size_t cap, long *max_kb, const char *mode,
     const char *proto, const char *const *args)
 {
-	char port[16], opath[HARNESS_PATH + 16], epath[HARNESS_PATH + 16];
+	char port[16];
 	char *argv[20] = { "/usr/bin/python3", TOOL, (char *)mode,
 	    (char *)proto, port };
-	char *o, *e;
+	char *o;
 	long kb;
-	int rc, i;
+	int i;
 
 	snprintf(port, sizeof(port), "%d", port_of(proto));
 	for (i = 0; args != NULL && args[i] != NULL && i < 12; i++)
 		argv[5 + i] = (char *)args[i];
-	snprintf(opath, sizeof(opath), "%s/tool.out", px.dir);
-	snprintf(epath, sizeof(epath), "%s/tool.err", px.dir);
-	rc = run_wait_rss(run_spawn_io(argv, opath, epath), TOOL_MS, px.pid,
-	    &kb);
-	o = file_read(opath, NULL);
-	e = file_read(epath, NULL);
-	ck_assert_msg(rc == 0, "h2hostile.py %s %s: exit %d\n%s\n%s", mode,
-	    proto, rc, o != NULL ? o : "", e != NULL ? e : "");
-	snprintf(out, cap, "%s", o != NULL ? o : "");
+	o = run_rss(argv, px.dir, TOOL_MS, px.pid, &kb);
+	snprintf(out, cap, "%s", o);
 	fprintf(stderr, "h2hostile %s %s: %s", mode, proto, out);
 	free(o);
-	free(e);
 	if (max_kb != NULL)
 		*max_kb = kb;
 }
 
 /* What origin 0 received on the connections it accepted after MARK (an
- * origin_stats() taken before; this call's own /stats left out). */
+ * origin_stats() taken before), /stats connections left out. */
 static char *
 received_since(const struct stats *mark)
 {
-	struct stats now = origin_stats(&origins[0]);
-	char *all = calloc(1, 1), *one;
-	size_t total = 0, n;
-	long i;
-
-	ck_assert_ptr_nonnull(all);
-	for (i = mark->conns + 1; i < now.conns; i++) {
-		one = origin_received(&origins[0], i, &n);
-		ck_assert_ptr_nonnull(all = realloc(all, total + n + 1));
-		memcpy(all + total, one, n);
-		total += n;
-		all[total] = '\0';
-		free(one);
-	}
-	return all;
+	return origin_received_since(&origins[0], mark->conns, NULL);
 }
 
 /* The first connection after MARK whose bytes hold NEEDLE; 0: none. */
@@ -584,11 +560,8 @@ END_TEST
 TCase *
 hostile_h2_tcase(void)
 {
-	TCase *tc = tcase_create("hostile_h2");
+	TCase *tc = harness_tcase("hostile_h2", 120);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_h2_hpack_bomb_refused, 0,
 	    NELEMS(bomb_cases));
 	tcase_add_test(tc, test_h2_hpack_bomb_flood_calm);

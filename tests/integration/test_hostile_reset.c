@@ -97,9 +97,7 @@ START_TEST(test_bad_head_opens_no_connection)
 	char out[OUT_MAX];
 	struct stats before, after;
 
-	memset(&px, 0, sizeof(px));
-	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n",
-	    harness_tls_block(NULL), origins[0].tcp);
+	proxy_start_origin0(&px, NULL, "");
 	before = origin_stats(&origins[0]);
 	h2reset(out, "badhead", _i, -1, -1);
 	assert_kv(out, "status_400", "3");
@@ -184,11 +182,8 @@ END_TEST
 TCase *
 hostile_reset_tcase(void)
 {
-	TCase *tc = tcase_create("reset");
+	TCase *tc = harness_tcase("reset", 120);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_madeyoureset_goaway, 0, NELEMS(protos));
 	tcase_add_loop_test(tc, test_bad_head_opens_no_connection, 0,
 	    NELEMS(protos));

@@ -43,9 +43,7 @@ static struct proxy px;
 static void
 start(const char *extra)
 {
-	memset(&px, 0, sizeof(px));
-	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n%s",
-	    harness_tls_block(NULL), origins[0].tcp, extra);
+	proxy_start_origin0(&px, NULL, extra);
 }
 
 /* The one connection of origin 0 opened after FROM (a /stats count)
@@ -558,11 +556,8 @@ END_TEST
 TCase *
 hostile_ws_tcase(void)
 {
-	TCase *tc = tcase_create("ws");
+	TCase *tc = harness_tcase("ws", 120);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_ws_upgrade_body_unframed, 0,
 	    NELEMS(h1_cases));
 	tcase_add_test(tc, test_ws_101_before_body_end);

@@ -265,19 +265,9 @@ END_TEST
 static char *
 run_sampled(char *const argv[], long *peak_kb)
 {
-	char opath[HARNESS_PATH + 16], epath[HARNESS_PATH + 16], *o, *e;
-	long kb = -1;
-	int rc;
+	long kb;
+	char *o = run_rss(argv, px.dir, TOOL_MS, px.pid, &kb);
 
-	snprintf(opath, sizeof(opath), "%s/tool.out", px.dir);
-	snprintf(epath, sizeof(epath), "%s/tool.err", px.dir);
-	rc = run_wait_rss(run_spawn_io(argv, opath, epath), TOOL_MS, px.pid,
-	    &kb);
-	o = file_read(opath, NULL);
-	e = file_read(epath, NULL);
-	ck_assert_msg(rc == 0, "%s: exit %d\n%s\n%s", argv[0], rc,
-	    o != NULL ? o : "", e != NULL ? e : "");
-	free(e);
 	if (kb > *peak_kb)
 		*peak_kb = kb;
 	return o;
@@ -381,10 +371,7 @@ memory_suite(void)
 	tcase_add_test(tc, test_upload_rss);
 	tcase_add_test(tc, test_pipeline_flood);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("burst");
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 300);
+	tc = harness_tcase("burst", 300);
 	tcase_add_test(tc, test_burst_rss_comes_back);
 	suite_add_tcase(s, tc);
 	return s;

@@ -623,11 +623,8 @@ Suite *
 ops_suite(void)
 {
 	Suite *s = suite_create("ops");
-	TCase *tc = tcase_create("reload");
+	TCase *tc = harness_tcase("reload", 90);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_reload_under_load);
 	tcase_add_test(tc, test_reload_keeps_tunnel_and_downloads);
 	tcase_add_loop_test(tc, test_reload_broken_keeps_running, 0,

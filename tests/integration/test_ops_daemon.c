@@ -489,11 +489,8 @@ END_TEST
 TCase *
 ops_daemon_tcase(void)
 {
-	TCase *tc = tcase_create("daemon");
+	TCase *tc = harness_tcase("daemon", 60);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sd_notify);
 	tcase_add_test(tc, test_socket_activation);
 	tcase_add_test(tc, test_sigusr1_reopens_logs);

@@ -451,21 +451,15 @@ Suite *
 timers_suite(void)
 {
 	Suite *s = suite_create("timers");
-	TCase *all = tcase_create("phases");
-	TCase *h2 = tcase_create("h2_send_timeout");
+	TCase *all = harness_tcase("phases", 60);
+	TCase *h2 = harness_tcase("h2_send_timeout", 90);
 
-	tcase_add_unchecked_fixture(all, harness_setup, NULL);
-	tcase_add_unchecked_fixture(all, harness_certs, harness_teardown);
-	tcase_set_timeout(all, 60);
 	tcase_add_loop_test(all, test_slow_response, 0, P_COUNT);
 	tcase_add_loop_test(all, test_slow_download, 0, P_COUNT);
 	tcase_add_loop_test(all, test_slow_reader, 0, P_COUNT);
 	tcase_add_loop_test(all, test_pooled_upload, 0, P_COUNT);
 	tcase_add_loop_test(all, test_body_stall, 0, P_COUNT);
 	suite_add_tcase(s, all);
-	tcase_add_unchecked_fixture(h2, harness_setup, NULL);
-	tcase_add_unchecked_fixture(h2, harness_certs, harness_teardown);
-	tcase_set_timeout(h2, 90);
 	tcase_add_loop_test(h2, test_stalled_streams_reset, 0, 2);
 	tcase_add_loop_test(h2, test_connection_window_goaway, 0, 2);
 	tcase_add_loop_test(h2, test_h2_client_not_reading, 0, 2);

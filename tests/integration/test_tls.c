@@ -30,9 +30,7 @@ static struct proxy px;
 static void
 start_tls(const char *tls_extra, const char *top_extra)
 {
-	memset(&px, 0, sizeof(px));
-	proxy_start_tls(&px, "%sbackend o { server %s }\nroute * o\n%s",
-	    harness_tls_block(tls_extra), origins[0].tcp, top_extra);
+	proxy_start_origin0(&px, tls_extra, top_extra);
 }
 
 /* openssl s_client to the TLS listener with ARGS, stdout and stderr both
@@ -383,11 +381,8 @@ Suite *
 tls_suite(void)
 {
 	Suite *s = suite_create("tls");
-	TCase *tc = tcase_create("tls");
+	TCase *tc = harness_tcase("tls", 60);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_curl_h2_and_h1_one_listener);
 	tcase_add_test(tc, test_access_log_tls_version);
 	tcase_add_loop_test(tc, test_sni_picks_certificate, 0,

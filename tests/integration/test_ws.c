@@ -66,15 +66,6 @@ ws_tool(const char *script, const char *mode, int port, const char *arg,
 	    out, err);
 }
 
-static long
-kv_num(const char *out, const char *key)
-{
-	const char *v = kv(out, key);
-
-	ck_assert_msg(strcmp(v, "(absent)") != 0, "no %s in:\n%s", key, out);
-	return atol(v);
-}
-
 /* ---- what reached the origin, what the access log says ---- */
 
 /* /ws-last: the upgrade reached the origin as an HTTP/1.1 GET of TARGET
@@ -775,11 +766,8 @@ Suite *
 ws_suite(void)
 {
 	Suite *s = suite_create("ws");
-	TCase *tc = tcase_create("ws");
+	TCase *tc = harness_tcase("ws", 90);
 
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 90);
 	tcase_add_loop_test(tc, test_ws_echo, 0, NELEMS(echo_cases));
 	tcase_add_test(tc, test_ws_h1_refused_stays_http);
 	tcase_add_test(tc, test_ws_h2_100_tunnels);
@@ -798,10 +786,7 @@ ws_suite(void)
 	    NELEMS(chromium_cases));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("h2flow");
-	tcase_add_unchecked_fixture(tc, harness_setup, NULL);
-	tcase_add_unchecked_fixture(tc, harness_certs, harness_teardown);
-	tcase_set_timeout(tc, 90);
+	tc = harness_tcase("h2flow", 90);
 	tcase_add_loop_test(tc, test_ws_h2flow_echo, 0, NELEMS(flow_cases));
 	tcase_add_loop_test(tc, test_ws_h2flow_idle, 0, NELEMS(flow_protos));
 	tcase_add_loop_test(tc, test_ws_h2flow_stuck, 0, NELEMS(flow_protos));

@@ -59,34 +59,10 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
+from h2frames import connect, out, request_fields, tcp_conns, tls_context
+
 WAIT = 20.0
 NORMAL_SIZE = 200000
-
-
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
-
-
-def dial(proto, port, rcvbuf=0):
-    raw = socket.socket()
-    if rcvbuf:
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    raw.settimeout(WAIT)
-    raw.connect(('127.0.0.1', port))
-    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    if proto == 'h2c':
-        return raw
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['h2'])
-    s = ctx.wrap_socket(raw, server_hostname='a.test')
-    if s.selected_alpn_protocol() != 'h2':
-        out(error='alpn %r' % s.selected_alpn_protocol())
-        sys.exit(2)
-    return s
 
 
 def dial_h1(proto, addr):
@@ -97,11 +73,7 @@ def dial_h1(proto, addr):
     raw.connect(addr if unix else ('127.0.0.1', int(addr)))
     if proto != 'tls':
         return raw
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['http/1.1'])
-    return ctx.wrap_socket(raw, server_hostname='a.test')
+    return tls_context('http/1.1').wrap_socket(raw, server_hostname='a.test')
 
 
 def is_pattern(body):
@@ -113,7 +85,7 @@ class Client:
 
     def __init__(self, proto, port, settings=None, conn_window=0,
                  rcvbuf=0):
-        self.sock = dial(proto, port, rcvbuf)
+        self.sock = connect(proto, port, WAIT, nodelay=True, rcvbuf=rcvbuf)
         self.closed = False
         self.scheme = 'http' if proto == 'h2c' else 'https'
         self.conn = h2.connection.H2Connection(
@@ -140,9 +112,9 @@ class Client:
 
     def get(self, path, credit=True):
         sid = self.conn.get_next_available_stream_id()
-        self.conn.send_headers(sid, [
-            (':method', 'GET'), (':scheme', self.scheme),
-            (':authority', 'a.test'), (':path', path)], end_stream=True)
+        self.conn.send_headers(sid, request_fields('GET', path,
+                                                   scheme=self.scheme),
+                               end_stream=True)
         self.body[sid] = b''
         self.sent_at[sid] = time.monotonic()
         if credit:
@@ -396,14 +368,7 @@ def bodystall_h2(proto, port, oport):
 
 def backend_conns(oport):
     """Portico's established connections to 127.0.0.1:OPORT."""
-    want = '0100007F:%04X' % oport
-    n = 0
-    with open('/proc/net/tcp') as f:
-        for line in f.readlines()[1:]:
-            col = line.split()
-            if col[2] == want and col[3] == '01':
-                n += 1
-    return n
+    return tcp_conns(oport, '01')
 
 
 def mode_stall(proto, port, oport, n, size):

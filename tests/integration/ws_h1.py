@@ -23,7 +23,6 @@ import asyncio
 import base64
 import hashlib
 import os
-import socket
 import ssl
 import sys
 import time
@@ -31,37 +30,16 @@ import time
 import websockets
 import websockets.exceptions
 
+from h2frames import dial, out, pattern, tls_context, Failure
+
 TIMEOUT = 20.0
 BIG = 16 << 20
 GUID = b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
 
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
-
-
-class Failure(Exception):
-    pass
-
-
-def pattern(n):
-    piece = bytes(97 + i % 26 for i in range(26 * 4096))
-    return (piece * (n // len(piece) + 1))[:n]
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(['http/1.1'])
-    return ctx
-
-
 def connect(port, host, path, **kw):
     return websockets.connect(
-        'wss://%s:%d%s' % (host, port, path), ssl=tls_context(),
+        'wss://%s:%d%s' % (host, port, path), ssl=tls_context('http/1.1'),
         host='127.0.0.1', port=port, server_hostname=host,
         open_timeout=TIMEOUT, close_timeout=5, ping_interval=None,
         max_size=None, compression=None, **kw)
@@ -96,8 +74,7 @@ async def mode_echo(port, host='a.test'):
 
 
 def raw_connect(port, host='a.test'):
-    s = socket.create_connection(('127.0.0.1', port), timeout=TIMEOUT)
-    return tls_context().wrap_socket(s, server_hostname=host)
+    return dial('tls', port, TIMEOUT, alpn='http/1.1', host=host)
 
 
 def read_response(s, buf):

@@ -28,7 +28,6 @@ Modes:
 import asyncio
 import hashlib
 import json
-import os
 import ssl
 import struct
 import sys
@@ -40,47 +39,11 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
+from h2frames import out, pattern, tls_context, ws_frame, ws_parse, Failure, \
+    OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
+
 TIMEOUT = 20.0
 BIG = 16 << 20
-OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 1, 2, 8, 9, 10
-
-
-def out(**kv):
-    for k, v in kv.items():
-        print('%s=%s' % (k, v))
-    sys.stdout.flush()
-
-
-class Failure(Exception):
-    pass
-
-
-def pattern(n):
-    piece = bytes(97 + i % 26 for i in range(26 * 4096))
-    return (piece * (n // len(piece) + 1))[:n]
-
-
-def mask(payload, key):
-    if not payload:
-        return payload
-    n = len(payload)
-    k = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(payload, 'big') ^
-            int.from_bytes(k, 'big')).to_bytes(n, 'big')
-
-
-def ws_frame(opcode, payload, fin=True):
-    """A masked client frame."""
-    b0 = (0x80 if fin else 0) | opcode
-    n = len(payload)
-    if n < 126:
-        head = struct.pack('!BB', b0, 0x80 | n)
-    elif n < 65536:
-        head = struct.pack('!BBH', b0, 0x80 | 126, n)
-    else:
-        head = struct.pack('!BBQ', b0, 0x80 | 127, n)
-    key = os.urandom(4)
-    return head + key + mask(payload, key)
 
 
 class Stream:
@@ -106,12 +69,7 @@ class Conn:
         """TLS (ALPN h2) or, TLS false, h2c with prior knowledge.
         BIG_WINDOWS: 16 MiB stream and 64 MiB more connection window;
         else the default 65,535 bytes of each, as a browser keeps."""
-        ctx = None
-        if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            ctx.set_alpn_protocols(['h2'])
+        ctx = tls_context() if tls else None
         self.r, self.w = await asyncio.wait_for(asyncio.open_connection(
             '127.0.0.1', port, ssl=ctx,
             server_hostname=host if tls else None), TIMEOUT)
@@ -291,25 +249,10 @@ class Conn:
         hdr = {}
 
         def parse():
-            b = st.buf
-            if len(b) < 2:
+            f = ws_parse(st.buf)
+            if f is None:
                 return False
-            n, off = b[1] & 0x7f, 2
-            if b[1] & 0x80:
-                raise Failure('masked server frame')
-            if n == 126:
-                if len(b) < 4:
-                    return False
-                n, off = struct.unpack('!H', b[2:4])[0], 4
-            elif n == 127:
-                if len(b) < 10:
-                    return False
-                n, off = struct.unpack('!Q', b[2:10])[0], 10
-            if len(b) < off + n:
-                return False
-            hdr['frame'] = (bool(b[0] & 0x80), b[0] & 0x0f,
-                            bytes(b[off:off + n]))
-            del b[:off + n]
+            hdr['frame'], st.buf = f[:3], f[3]
             return True
 
         ok = await self.wait(st, lambda: parse() or st.reset is not None or

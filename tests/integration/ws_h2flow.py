@@ -32,14 +32,14 @@ Modes:
 """
 import asyncio
 import hashlib
-import struct
 import sys
 import time
 
 import h2.exceptions
 
 import ws_h2
-from ws_h2 import Conn, Failure, out, pattern, OP_BINARY, OP_TEXT
+from h2frames import out, pattern, ws_frame, Failure, OP_BINARY, OP_TEXT
+from ws_h2 import Conn
 
 TIMEOUT = ws_h2.TIMEOUT
 MARK = b'after-the-backend-end'
@@ -129,7 +129,7 @@ async def mode_halfclose(proto, port):
     c = await open_conn(proto, port)
     st = await open_ws(c)
     msg = pattern(100000)
-    await c.send(st, ws_h2.ws_frame(OP_BINARY, msg), end=True)
+    await c.send(st, ws_frame(OP_BINARY, msg), end=True)
     f = await c.ws_recv(st, TIMEOUT)
     out(echo='ok' if f is not None and f[1] == OP_BINARY and f[2] == msg
         else 'bad')
@@ -157,14 +157,6 @@ async def mode_stuck(proto, port, size):
     await c.close()
 
 
-def zero_mask_frame(opcode, payload):
-    """A client frame whose mask key is 0: its payload goes as it is."""
-    n = len(payload)
-    head = struct.pack('!BB', 0x80 | opcode, 0x80 | n) if n < 126 else \
-        struct.pack('!BBH', 0x80 | opcode, 0x80 | 126, n)
-    return head + b'\0\0\0\0' + payload
-
-
 async def mode_backendclose(proto, port):
     c = await open_conn(proto, port)
     st = await open_ws(c, '/ws?shut_after=1')
@@ -174,7 +166,8 @@ async def mode_backendclose(proto, port):
                  TIMEOUT)
     out(end=st.end_kind(), conn_closed=int(c.closed))
     if st.ended and st.reset is None:
-        await c.send(st, zero_mask_frame(OP_TEXT, MARK))
+        # a zero mask key: the origin records MARK as it was sent
+        await c.send(st, ws_frame(OP_TEXT, MARK, key=b'\0\0\0\0'))
         await asyncio.sleep(0.5)
         out(after_end=st.end_kind())
         await c.send(st, b'', end=True)
