@@ -653,6 +653,9 @@ backend_keepalive $BACKEND_KEEPALIVE
 keepalive_requests 100000
 keepalive_timeout 300s
 max_connections $MAXCONN
+# as nghttpx's default (nginx's is 60s): under valgrind on a busy machine
+# the default 5s can pass before the loop sees a local connect complete
+backend_connect_timeout 30s
 EOF
 	"$PORTICO" -t -c "$d/portico.conf" >"$d/check.log" 2>&1 || {
 		echo "portico refused the TLS config:" >>"$ODD"
@@ -765,7 +768,7 @@ global
     ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256
 defaults
     mode http
-    timeout connect 5s
+    timeout connect 30s
     timeout client 300s
     timeout server 60s
     timeout http-keep-alive 300s
@@ -907,12 +910,12 @@ tls_warmup() {
 	local label=$1 url="https://127.0.0.1:$2" neg2
 	run_h2load "$label-tls-warmup-h2" "$url/" "${H2LOAD_TLS[@]}" -n "$WARMUP_N" -c 10 -m 1
 	if [ -z "$H_RPS" ] || [ "${H_FAIL:-0}" != 0 ]; then
-		echo "$label$PHASE TLS h2 warm-up: rc=$H_RC rps=${H_RPS:-none} failed=${H_FAIL:-?}" >>"$ODD"
+		echo "$label$PHASE h2 warm-up: rc=$H_RC rps=${H_RPS:-none} failed=${H_FAIL:-?}" >>"$ODD"
 	fi
 	neg2=$H_TLS
 	run_h2load "$label-tls-warmup-h1" "$url/" "${H2LOAD_TLS[@]}" --h1 -n "$WARMUP_N" -c 10 -m 1
 	if [ -z "$H_RPS" ] || [ "${H_FAIL:-0}" != 0 ]; then
-		echo "$label$PHASE TLS h1 warm-up: rc=$H_RC rps=${H_RPS:-none} failed=${H_FAIL:-?}" >>"$ODD"
+		echo "$label$PHASE h1 warm-up: rc=$H_RC rps=${H_RPS:-none} failed=${H_FAIL:-?}" >>"$ODD"
 	fi
 	W_NEG="${neg2:-none}|${H_TLS:-none}"
 }
@@ -1032,7 +1035,7 @@ proxy_down() {
 	log_noise <"$log.run" >"$log.notes"
 	if [ -s "$log.notes" ]; then
 		{
-			echo "$label (TLS$PHASE) log ($(wc -l <"$log.notes") lines besides start/stop notices), first 10:"
+			echo "$label$PHASE log ($(wc -l <"$log.notes") lines besides start/stop notices), first 10:"
 			head -n 10 "$log.notes" | sed 's/^/    /'
 		} >>"$ODD"
 	fi
@@ -1043,7 +1046,7 @@ proxy_down() {
 TLS_LABELS=()
 tls_proxy() {
 	local label=$1 pid
-	PHASE=
+	PHASE=" (TLS)"
 	proxy_up "$label" || return 0
 	pid=$SP_PID
 	TLS_LABELS+=("$label")
@@ -1052,6 +1055,7 @@ tls_proxy() {
 	# only when it first needs it
 	echo "$label|$SP_VERSION|$(nprocs "$pid")" >>"$VERSIONS"
 	proxy_down "$label" "$pid" "$SP_LOG"
+	PHASE=
 }
 
 # idle_sweep LABEL: for each count of BENCH_SWEEP_IDLE, a fresh start of
@@ -1059,7 +1063,7 @@ tls_proxy() {
 idle_sweep() {
 	local label=$1 n pid
 	for n in $SWEEP_IDLE; do
-		PHASE=" (idle sweep, $n)"
+		PHASE=" (TLS, idle sweep, $n)"
 		proxy_up "$label" || continue
 		pid=$SP_PID
 		tls_warmup "$label" "$SP_PORT"
@@ -1121,10 +1125,17 @@ cg_run() {
 	mkdir -p "$d"
 	SP_WRAP=(valgrind --tool=callgrind "--callgrind-out-file=$d/cg.%p"
 		"--log-file=$d/valgrind.%p.log" --dump-instr=no --trace-children=yes)
-	PHASE=" (callgrind, $n requests)"
+	PHASE=" (TLS, callgrind, $n requests)"
 	proxy_up "$label" 1200 || ok=
 	SP_WRAP=()
-	[ -n "$ok" ] || { PHASE=; return 0; }
+	if [ -z "$ok" ]; then
+		{
+			echo "$label$PHASE: valgrind's last lines:"
+			cat "$d"/valgrind.*.log 2>/dev/null | tail -n 5 | sed 's/^/    /'
+		} >>"$ODD"
+		PHASE=
+		return 0
+	fi
 	pid=$SP_PID
 	run_h2load "$label-cg-$n" "https://127.0.0.1:$SP_PORT/" "${H2LOAD_TLS[@]}" -n "$n" -c 64 -m 10
 	if [ "${H_OK:-0}" != "$n" ]; then
@@ -1369,6 +1380,34 @@ tls_val() {
 						printf fmt, cnt[i], lab[i], r0[i], r1[i], ok[i], fl[i], per[i], r
 					}
 			}' "$SWEEP_MEM"
+	fi
+	if [ -n "$SWEEP_C$SWEEP_IDLE" ]; then
+		echo
+		echo "growth at a glance: CPU us/req of h2 GETs by client connections, KiB per idle"
+		echo "connection by idle connections"
+		echo
+		awk -F'|' -v order="${TLS_LABELS[*]}" -v cs="$SWEEP_C" -v is="$SWEEP_IDLE" '
+			FILENAME == ARGV[1] { if ($2 ~ /^h2-c[0-9]+$/) cpu[$1, substr($2, 5)] = $4; next }
+			{ kib[$2, $1] = $7 }
+			END {
+				np = split(order, P, " "); nc = split(cs, C, " "); ni = split(is, I, " ")
+				h = sprintf("%-8s", "proxy"); u = "--------"
+				for (j = 1; j <= nc; j++) { h = h sprintf("  %9s", "c=" C[j]); u = u "  ---------" }
+				if (nc && ni) { h = h "  |"; u = u "  |" }
+				for (j = 1; j <= ni; j++) { h = h sprintf("  %9s", I[j] " idle"); u = u "  ---------" }
+				print h; print u
+				for (i = 1; i <= np; i++) {
+					l = sprintf("%-8s", P[i])
+					for (j = 1; j <= nc; j++) {
+						v = cpu[P[i], C[j]]; l = l sprintf("  %9s", v == "" ? "-" : v)
+					}
+					if (nc && ni) l = l "  |"
+					for (j = 1; j <= ni; j++) {
+						v = kib[P[i], I[j]]; l = l sprintf("  %9s", v == "" ? "-" : v)
+					}
+					print l
+				}
+			}' "$TLS_RESULTS" "$SWEEP_MEM"
 	fi
 	if [ "$CALLGRIND" != 0 ]; then
 		echo
