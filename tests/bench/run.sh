@@ -125,17 +125,23 @@ elif [ "$CALLGRIND" != 0 ] && [ "$CG_N2" -le "$CG_N1" ]; then
 fi
 
 # Descriptors: the idle sweep holds thousands of connections, each proxy a
-# backend one per request in flight besides.  Raise the soft (as root, also
-# the hard) limit; every process started from here inherits it.
+# backend one per request in flight besides.  Raise the soft limit, and
+# the hard one if it is lower (root only); every process started from here
+# inherits them.
 FD_NOTE=
-fd_now=$(ulimit -n)
+fd_now=$(ulimit -Sn)
 if [ "$fd_now" != unlimited ] && [ "$fd_now" -lt "$FD_WANT" ]; then
-	ulimit -n "$FD_WANT" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" 2>/dev/null
-	fd_now=$(ulimit -n)
+	fd_hard=$(ulimit -Hn)
+	if [ "$fd_hard" = unlimited ] || [ "$fd_hard" -ge "$FD_WANT" ]; then
+		ulimit -Sn "$FD_WANT"
+	else
+		ulimit -n "$FD_WANT" 2>/dev/null || ulimit -Sn "$fd_hard"
+	fi
+	fd_now=$(ulimit -Sn)
 	[ "$fd_now" = unlimited ] || [ "$fd_now" -ge "$FD_WANT" ] ||
 		FD_NOTE="ulimit -n is $fd_now, below the $FD_WANT wanted: the largest idle counts may fail"
 fi
-FD_LIMIT=$(ulimit -n)
+FD_LIMIT=$(ulimit -Sn)
 [ "$FD_LIMIT" != unlimited ] || FD_LIMIT=1048576
 
 NCPU=$(getconf _NPROCESSORS_ONLN)
