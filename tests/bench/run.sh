@@ -10,7 +10,11 @@
 #    portico vs nghttpx, nginx, HAProxy and H2O (the last two when installed
 #    or installable): HTTP/2 and HTTP/1.1 small GETs, 1 MiB downloads and
 #    uploads, full handshakes on new connections, and the memory each idle
-#    HTTP/2 connection costs.
+#    HTTP/2 connection costs;
+#  - growth: the h2 small GET at 8, 64 and 512 client connections, idle
+#    memory at 500, 2000 and 8000 connections (BENCH_SWEEP*);
+#  - instructions per h2 small GET by callgrind, from two run lengths so
+#    that start-up cancels, and portico's split by library (BENCH_CG*).
 #
 # CPU layout (2 cores): the origin (nginx) and the load generators (h2load,
 # idle_h2.py) share CPU 0; the proxy under test has CPU 1 to itself.  The
