@@ -10,7 +10,11 @@
 #    portico vs nghttpx, nginx, HAProxy and H2O (the last two when installed
 #    or installable): HTTP/2 and HTTP/1.1 small GETs, 1 MiB downloads and
 #    uploads, full handshakes on new connections, and the memory each idle
-#    HTTP/2 connection costs.
+#    HTTP/2 connection costs;
+#  - growth: the h2 small GET at 8, 64 and 512 client connections, idle
+#    memory at 500, 2000 and 8000 connections (BENCH_SWEEP*);
+#  - instructions per h2 small GET by callgrind, from two run lengths so
+#    that start-up cancels, and portico's split by library (BENCH_CG*).
 #
 # CPU layout (2 cores): the origin (nginx) and the load generators (h2load,
 # idle_h2.py) share CPU 0; the proxy under test has CPU 1 to itself.  The
@@ -34,11 +38,39 @@ TLS_BIG_N=${BENCH_TLS_BIG_N:-2000}      # 1 MiB downloads / uploads, -c 16
 TLS_HS_N=${BENCH_TLS_HS_N:-5000}        # handshakes, in rounds of TLS_HS_C
 TLS_HS_C=${BENCH_TLS_HS_C:-250}
 IDLE_N=${BENCH_IDLE_N:-500}             # idle h2 connections held open
-# idle connections each proxy may keep to the origin: at least the most
-# requests in flight (64 x 10), so that no proxy closes a reusable one
-BACKEND_KEEPALIVE=${BENCH_BACKEND_KEEPALIVE:-1024}
 PEERS=${BENCH_PEERS:-nghttpx nginx haproxy h2o}
 INSTALL_PEERS=${BENCH_INSTALL_PEERS:-1}
+# instructions per h2 GET by callgrind: two runs of CG_N1 and CG_N2
+# requests, so that start-up and the 64 handshakes cancel in the difference
+CALLGRIND=${BENCH_CALLGRIND:-1}
+CG_N1=${BENCH_CG_N1:-2000}
+CG_N2=${BENCH_CG_N2:-12000}
+# growth: h2-get at each client connection count, idle memory at each
+# count of idle connections (each on a fresh start of the proxy)
+SWEEP=${BENCH_SWEEP:-1}
+SWEEP_C=${BENCH_SWEEP_C:-8 64 512}
+SWEEP_N=${BENCH_SWEEP_N:-$TLS_H2_N}
+SWEEP_IDLE=${BENCH_SWEEP_IDLE:-500 2000 8000}
+if [ "$SWEEP" = 0 ]; then SWEEP_C=; SWEEP_IDLE=; fi
+
+max_of() {
+	local m=0 v
+	for v in "$@"; do [ "$v" -gt "$m" ] && m=$v; done
+	echo "$m"
+}
+# shellcheck disable=SC2086  # word lists
+MAX_C=$(max_of 64 $SWEEP_C)
+# idle connections each proxy may keep to the origin: at least the most
+# requests in flight (64 x 10 on h2-get, 10 x the largest BENCH_SWEEP_C in
+# the sweep), so that no proxy closes a reusable one (10000 at most)
+BK_MIN=$((MAX_C * 10 > 1024 ? MAX_C * 10 : 1024))
+BACKEND_KEEPALIVE=${BENCH_BACKEND_KEEPALIVE:-$((BK_MIN > 10000 ? 10000 : BK_MIN))}
+# client connections each proxy is told to accept at once, and the file
+# descriptors that takes with a backend connection per request in flight
+# shellcheck disable=SC2086
+MAXCONN=$(( $(max_of "$IDLE_N" "$TLS_HS_C" "$MAX_C" $SWEEP_IDLE) + 1024 ))
+INFLIGHT=$((MAX_C * 10 > BACKEND_KEEPALIVE ? MAX_C * 10 : BACKEND_KEEPALIVE))
+FD_WANT=$((MAXCONN + INFLIGHT + 4096))
 
 LOAD_CPU=0
 PROXY_CPU=1
@@ -83,6 +115,38 @@ done
 [ -x "$PORTICO" ] || die "$PORTICO not found; run 'make all' first"
 HAVE_PY=
 command -v python3 >/dev/null 2>&1 && HAVE_PY=1
+if [ "$CALLGRIND" != 0 ] && ! command -v valgrind >/dev/null 2>&1; then
+	note "installing: valgrind"
+	apt_install valgrind || note "apt-get install valgrind failed"
+fi
+CG_NOTE=
+if [ "$CALLGRIND" != 0 ] && ! command -v valgrind >/dev/null 2>&1; then
+	CG_NOTE="valgrind not found: no callgrind rows"
+	CALLGRIND=0
+elif [ "$CALLGRIND" != 0 ] && [ "$CG_N2" -le "$CG_N1" ]; then
+	CG_NOTE="BENCH_CG_N2 ($CG_N2) is not above BENCH_CG_N1 ($CG_N1): no callgrind rows"
+	CALLGRIND=0
+fi
+
+# Descriptors: the idle sweep holds thousands of connections, each proxy a
+# backend one per request in flight besides.  Raise the soft limit, and
+# the hard one if it is lower (root only); every process started from here
+# inherits them.
+FD_NOTE=
+fd_now=$(ulimit -Sn)
+if [ "$fd_now" != unlimited ] && [ "$fd_now" -lt "$FD_WANT" ]; then
+	fd_hard=$(ulimit -Hn)
+	if [ "$fd_hard" = unlimited ] || [ "$fd_hard" -ge "$FD_WANT" ]; then
+		ulimit -Sn "$FD_WANT"
+	else
+		ulimit -n "$FD_WANT" 2>/dev/null || ulimit -Sn "$fd_hard"
+	fi
+	fd_now=$(ulimit -Sn)
+	[ "$fd_now" = unlimited ] || [ "$fd_now" -ge "$FD_WANT" ] ||
+		FD_NOTE="ulimit -n is $fd_now, below the $FD_WANT wanted: the largest idle counts may fail"
+fi
+FD_LIMIT=$(ulimit -Sn)
+[ "$FD_LIMIT" != unlimited ] || FD_LIMIT=1048576
 
 NCPU=$(getconf _NPROCESSORS_ONLN)
 if [ "$NCPU" -lt 2 ]; then
@@ -97,25 +161,32 @@ chmod 755 "$TMP"    # h2o and nginx workers may run as another user
 PIDS=()
 
 # Stop a process we started, and whatever it forked, by pid: TERM the root,
-# wait up to 5 s, then KILL what is left of the tree.
+# wait up to $2 tenths of a second (default 50: 5 s), then KILL what is left
+# of the tree; returns 1 if something had to be killed.  The pid is then
+# dropped from PIDS, so that the exit trap cannot signal a reused pid.
 stop_pid() {
-	local pid=$1 tree p alive
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	tree=$(pid_tree "$pid")
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 1 50); do
-		alive=
-		for p in $tree; do
-			kill -0 "$p" 2>/dev/null && ! is_zombie "$p" && alive=1
+	local pid=$1 tries=${2:-50} tree p alive killed=0 keep=()
+	if kill -0 "$pid" 2>/dev/null; then
+		tree=$(pid_tree "$pid")
+		kill -TERM "$pid" 2>/dev/null
+		for _ in $(seq 1 "$tries"); do
+			alive=
+			for p in $tree; do
+				kill -0 "$p" 2>/dev/null && ! is_zombie "$p" && alive=1
+			done
+			[ -n "$alive" ] || break
+			sleep 0.1
 		done
-		[ -n "$alive" ] || break
-		sleep 0.1
-	done
-	for p in $tree; do
-		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-	done
+		for p in $tree; do
+			if kill -0 "$p" 2>/dev/null && ! is_zombie "$p"; then
+				kill -KILL "$p" 2>/dev/null && killed=1
+			fi
+		done
+	fi
 	wait "$pid" 2>/dev/null
-	return 0
+	for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+	PIDS=(${keep[@]+"${keep[@]}"})
+	return "$killed"
 }
 
 is_zombie() {
@@ -128,7 +199,7 @@ is_zombie() {
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
 	local pid
-	for pid in "${PIDS[@]}"; do
+	for pid in ${PIDS[@]+"${PIDS[@]}"}; do
 		stop_pid "$pid"
 	done
 	rm -rf "$TMP"
@@ -155,10 +226,11 @@ free_port() {
 	die "no free port found"
 }
 
-# Wait (bounded) until something accepts on 127.0.0.1:$1 and $2 is alive.
+# Wait (bounded: $3 tries of 50 ms, default 100) until something accepts
+# on 127.0.0.1:$1 and $2 is alive.
 wait_port() {
-	local port=$1 pid=$2
-	for _ in $(seq 1 100); do
+	local port=$1 pid=$2 tries=${3:-100}
+	for _ in $(seq 1 "$tries"); do
 		kill -0 "$pid" 2>/dev/null || return 1
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			return 0
@@ -270,6 +342,12 @@ ODD="$TMP/odd.txt"
 SHARED="$TMP/shared.txt"
 : >"$RESULTS"; : >"$TLS_RESULTS"; : >"$MEM_RESULTS"; : >"$NEGOTIATED"
 : >"$VERSIONS"; : >"$ODD"; : >"$SHARED"
+SWEEP_MEM="$TMP/sweep-mem.txt"
+CG_RESULTS="$TMP/cg-results.txt"
+CG_SPLIT="$TMP/cg-split.txt"
+: >"$SWEEP_MEM"; : >"$CG_RESULTS"; : >"$CG_SPLIT"
+[ -z "$FD_NOTE" ] || echo "$FD_NOTE" >>"$ODD"
+[ -z "$CG_NOTE" ] || echo "$CG_NOTE" >>"$ODD"
 
 # Anything else busy on the machine skews req/s (CPU per request much less):
 # sample both CPUs for a second before starting.
@@ -291,13 +369,16 @@ NGINX_PORT=$(free_port)
 # /upload reads the whole body (into memory) before it answers, so that a
 # proxy cannot be faster by having its upload cut short: the body is
 # buffered, then a header-only subrequest to this same server answers it.
+# worker_connections: a proxy may hold a backend connection per request in
+# flight, and the idle ones kept besides.
 cat >"$TMP/nginx/nginx.conf" <<EOF
 daemon off;
 master_process off;
 worker_processes 1;
+worker_rlimit_nofile $FD_LIMIT;
 pid $TMP/nginx/nginx.pid;
 error_log $TMP/nginx/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections $((INFLIGHT + 4096)); }
 http {
     access_log off;
     client_body_temp_path $TMP/nginx/body;
@@ -549,8 +630,13 @@ TLS_SCENARIOS=(
 	"handshake|/|rounds"
 )
 
-# Each start_X sets SP_PID, SP_PORT, SP_LOG (the log read for the notes),
-# SP_VERSION, and returns non-zero (after a note) when X cannot run.
+# Each start_X sets SP_PID, SP_PORT, SP_LOG (the log read for the notes,
+# emptied at each start), SP_VERSION, and returns non-zero (after a note)
+# when X cannot run.  SP_WRAP, empty but for the callgrind runs, goes in
+# front of the proxy's command.  Every proxy may hold MAXCONN client
+# connections, and keeps an idle one 300 s (the idle sweep opens thousands
+# one after the other and holds the first until the last is open).
+SP_WRAP=()
 
 # shellcheck disable=SC2317  # called as "start_$label"
 start_portico() {
@@ -575,13 +661,18 @@ access_log off
 error_log stderr warn
 backend_keepalive $BACKEND_KEEPALIVE
 keepalive_requests 100000
+keepalive_timeout 300s
+max_connections $MAXCONN
+# as nghttpx's default (nginx's is 60s): under valgrind on a busy machine
+# the default 5s can pass before the loop sees a local connect complete
+backend_connect_timeout 30s
 EOF
 	"$PORTICO" -t -c "$d/portico.conf" >"$d/check.log" 2>&1 || {
 		echo "portico refused the TLS config:" >>"$ODD"
 		sed 's/^/    /' "$d/check.log" >>"$ODD"
 		return 1
 	}
-	taskset -c "$PROXY_CPU" "$PORTICO" -c "$d/portico.conf" \
+	taskset -c "$PROXY_CPU" ${SP_WRAP[@]+"${SP_WRAP[@]}"} "$PORTICO" -c "$d/portico.conf" \
 		>"$d/stdout.log" 2>"$d/stderr.log" &
 	SP_PID=$!
 	SP_LOG=$d/stderr.log
@@ -594,7 +685,8 @@ start_nghttpx() {
 	local d=$TMP/nghttpx-tls
 	mkdir -p "$d"
 	SP_PORT=$(free_port)
-	taskset -c "$PROXY_CPU" nghttpx --conf=/dev/null \
+	: >"$d/error.log"
+	taskset -c "$PROXY_CPU" ${SP_WRAP[@]+"${SP_WRAP[@]}"} nghttpx --conf=/dev/null \
 		"--frontend=127.0.0.1,$SP_PORT" \
 		"--backend=127.0.0.1,$NGINX_PORT;;proto=http/1.1" \
 		--workers=1 --no-ocsp \
@@ -602,6 +694,7 @@ start_nghttpx() {
 		--tls13-ciphers=TLS_AES_128_GCM_SHA256 \
 		--errorlog-file="$d/error.log" --log-level=WARN \
 		--backend-keep-alive-timeout=60s \
+		--frontend-http2-read-timeout=300s \
 		--add-x-forwarded-for --no-via \
 		--pid-file="$d/nghttpx.pid" \
 		"$KEY" "$CERT" >"$d/stdout.log" 2>&1 &
@@ -623,10 +716,10 @@ start_nginx() {
 daemon off;
 master_process off;
 worker_processes 1;
-worker_rlimit_nofile 10000;
+worker_rlimit_nofile $FD_LIMIT;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
-events { worker_connections 4096; }
+events { worker_connections $((MAXCONN + INFLIGHT + 1024)); }
 http {
     access_log off;
     client_body_temp_path $d/body;
@@ -635,7 +728,7 @@ http {
     uwsgi_temp_path $d/uwsgi;
     scgi_temp_path $d/scgi;
     keepalive_requests 100000;
-    keepalive_timeout 60s;
+    keepalive_timeout 300s;
     upstream origin {
         server 127.0.0.1:$NGINX_PORT;
         keepalive $BACKEND_KEEPALIVE;
@@ -662,8 +755,9 @@ http {
     }
 }
 EOF
-	taskset -c "$PROXY_CPU" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" \
-		>"$d/stdout.log" 2>&1 &
+	: >"$d/error.log"
+	taskset -c "$PROXY_CPU" ${SP_WRAP[@]+"${SP_WRAP[@]}"} nginx -p "$d" -e "$d/error.log" \
+		-c "$d/nginx.conf" >"$d/stdout.log" 2>&1 &
 	SP_PID=$!
 	SP_LOG=$d/error.log
 	SP_VERSION="nginx $(nginx -v 2>&1 | sed 's/.*\///')"
@@ -679,15 +773,15 @@ start_haproxy() {
 	cat >"$d/haproxy.cfg" <<EOF
 global
     nbthread 1
-    maxconn 4096
+    maxconn $MAXCONN
     ssl-default-bind-options ssl-min-ver TLSv1.3
     ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256
 defaults
     mode http
-    timeout connect 5s
-    timeout client 60s
+    timeout connect 30s
+    timeout client 300s
     timeout server 60s
-    timeout http-keep-alive 60s
+    timeout http-keep-alive 300s
     http-reuse always
     option forwardfor
 frontend fe
@@ -702,7 +796,8 @@ EOF
 		sed 's/^/    /' "$d/check.log" >>"$ODD"
 		return 1
 	}
-	taskset -c "$PROXY_CPU" haproxy -db -f "$d/haproxy.cfg" >"$d/stdout.log" 2>&1 &
+	taskset -c "$PROXY_CPU" ${SP_WRAP[@]+"${SP_WRAP[@]}"} haproxy -db -f "$d/haproxy.cfg" \
+		>"$d/stdout.log" 2>&1 &
 	SP_PID=$!
 	SP_LOG=$d/stdout.log
 	SP_VERSION="haproxy $(haproxy -v 2>&1 | head -1 | awk '{print $3}')"
@@ -722,6 +817,8 @@ start_h2o() {
 	cat >"$d/h2o.conf" <<EOF
 $user
 num-threads: 1
+max-connections: $MAXCONN
+http2-idle-timeout: 300
 error-log: $d/error.log
 listen:
   host: 127.0.0.1
@@ -743,7 +840,9 @@ EOF
 		sed 's/^/    /' "$d/check.log" >>"$ODD"
 		return 1
 	}
-	taskset -c "$PROXY_CPU" h2o -c "$d/h2o.conf" >"$d/stdout.log" 2>&1 &
+	: >"$d/error.log"
+	taskset -c "$PROXY_CPU" ${SP_WRAP[@]+"${SP_WRAP[@]}"} h2o -c "$d/h2o.conf" \
+		>"$d/stdout.log" 2>&1 &
 	SP_PID=$!
 	SP_LOG=$d/error.log
 	SP_VERSION=$(h2o --version 2>&1 | head -1)
@@ -759,21 +858,24 @@ log_noise() {
 		-e 'killing all the remaining' -e 'Proxy fe started' -e 'Proxy be started'
 }
 
-# idle_mem LABEL PID PORT: hold IDLE_N idle h2 connections, record RSS
+# idle_mem LABEL PID PORT N OUT KEY: hold N idle h2 connections, append
+# "KEY|RSS before|RSS while held|held|failed|KiB per connection" to OUT
 idle_mem() {
-	local label=$1 pid=$2 port=$3 rdy rel r0 r1 py res ok fail per
+	local label=$1 pid=$2 port=$3 n=$4 out=$5 key=$6 rdy rel r0 r1 py res ok fail per to
 	if [ -z "$HAVE_PY" ]; then
-		printf '%s|%s|-|-|-|-\n' "$label" "$(rss_kib "$pid")" >>"$MEM_RESULTS"
+		printf '%s|%s|-|-|-|-\n' "$key" "$(rss_kib "$pid")" >>"$out"
 		return
 	fi
-	rdy=$TMP/idle-$label.ready; rel=$TMP/idle-$label.release
+	rdy=$TMP/idle-$label-$n.ready; rel=$TMP/idle-$label-$n.release
 	rm -f "$rdy" "$rel"
+	# opening is sequential, a few ms a connection: allow for it
+	to=$((RUN_TIMEOUT + n / 20))
 	r0=$(rss_kib "$pid")
-	taskset -c "$LOAD_CPU" timeout "$RUN_TIMEOUT" python3 "$HERE/idle_h2.py" \
-		127.0.0.1 "$port" "$IDLE_N" "$rdy" "$rel" "$RUN_TIMEOUT" \
-		>"$TMP/idle-$label.log" 2>&1 &
+	taskset -c "$LOAD_CPU" timeout "$to" python3 "$HERE/idle_h2.py" \
+		127.0.0.1 "$port" "$n" "$rdy" "$rel" "$to" \
+		>"$TMP/idle-$label-$n.log" 2>&1 &
 	py=$!
-	for _ in $(seq 1 $((RUN_TIMEOUT * 10))); do
+	for _ in $(seq 1 $((to * 10))); do
 		[ -e "$rdy" ] && break
 		kill -0 "$py" 2>/dev/null || break
 		sleep 0.1
@@ -785,15 +887,15 @@ idle_mem() {
 	res=$(cat "$rdy" 2>/dev/null)
 	ok=$(awk '{print $1}' <<<"$res"); fail=$(awk '{print $2}' <<<"$res")
 	if [ -z "$ok" ]; then
-		echo "$label idle connections: idle_h2.py gave no result:" >>"$ODD"
-		tail -n 3 "$TMP/idle-$label.log" | sed 's/^/    /' >>"$ODD"
-		printf '%s|%s|-|-|-|-\n' "$label" "$r0" >>"$MEM_RESULTS"
+		echo "$label $n idle connections: idle_h2.py gave no result:" >>"$ODD"
+		tail -n 3 "$TMP/idle-$label-$n.log" | sed 's/^/    /' >>"$ODD"
+		printf '%s|%s|-|-|-|-\n' "$key" "$r0" >>"$out"
 		return
 	fi
-	[ "$fail" = 0 ] || echo "$label idle connections: $fail of $IDLE_N failed ($(cut -d' ' -f3- <<<"$res"))" >>"$ODD"
+	[ "$fail" = 0 ] || echo "$label idle connections: $fail of $n failed ($(cut -d' ' -f3- <<<"$res"))" >>"$ODD"
 	per=$(awk -v a="$r0" -v b="$r1" -v n="$ok" 'BEGIN {
 		if (n > 0) printf "%.1f", (b - a) / n; else print "-" }')
-	printf '%s|%s|%s|%s|%s|%s\n' "$label" "$r0" "$r1" "$ok" "$fail" "$per" >>"$MEM_RESULTS"
+	printf '%s|%s|%s|%s|%s|%s\n' "$key" "$r0" "$r1" "$ok" "$fail" "$per" >>"$out"
 	sleep 0.5    # let the proxy notice the closes before the next run
 }
 
@@ -812,25 +914,40 @@ tls_record() {
 		"${H_FAIL:-?}" "$H_NON2XX" "$busy" "$faults" >>"$TLS_RESULTS"
 }
 
+# tls_warmup LABEL PORT: h2 then http/1.1 warm-ups; sets W_NEG "h2; h1",
+# what h2load negotiated
+tls_warmup() {
+	local label=$1 url="https://127.0.0.1:$2" neg2
+	run_h2load "$label-tls-warmup-h2" "$url/" "${H2LOAD_TLS[@]}" -n "$WARMUP_N" -c 10 -m 1
+	if [ -z "$H_RPS" ] || [ "${H_FAIL:-0}" != 0 ]; then
+		echo "$label$PHASE h2 warm-up: rc=$H_RC rps=${H_RPS:-none} failed=${H_FAIL:-?}" >>"$ODD"
+	fi
+	neg2=$H_TLS
+	run_h2load "$label-tls-warmup-h1" "$url/" "${H2LOAD_TLS[@]}" --h1 -n "$WARMUP_N" -c 10 -m 1
+	if [ -z "$H_RPS" ] || [ "${H_FAIL:-0}" != 0 ]; then
+		echo "$label$PHASE h1 warm-up: rc=$H_RC rps=${H_RPS:-none} failed=${H_FAIL:-?}" >>"$ODD"
+	fi
+	W_NEG="${neg2:-none}|${H_TLS:-none}"
+}
+
+# the growth sweep's h2-get runs, after the others (so that the many
+# backend connections of the largest are not left behind for them)
+SWEEP_SCENARIOS=()
+for c in $SWEEP_C; do
+	SWEEP_SCENARIOS+=("h2-c$c|/|-n $SWEEP_N -c $c -m 10")
+done
+
 # bench_tls LABEL PID PORT
 bench_tls() {
 	local label=$1 pid=$2 port=$3 sc name path args t0 t1 l0 l1 p0 p1 rounds
 	local ok fail err non2xx secs rps i url
 	url="https://127.0.0.1:$port"
-	run_h2load "$label-tls-warmup-h2" "$url/" "${H2LOAD_TLS[@]}" -n "$WARMUP_N" -c 10 -m 1
-	if [ -z "$H_RPS" ] || [ "${H_FAIL:-0}" != 0 ]; then
-		echo "$label TLS h2 warm-up: rc=$H_RC rps=${H_RPS:-none} failed=${H_FAIL:-?}" >>"$ODD"
-	fi
-	local neg2=$H_TLS
-	run_h2load "$label-tls-warmup-h1" "$url/" "${H2LOAD_TLS[@]}" --h1 -n "$WARMUP_N" -c 10 -m 1
-	if [ -z "$H_RPS" ] || [ "${H_FAIL:-0}" != 0 ]; then
-		echo "$label TLS h1 warm-up: rc=$H_RC rps=${H_RPS:-none} failed=${H_FAIL:-?}" >>"$ODD"
-	fi
-	printf '%s|%s|%s\n' "$label" "${neg2:-none}" "${H_TLS:-none}" >>"$NEGOTIATED"
+	tls_warmup "$label" "$port"
+	printf '%s|%s\n' "$label" "$W_NEG" >>"$NEGOTIATED"
 
-	idle_mem "$label" "$pid" "$port"
+	idle_mem "$label" "$pid" "$port" "$IDLE_N" "$MEM_RESULTS" "$label"
 
-	for sc in "${TLS_SCENARIOS[@]}"; do
+	for sc in "${TLS_SCENARIOS[@]}" ${SWEEP_SCENARIOS[@]+"${SWEEP_SCENARIOS[@]}"}; do
 		IFS='|' read -r name path args <<<"$sc"
 		if ! kill -0 "$pid" 2>/dev/null || is_zombie "$pid"; then
 			echo "$label: process $pid died before $name" >>"$ODD"
@@ -878,10 +995,12 @@ bench_tls() {
 	done
 }
 
-# tls_proxy LABEL: start it, bench it, stop it, read its log
-TLS_LABELS=()
-tls_proxy() {
-	local label=$1 pid log rc
+# proxy_up LABEL [TRIES]: start it (start_LABEL) and wait up to TRIES x
+# 50 ms for its port; leaves SP_PID, SP_PORT, SP_LOG, SP_VERSION.  Returns
+# non-zero, after a note naming PHASE, when it cannot run.
+PHASE=
+proxy_up() {
+	local label=$1 tries=${2:-100} rc
 	SP_PID=; SP_PORT=; SP_LOG=; SP_VERSION=
 	"start_$label"
 	rc=$?
@@ -889,30 +1008,36 @@ tls_proxy() {
 	[ -z "$SP_PID" ] || PIDS+=("$SP_PID")
 	if [ "$rc" != 0 ] || [ -z "$SP_PID" ]; then
 		[ -z "$SP_PID" ] || stop_pid "$SP_PID"
-		return 0
+		return 1
 	fi
-	pid=$SP_PID; log=$SP_LOG
-	if ! wait_port "$SP_PORT" "$pid"; then
+	if ! wait_port "$SP_PORT" "$SP_PID" "$tries"; then
 		{
-			echo "$label did not start on port $SP_PORT, skipped; its output:"
-			cat "$(dirname "$log")"/*.log 2>/dev/null | tail -n 5 | sed 's/^/    /'
+			echo "$label$PHASE did not start on port $SP_PORT, skipped; its output:"
+			cat "$(dirname "$SP_LOG")"/*.log 2>/dev/null | tail -n 5 | sed 's/^/    /'
 		} >>"$ODD"
-		stop_pid "$pid"
-		return 0
+		stop_pid "$SP_PID"
+		return 1
 	fi
-	TLS_LABELS+=("$label")
 	sleep 0.3
-	bench_tls "$label" "$pid" "$SP_PORT"
-	# processes counted after the runs: h2o forks its key-holding helper
-	# only when it first needs it
-	echo "$label|$SP_VERSION|$(nprocs "$pid")" >>"$VERSIONS"
+	return 0
+}
+
+# proxy_down LABEL PID LOG [TRIES]: stop it (waiting up to TRIES tenths of
+# a second), put its log in the notes; returns 1 if it exited before the
+# stop or had to be killed
+proxy_down() {
+	local label=$1 pid=$2 log=$3 tries=${4:-50} rc=0
 	if ! kill -0 "$pid" 2>/dev/null || is_zombie "$pid"; then
 		wait "$pid"
-		echo "$label exited during the TLS runs (status $?)" >>"$ODD"
+		echo "$label$PHASE exited during the runs (status $?)" >>"$ODD"
+		rc=1
 	fi
 	# read the log before the stop: some peers log their shutdown
 	cp "$log" "$log.run" 2>/dev/null || : >"$log.run"
-	stop_pid "$pid"
+	if ! stop_pid "$pid" "$tries"; then
+		echo "$label$PHASE did not exit within $((tries / 10)) s of SIGTERM: killed" >>"$ODD"
+		rc=1
+	fi
 	if [ "$label" = portico ]; then
 		# portico's whole log, shutdown included, is a finding
 		cp "$log" "$log.run" 2>/dev/null
@@ -920,10 +1045,158 @@ tls_proxy() {
 	log_noise <"$log.run" >"$log.notes"
 	if [ -s "$log.notes" ]; then
 		{
-			echo "$label (TLS) log ($(wc -l <"$log.notes") lines besides start/stop notices), first 10:"
+			echo "$label$PHASE log ($(wc -l <"$log.notes") lines besides start/stop notices), first 10:"
 			head -n 10 "$log.notes" | sed 's/^/    /'
 		} >>"$ODD"
 	fi
+	return "$rc"
+}
+
+# tls_proxy LABEL: start it, bench it, stop it, read its log
+TLS_LABELS=()
+tls_proxy() {
+	local label=$1 pid
+	PHASE=" (TLS)"
+	proxy_up "$label" || return 0
+	pid=$SP_PID
+	TLS_LABELS+=("$label")
+	bench_tls "$label" "$pid" "$SP_PORT"
+	# processes counted after the runs: h2o forks its key-holding helper
+	# only when it first needs it
+	echo "$label|$SP_VERSION|$(nprocs "$pid")" >>"$VERSIONS"
+	proxy_down "$label" "$pid" "$SP_LOG"
+	PHASE=
+}
+
+# idle_sweep LABEL: for each count of BENCH_SWEEP_IDLE, a fresh start of
+# the proxy, the warm-ups, then the count held idle
+idle_sweep() {
+	local label=$1 n pid
+	for n in $SWEEP_IDLE; do
+		PHASE=" (TLS, idle sweep, $n)"
+		proxy_up "$label" || continue
+		pid=$SP_PID
+		tls_warmup "$label" "$SP_PORT"
+		idle_mem "$label" "$pid" "$SP_PORT" "$n" "$SWEEP_MEM" "$n|$label"
+		proxy_down "$label" "$pid" "$SP_LOG"
+	done
+	PHASE=
+}
+
+# cg_objects FILE...: "object Ir" for each object (shared library or
+# executable) of callgrind output files, its self cost summed; the sum over
+# objects is the files' summary.  (callgrind_annotate leaves the object off
+# lines of inlined code, so the files are read directly: "ob=" sets the
+# object of the cost lines that follow, "cob=" only names one, and the cost
+# line after "calls=" is the inclusive cost of a call, not self cost.)
+cg_objects() {
+	awk '
+		function obname(v,   id, name) {
+			if (match(v, /^\([0-9]+\)/)) {
+				id = substr(v, 2, RLENGTH - 2); name = substr(v, RLENGTH + 1)
+				sub(/^ +/, "", name)
+				if (name != "") nm[FILENAME, id] = name
+				return nm[FILENAME, id]
+			}
+			return v
+		}
+		FNR == 1 { ob = "?"; skip = 0 }
+		/^ob=/ { ob = obname(substr($0, 4)); next }
+		/^cob=/ { obname(substr($0, 5)); next }
+		/^calls=/ { skip = 1; next }
+		/^[0-9+*-]/ {
+			if (skip) { skip = 0; next }
+			ir[ob] += $2
+			next
+		}
+		END { for (o in ir) print o, ir[o] }' "$@"
+}
+
+# cg_total FILE...: Ir summed over callgrind files (their "summary:" line,
+# or "totals:" if there is none); empty if there is no file
+cg_total() {
+	[ $# -gt 0 ] && [ -e "$1" ] || return 0
+	awk '
+		FNR == 1 { if (seen) tot += v; v = ""; seen = 1; have = 0 }
+		/^summary:/ { v = $2; have = 1 }
+		/^totals:/ && !have { v = $2 }
+		END { if (seen) { tot += v; printf "%.0f\n", tot } }' "$@"
+}
+
+# cg_run LABEL N: LABEL under callgrind (every process it forks or execs,
+# one output file each), N h2 GETs as h2-get does them; sets CG_DIR to the
+# directory of the output files, or empty on failure (after a note)
+cg_run() {
+	local label=$1 n=$2 d pid ok=1
+	CG_DIR=
+	# valgrind runs each instruction some 50 times slower
+	local RUN_TIMEOUT=$((RUN_TIMEOUT * 5))
+	d=$TMP/cg-$label-$n
+	mkdir -p "$d"
+	SP_WRAP=(valgrind --tool=callgrind "--callgrind-out-file=$d/cg.%p"
+		"--log-file=$d/valgrind.%p.log" --dump-instr=no --trace-children=yes)
+	PHASE=" (TLS, callgrind, $n requests)"
+	proxy_up "$label" 1200 || ok=
+	SP_WRAP=()
+	if [ -z "$ok" ]; then
+		{
+			echo "$label$PHASE: valgrind's last lines:"
+			cat "$d"/valgrind.*.log 2>/dev/null | tail -n 5 | sed 's/^/    /'
+		} >>"$ODD"
+		PHASE=
+		return 0
+	fi
+	pid=$SP_PID
+	run_h2load "$label-cg-$n" "https://127.0.0.1:$SP_PORT/" "${H2LOAD_TLS[@]}" -n "$n" -c 64 -m 10
+	if [ "${H_OK:-0}" != "$n" ]; then
+		echo "$label$PHASE: ${H_OK:-0} of $n requests succeeded (h2load rc=$H_RC), no callgrind row" >>"$ODD"
+		ok=
+	fi
+	# callgrind writes its files when the process exits: wait for that
+	proxy_down "$label" "$pid" "$SP_LOG" 600 || ok=
+	PHASE=
+	[ -z "$ok" ] || CG_DIR=$d
+	return 0
+}
+
+# callgrind LABEL: Ir per request = (Ir(N2) - Ir(N1)) / (N2 - N1); for
+# portico also split by object
+callgrind() {
+	local label=$1 d1 d2 i1 i2
+	cg_run "$label" "$CG_N1"
+	d1=$CG_DIR
+	[ -n "$d1" ] || return 0
+	cg_run "$label" "$CG_N2"
+	d2=$CG_DIR
+	[ -n "$d2" ] || return 0
+	i1=$(cg_total "$d1"/cg.*); i2=$(cg_total "$d2"/cg.*)
+	if [ -z "$i1" ] || [ -z "$i2" ]; then
+		echo "$label (callgrind): no output file, no row" >>"$ODD"
+		return 0
+	fi
+	local files=("$d1"/cg.*)
+	awk -v l="$label" -v a="$i1" -v b="$i2" -v n1="$CG_N1" -v n2="$CG_N2" -v f1="${#files[@]}" \
+		'BEGIN { printf "%s|%.0f|%.0f|%.0f|%s\n", l, a, b, (b - a) / (n2 - n1), f1 }' >>"$CG_RESULTS"
+	[ "$label" = portico ] || return 0
+	{ cg_objects "$d1"/cg.* | sed 's/^/1 /'; cg_objects "$d2"/cg.* | sed 's/^/2 /'; } |
+		awk -v n1="$CG_N1" -v n2="$CG_N2" '
+		{
+			o = $2; sub(/.*\//, "", o)
+			if (o ~ /^portico/) g = "portico"
+			else if (o ~ /^libnghttp2\./) g = "libnghttp2"
+			else if (o ~ /^libevent/) g = "libevent"
+			else if (o ~ /^libc\.so/) g = "libc"
+			else if (o ~ /^libcrypto\./) g = "libcrypto"
+			else if (o ~ /^libssl\./) g = "libssl"
+			else g = "other"
+			ir[$1, g] += $3
+		}
+		END {
+			split("portico libnghttp2 libevent libc libcrypto libssl other", G, " ")
+			for (i = 1; i <= 7; i++)
+				printf "%s|%.0f|%.0f|%.0f\n", G[i], ir[1, G[i]], ir[2, G[i]],
+					(ir[2, G[i]] - ir[1, G[i]]) / (n2 - n1)
+		}' >"$CG_SPLIT"
 }
 
 tls_proxy portico
@@ -933,6 +1206,12 @@ for peer in $PEERS; do
 	*) echo "unknown peer '$peer' in BENCH_PEERS, skipped" >>"$ODD" ;;
 	esac
 done
+if [ -n "$SWEEP_IDLE" ]; then
+	for label in "${TLS_LABELS[@]}"; do idle_sweep "$label"; done
+fi
+if [ "$CALLGRIND" != 0 ]; then
+	for label in "${TLS_LABELS[@]}"; do callgrind "$label"; done
+fi
 
 # origin errors affect every proxy alike, but are worth knowing
 if [ -s "$TMP/nginx/error.log" ]; then
@@ -1071,6 +1350,110 @@ tls_val() {
 				printf fmt, lab[i], r0[i], r1[i], ok[i], fl[i], per[i], r
 			}
 		}' "$MEM_RESULTS"
+	if [ ${#SWEEP_SCENARIOS[@]} -gt 0 ]; then
+		echo
+		echo "growth, client connections: h2load -n $SWEEP_N -c C -m 10, GET / (as h2-get, after the"
+		echo "other runs); each run includes its C full handshakes (see the handshake row)"
+		echo
+		fmt='%-10s  %-8s  %10s  %-16s  %7s  %-16s  %11s  %7s  %6s  %7s  %s\n'
+		# shellcheck disable=SC2059
+		printf "$fmt" scenario proxy "req/s" "vs best peer" "CPU us" "vs best peer" "(usr/sys)" \
+			"flt/req" failed non-2xx "CPU$LOAD_CPU/CPU$PROXY_CPU/proxy %"
+		# shellcheck disable=SC2059
+		printf "$fmt" ---------- -------- ---------- ---------------- ------- ---------------- \
+			----------- ------- ------ ------- -----------------
+		scen=""
+		for sc in "${SWEEP_SCENARIOS[@]}"; do scen="$scen ${sc%%|*}"; done
+		tls_table "$scen"
+	fi
+	if [ -n "$SWEEP_IDLE" ]; then
+		echo
+		echo "growth, idle HTTP/2 connections: as above, each count on a fresh start of the proxy"
+		echo "(after the two warm-ups)"
+		echo
+		fmt='%6s  %-8s  %11s  %11s  %6s  %6s  %9s  %s\n'
+		# shellcheck disable=SC2059
+		printf "$fmt" idle proxy "RSS KiB" "with idle" held failed "KiB/conn" "vs best peer"
+		# shellcheck disable=SC2059
+		printf "$fmt" ------ -------- ----------- ----------- ------ ------ --------- ----------------
+		awk -F'|' -v fmt="$fmt" -v counts="$SWEEP_IDLE" '
+			{ cnt[NR] = $1; lab[NR] = $2; r0[NR] = $3; r1[NR] = $4; ok[NR] = $5; fl[NR] = $6; per[NR] = $7 }
+			END {
+				m = split(counts, C, " ")
+				for (j = 1; j <= m; j++)
+					for (i = 1; i <= NR; i++) {
+						if (cnt[i] != C[j]) continue
+						b = ""; bn = ""
+						for (k = 1; k <= NR; k++)
+							if (k != i && cnt[k] == C[j] && per[k] != "-" && (b == "" || per[k] + 0 < b + 0)) { b = per[k]; bn = lab[k] }
+						r = (per[i] != "-" && b != "" && b + 0 > 0) ? sprintf("%.2f %s", per[i] / b, bn) : "-"
+						printf fmt, cnt[i], lab[i], r0[i], r1[i], ok[i], fl[i], per[i], r
+					}
+			}' "$SWEEP_MEM"
+	fi
+	if [ -n "$SWEEP_C$SWEEP_IDLE" ]; then
+		echo
+		echo "growth at a glance: CPU us/req of h2 GETs by client connections, KiB per idle"
+		echo "connection by idle connections"
+		echo
+		awk -F'|' -v order="${TLS_LABELS[*]}" -v cs="$SWEEP_C" -v is="$SWEEP_IDLE" '
+			FILENAME == ARGV[1] { if ($2 ~ /^h2-c[0-9]+$/) cpu[$1, substr($2, 5)] = $4; next }
+			{ kib[$2, $1] = $7 }
+			END {
+				np = split(order, P, " "); nc = split(cs, C, " "); ni = split(is, I, " ")
+				h = sprintf("%-8s", "proxy"); u = "--------"
+				for (j = 1; j <= nc; j++) { h = h sprintf("  %9s", "c=" C[j]); u = u "  ---------" }
+				if (nc && ni) { h = h "  |"; u = u "  |" }
+				for (j = 1; j <= ni; j++) { h = h sprintf("  %9s", I[j] " idle"); u = u "  ---------" }
+				print h; print u
+				for (i = 1; i <= np; i++) {
+					l = sprintf("%-8s", P[i])
+					for (j = 1; j <= nc; j++) {
+						v = cpu[P[i], C[j]]; l = l sprintf("  %9s", v == "" ? "-" : v)
+					}
+					if (nc && ni) l = l "  |"
+					for (j = 1; j <= ni; j++) {
+						v = kib[P[i], I[j]]; l = l sprintf("  %9s", v == "" ? "-" : v)
+					}
+					print l
+				}
+			}' "$TLS_RESULTS" "$SWEEP_MEM"
+	fi
+	if [ "$CALLGRIND" != 0 ]; then
+		echo
+		echo "instructions per request (callgrind, every process of the proxy): h2 GET as h2-get,"
+		echo "h2load -c 64 -m 10 on a fresh start under valgrind, runs of $CG_N1 and $CG_N2 requests;"
+		echo "Ir/req = (Ir($CG_N2) - Ir($CG_N1)) / $((CG_N2 - CG_N1)), so start-up and handshakes cancel"
+		echo
+		fmt='%-8s  %15s  %15s  %9s  %-16s  %s\n'
+		# shellcheck disable=SC2059
+		printf "$fmt" proxy "Ir ($CG_N1)" "Ir ($CG_N2)" "Ir/req" "vs best peer" processes
+		# shellcheck disable=SC2059
+		printf "$fmt" -------- --------------- --------------- --------- ---------------- ---------
+		awk -F'|' -v fmt="$fmt" '
+			{ lab[NR] = $1; a[NR] = $2; b[NR] = $3; per[NR] = $4; np[NR] = $5 }
+			END {
+				for (i = 1; i <= NR; i++) {
+					bb = ""; bn = ""
+					for (k = 1; k <= NR; k++)
+						if (k != i && per[k] + 0 > 0 && (bb == "" || per[k] + 0 < bb + 0)) { bb = per[k]; bn = lab[k] }
+					r = (per[i] + 0 > 0 && bb != "") ? sprintf("%.2f %s", per[i] / bb, bn) : "-"
+					printf fmt, lab[i], a[i], b[i], per[i], r, np[i]
+				}
+			}' "$CG_RESULTS"
+		if [ -s "$CG_SPLIT" ]; then
+			echo
+			echo "portico's Ir/req by object (self cost of each library's functions):"
+			echo
+			awk -F'|' '
+				{ g[NR] = $1; v[NR] = $4; t += $4 }
+				END {
+					for (i = 1; i <= NR; i++)
+						printf "  %-10s  %9.0f  %5.1f%%\n", g[i], v[i], (t > 0 ? v[i] * 100 / t : 0)
+					printf "  %-10s  %9.0f\n", "total", t
+				}' "$CG_SPLIT"
+		fi
+	fi
 	echo
 	echo "aims (issue 4; reported, not enforced):"
 	pc=$(tls_val portico h2-get 4); nc=$(tls_val nghttpx h2-get 4)
