@@ -27,7 +27,7 @@ MODULES := $(CONF_SRC) tls/tls.c tls/cert.c tls/tickets.c \
 	proxy/h1.c proxy/h1_server.c proxy/h1_response.c \
 	proxy/h2_server.c proxy/h2_stream.c \
 	proxy/h2_request.c proxy/h2_response.c proxy/h2_stall.c proxy/h2_mem.c \
-	proxy/heap.c \
+	proxy/heap.c proxy/idle.c \
 	proxy/route.c proxy/routing.c proxy/exchange.c \
 	proxy/epoch.c proxy/ctx.c proxy/access.c \
 	proxy/conn.c proxy/worker.c proxy/listeners.c proxy/daemon.c \

@@ -14,7 +14,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -30,7 +29,7 @@
 #include "exchange.h"
 #include "h1_client.h"
 #include "h2_server.h"
-#include "heap.h"
+#include "idle.h"
 #include "listeners.h"
 #include "log.h"
 #include "pool.h"
@@ -57,10 +56,7 @@ struct worker {
 	bool is_full;                   /* nconns reached max_conns */
 	bool is_accepting;              /* the listeners are enabled */
 	uint64_t full_logged_ms;        /* the last "max_connections" line */
-	struct event idle_timer;        /* see note_activity */
-	unsigned long activity, activity_seen;
-	int64_t cpu_seen_us;            /* this thread's CPU time then */
-	bool is_busy;                   /* active since the last release */
+	struct idle idle;               /* when it gives memory back */
 };
 
 /* Out of descriptors, accepting waits this long (nginx waits 500 ms). */
@@ -71,19 +67,9 @@ struct worker {
  * (logs, pipes, epoll, the tls key file...), besides the listeners. */
 #define WORKER_FD_RESERVE       64
 #define WORKER_MAX_CONNS        1000000 /* the directive's upper bound */
-/* A worker with no request and no connection opened or closed for this
- * long, and that used less than WORKER_IDLE_CPU_US of CPU meanwhile (so
- * not one still moving a long download), gives its memory back (once,
- * until it is busy again). */
-#define WORKER_IDLE_MS          2000
-#define WORKER_IDLE_CPU_US      20000   /* 1% of WORKER_IDLE_MS */
-/* What each per-thread cache keeps then: the first requests after a
- * quiet spell still allocate nothing. */
-#define WORKER_IDLE_CACHE       8
 
 static struct worker *workers;
 static unsigned nworkers;
-static unsigned nbusy;                  /* workers busy; atomic */
 static int back[2] = { -1, -1 };        /* workers -> main thread */
 static struct event *back_ev;
 static struct workers_events events;
@@ -266,76 +252,6 @@ switch_listeners(struct worker *w, const struct listeners *ls)
 	return 0;
 }
 
-/* Idle memory. */
-
-static int64_t
-thread_cpu_us(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Phase "busy": from a worker's first request or connection opened or
- * closed after a release, until a whole WORKER_IDLE_MS passes with none
- * and with almost no CPU used. The idle timer governs it, re-armed by
- * on_idle_check while the worker works; phase "idle" follows, with no
- * timer, until the next request or connection. */
-static void
-note_activity(struct worker *w)
-{
-	struct timeval tv = { WORKER_IDLE_MS / 1000,
-	    WORKER_IDLE_MS % 1000 * 1000 };
-
-	w->activity++;
-	if (w->is_busy)
-		return;
-	w->is_busy = true;
-	__atomic_add_fetch(&nbusy, 1, __ATOMIC_RELAXED);
-	w->activity_seen = w->activity;
-	w->cpu_seen_us = thread_cpu_us();
-	event_add(&w->idle_timer, &tv);
-}
-
-/* Idle: the caches shrink and the heap goes back to the kernel; every
- * arena's free pages only once no worker is busy (heap_release). Never
- * while busy: the hot path allocates from warm caches and a warm heap. */
-static void
-release_memory(struct worker *w)
-{
-	bool is_last = __atomic_sub_fetch(&nbusy, 1, __ATOMIC_RELAXED) == 0;
-
-	exchange_cache_trim(WORKER_IDLE_CACHE);
-	h1_client_cache_trim(WORKER_IDLE_CACHE);
-	h2_server_cache_trim(WORKER_IDLE_CACHE);
-	heap_release(is_last);
-	log_msg(LOG_DEBUG, "worker %u: idle: memory released%s", w->ctx.id,
-	    is_last ? " (all workers idle)" : "");
-}
-
-static void
-on_idle_check(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker *w = arg;
-	struct timeval tv = { WORKER_IDLE_MS / 1000,
-	    WORKER_IDLE_MS % 1000 * 1000 };
-	int64_t cpu = thread_cpu_us();
-
-	(void)fd;
-	(void)what;
-	if (w->activity != w->activity_seen ||
-	    cpu - w->cpu_seen_us >= WORKER_IDLE_CPU_US) {
-		w->activity_seen = w->activity;
-		w->cpu_seen_us = cpu;
-		event_add(&w->idle_timer, &tv);
-		return;
-	}
-	w->is_busy = false;
-	release_memory(w);
-}
-
 /* Messages. */
 
 static void
@@ -491,7 +407,7 @@ on_back(evutil_socket_t fd, short what, void *arg)
 static void
 on_request(void *arg)
 {
-	note_activity(arg);
+	idle_note(&((struct worker *)arg)->idle);
 }
 
 static void
@@ -501,7 +417,7 @@ on_conn_open(void *arg, struct conn *c)
 
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	__atomic_store_n(&w->nconns, w->nconns + 1, __ATOMIC_RELAXED);
-	note_activity(w);
+	idle_note(&w->idle);
 	update_full(w);
 }
 
@@ -512,7 +428,7 @@ on_conn_close(void *arg, struct conn *c)
 
 	TAILQ_REMOVE(&w->conns, c, link);
 	__atomic_store_n(&w->nconns, w->nconns - 1, __ATOMIC_RELAXED);
-	note_activity(w);
+	idle_note(&w->idle);
 	update_full(w);
 	if (w->is_draining && TAILQ_EMPTY(&w->conns))
 		event_base_loopexit(w->ctx.base, NULL);
@@ -550,7 +466,7 @@ worker_init(struct worker *w, struct conf *cf, struct listeners *ls,
 	if ((w->ctx.base = new_base()) == NULL)
 		return -1;
 	evtimer_assign(&w->accept_timer, w->ctx.base, on_accept_resume, w);
-	evtimer_assign(&w->idle_timer, w->ctx.base, on_idle_check, w);
+	idle_init(&w->idle, w->ctx.base, w->ctx.id);
 	w->is_accepting = true;
 	w->max_conns = max_conns(cf);
 	if ((w->pools = pool_set_new(w->ctx.base)) == NULL)
@@ -577,7 +493,7 @@ worker_fini(struct worker *w)
 {
 	if (w->ctx.base != NULL) {
 		event_del(&w->accept_timer);
-		event_del(&w->idle_timer);
+		idle_fini(&w->idle);
 	}
 	free_listeners(w->listeners, w->nlisteners);
 	if (w->drain_timer != NULL)
