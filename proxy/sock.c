@@ -602,12 +602,18 @@ sock_read_enable(struct sock *s, bool on)
 
 /* A persistent event keeps its last timeout through event_add() with
  * none and through event_del(), and re-arms it on every activation:
- * only event_assign() forgets it. Without this, h2c (sniffed under
- * client_header_timeout, then set to no read timeout) was cut that long
- * after any read followed by silence. */
+ * only event_assign() or event_remove_timer() forgets it. Without this,
+ * h2c (sniffed under client_header_timeout, then set to no read timeout)
+ * was cut that long after any read followed by silence. An armed event
+ * loses its timer alone: a del and re-add in one loop turn cost an
+ * EPOLL_CTL_MOD, one a request on a pooled backend connection (strace). */
 static void
 forget_timeout(struct event *ev)
 {
+	if (event_pending(ev, EV_TIMEOUT, NULL)) {
+		event_remove_timer(ev);
+		return;
+	}
 	event_del(ev);
 	event_assign(ev, event_get_base(ev), event_get_fd(ev),
 	    event_get_events(ev), event_get_callback(ev),
