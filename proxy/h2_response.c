@@ -493,6 +493,22 @@ h2_response_error(struct h2_stream *st, int status)
 	submit_head(st, &r);
 }
 
+/* A response cut short: what came before the cut goes first (the head
+ * and body bytes a deferred flush, h2_flush_later, still holds), then
+ * RST_STREAM INTERNAL_ERROR, never END_STREAM. */
+static void
+reset_after_sent(struct h2_stream *st, const char *why)
+{
+	struct h2_server *h = st->h;
+	int32_t id = st->id;
+
+	h2_flush(h);
+	/* the send closes no stream it sends no END_STREAM on; checked all
+	 * the same, since a closed stream is freed */
+	if (nghttp2_session_get_stream_user_data(h->session, id) == st)
+		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, why);
+}
+
 void
 h2_response_fail(void *fe, int status, const char *why)
 {
@@ -511,7 +527,7 @@ h2_response_fail(void *fe, int status, const char *why)
 	if (st->ws == H2WS_OPEN)
 		h2_stream_reset(st, NGHTTP2_CONNECT_ERROR, why);
 	else if (status == 0 || st->resp.is_started)
-		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, why);
+		reset_after_sent(st, why);
 	else
 		h2_response_error(st, status);
 	h2_flush(h);
