@@ -43,7 +43,7 @@ start_tunnel(struct h1_server *s, const struct resp_head *r)
 
 	s->status = 101;
 	headers_write_response(sock_output(s->sk), r, s->req.version,
-	    HEADERS_NO_BODY, 0, true);
+	    HEADERS_NO_BODY, 0, true, s->cf->via);
 	backend = exchange_take_sock(s->x);
 	s->upstream = exchange_upstream(s->x);
 	s->upstream_us = exchange_upstream_us(s->x);
@@ -91,7 +91,7 @@ send_interim(struct h1_server *s, const struct resp_head *r)
 	if (s->req.version < 11)
 		return;
 	headers_write_response(sock_output(s->sk), r,
-	    s->req.version, HEADERS_NO_BODY, 0, true);
+	    s->req.version, HEADERS_NO_BODY, 0, true, s->cf->via);
 	pause_if_full(s);
 }
 
@@ -128,7 +128,7 @@ on_resp_head(void *fe, const struct resp_head *r)
 	headers_write_response(sock_output(s->sk), r,
 	    s->req.version, s->framing,
 	    r->content_length >= 0 ? (uint64_t)r->content_length : 0,
-	    s->is_keepalive);
+	    s->is_keepalive, s->cf->via);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -125,6 +126,16 @@ response_has_body(const struct h2_stream *st, const struct resp_head *r)
 	    r->content_length != 0;
 }
 
+static nghttp2_nv
+via_nv(unsigned version)
+{
+	const char *v = headers_via(version);
+
+	return (nghttp2_nv){ (uint8_t *)"via", (uint8_t *)(uintptr_t)v, 3,
+	    strlen(v), NGHTTP2_NV_FLAG_NO_COPY_NAME |
+	    NGHTTP2_NV_FLAG_NO_COPY_VALUE };
+}
+
 static void
 submit_head(struct h2_stream *st, const struct resp_head *r)
 {
@@ -134,13 +145,15 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	char *status;
 	ssize_t n;
 
-	nv = arena_alloc(&st->arena, (r->nfields + 1) * sizeof(*nv));
+	nv = arena_alloc(&st->arena, (r->nfields + 2) * sizeof(*nv));
 	status = arena_alloc(&st->arena, 8);
 	if (nv == NULL || status == NULL ||
 	    (n = to_nv(&st->arena, r->fields, r->nfields, nv, 1)) == -1) {
 		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, "out of memory");
 		return;
 	}
+	if (st->h->cf->via)     /* after the backend's, as over HTTP/1.1 */
+		nv[n++] = via_nv(r->version);
 	snprintf(status, 8, "%03d", r->status % 1000);
 	nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)status, 7, 3,
 	    NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE };

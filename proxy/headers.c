@@ -408,16 +408,16 @@ put_forwarded_node(struct wr *w, const char *addr)
 }
 
 /* RFC 9110 §7.6.3: the protocol version this hop received. */
-static const char *
-via_version(unsigned version)
+const char *
+headers_via(unsigned version)
 {
 	switch (version) {
 	case 10:
-		return "1.0";
+		return "1.0 portico";
 	case 20:
-		return "2";
+		return "2 portico";
 	default:
-		return "1.1";
+		return "1.1 portico";
 	}
 }
 
@@ -447,8 +447,8 @@ put_forwarding(struct wr *w, const struct req_plan *p)
 	}
 	if (p->cf->via) {
 		put_appended(w, h, "Via", "via");
-		put_str(w, via_version(h->version));
-		put_str(w, " portico\r\n");
+		put_str(w, headers_via(h->version));
+		put(w, "\r\n", 2);
 	}
 }
 

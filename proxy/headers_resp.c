@@ -14,6 +14,7 @@ struct resp_plan {
 	enum headers_framing framing;
 	uint64_t length;
 	bool keepalive;
+	bool via;
 };
 
 struct err_plan {
@@ -68,6 +69,11 @@ emit_response(struct wr *w, const void *arg)
 		reasonlen = strlen(reason = headers_reason(r->status));
 	put_status_line(w, r->status, reason, reasonlen);
 	put_response_fields(w, r);
+	if (p->via) {
+		put_str(w, "Via: ");
+		put_str(w, headers_via(r->version));
+		put(w, "\r\n", 2);
+	}
 	/* RFC 9110 §15.2: a 1xx ends at its blank line and says nothing
 	 * about the connection, except 101 which switches it. */
 	if (r->status < 200) {
@@ -87,9 +93,10 @@ emit_response(struct wr *w, const void *arg)
 void
 headers_write_response(struct evbuffer *out, const struct resp_head *r,
     unsigned client_version, enum headers_framing framing, uint64_t length,
-    bool keepalive)
+    bool keepalive, bool via)
 {
-	struct resp_plan p = { r, client_version, framing, length, keepalive };
+	struct resp_plan p = { r, client_version, framing, length, keepalive,
+	    via };
 
 	(void)emit_into(out, emit_response, &p);
 }

@@ -122,6 +122,9 @@ START_TEST(test_forwarded_via)
 		proto_mark(t, sizeof(t), "/echo", "via", 0, p);
 		proto_request(p, &px, "GET", t, h, NULL, 0, &r);
 		PROTO_INT_EQ(r.status, 200);
+		/* the response too (RFC 9110 §7.6.3): it came over 1.1 */
+		PROTO_INT_EQ(str_count(r.head, "\nvia: 1.1 portico\r\n"), 1);
+		PROTO_INT_EQ(str_count(r.head, "\nvia:"), 1);
 		resp_free(&r);
 		snprintf(fwd, sizeof(fwd), "\r\nForwarded: for=1.2.3.4, "
 		    "for=127.0.0.1;proto=%s\r\n", proto_is_tls(p) ? "https" :

@@ -461,7 +461,7 @@ START_TEST(test_headers_response)
 	r.content_length = -1;
 	headers_write_response(out, &r, resp_cases[_i].client_version,
 	    resp_cases[_i].framing, resp_cases[_i].length,
-	    resp_cases[_i].keepalive);
+	    resp_cases[_i].keepalive, false);
 	got = drain_string(out);
 	ck_assert_str_eq(got, resp_cases[_i].out);
 	free(got);
@@ -611,6 +611,26 @@ START_TEST(test_headers_has_token)
 	    token_cases[_i].name, token_cases[_i].token) == token_cases[_i].has,
 	    "row %d", _i);
 	free(ps.text);
+}
+END_TEST
+
+/* via on: the response gets portico's entry after the backend's own Via
+ * lines (their order is the chain's), with the version it came in. */
+START_TEST(test_headers_response_via)
+{
+	struct hfield f[] = { F("Via", "1.0 origin"), F("X-A", "1") };
+	struct resp_head r = { .version = _i == 0 ? 11 : 10, .status = 200,
+	    .fields = f, .nfields = 2 };
+	struct evbuffer *out = evbuffer_new();
+	char *got;
+
+	headers_write_response(out, &r, 11, HEADERS_LENGTH, 0, true, true);
+	got = drain_string(out);
+	ck_assert_msg(strstr(got, _i == 0 ? "Via: 1.0 origin\r\nX-A: 1\r\n"
+	    "Via: 1.1 portico\r\n" : "Via: 1.0 origin\r\nX-A: 1\r\n"
+	    "Via: 1.0 portico\r\n") != NULL, "%s", got);
+	free(got);
+	evbuffer_free(out);
 }
 END_TEST
 
@@ -769,6 +789,7 @@ headers_suite(void)
 
 	tcase_add_loop_test(tc, test_headers_request, 0, NELEMS(req_cases));
 	tcase_add_loop_test(tc, test_headers_field_text_every_byte, 0, 2);
+	tcase_add_loop_test(tc, test_headers_response_via, 0, 2);
 	tcase_add_loop_test(tc, test_headers_classify, 0,
 	    NELEMS(classify_cases));
 	tcase_add_loop_test(tc, test_headers_request_refused, 0,
