@@ -441,6 +441,7 @@ START_TEST(test_h1_head_end_as_before)
 {
 	enum { CAP = 512 };
 	unsigned seed = 0x5eed0000u + (unsigned)_i, iter, nreads;
+	unsigned nheads = 0, nbare = 0, nlong = 0, nlarge = 0;
 	char m[CAP], buf[CAP], *copy;
 	size_t len, off, k, piece, blen, end, max_head, max_line;
 	struct evbuffer *in = evbuffer_new();
@@ -496,6 +497,7 @@ START_TEST(test_h1_head_end_as_before)
 				    "iter %u read %u: %d", iter, nreads, rc);
 				ck_assert_uint_eq(evbuffer_get_length(in),
 				    blen - end);
+				nheads += rc == 1;
 				break;
 			}
 			ck_assert_msg(rc == want, "iter %u read %u: %d, was %d "
@@ -505,6 +507,9 @@ START_TEST(test_h1_head_end_as_before)
 			if (rc == -1) {
 				ck_assert_int_eq(r.status, ref.status);
 				ck_assert_str_eq(r.why, ref.why);
+				nbare += strcmp(r.why, "bare LF in the head") == 0;
+				nlong += r.status == 414;
+				nlarge += strstr(r.why, "too large") != NULL;
 			}
 			ck_assert_uint_eq(evbuffer_get_length(in), blen);
 		}
@@ -512,6 +517,10 @@ START_TEST(test_h1_head_end_as_before)
 		arena_fini(&a);
 		free(copy);
 	}
+	/* every outcome came up, or the rows test too little */
+	ck_assert_msg(nheads > 100 && nbare > 100 && nlong > 100 &&
+	    nlarge > 100, "heads %u, bare LF %u, 414 %u, too large %u",
+	    nheads, nbare, nlong, nlarge);
 	evbuffer_free(in);
 }
 END_TEST
