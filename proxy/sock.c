@@ -610,9 +610,14 @@ sock_read_enable(struct sock *s, bool on)
 static void
 forget_timeout(struct event *ev)
 {
+	/* an event whose timeout fired this loop turn is pending "on
+	 * EV_TIMEOUT" too (its callback queued, its timer gone):
+	 * event_remove_timer leaves it and its timeout alone, so only the
+	 * del takes back that callback and the assign the timeout */
 	if (event_pending(ev, EV_TIMEOUT, NULL)) {
 		event_remove_timer(ev);
-		return;
+		if (!event_pending(ev, EV_TIMEOUT, NULL))
+			return;
 	}
 	event_del(ev);
 	event_assign(ev, event_get_base(ev), event_get_fd(ev),

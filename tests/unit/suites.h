@@ -17,5 +17,6 @@ Suite *pool_suite(void);
 Suite *routing_suite(void);
 Suite *h2_request_suite(void);
 Suite *h2_mem_suite(void);
+Suite *sock_suite(void);
 
 #endif

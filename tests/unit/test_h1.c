@@ -327,6 +327,204 @@ START_TEST(test_h1_head_end_any_split)
 }
 END_TEST
 
+/* The rules of the head screening before it found the head's end itself
+ * (19bf092: a search for CRLFCRLF over the buffer, then a per-byte loop),
+ * as a reference: over random heads split at random points, the reader
+ * must finish, refuse (status and reason) and cut the head where these
+ * rules do, each read. */
+struct ref_reader {
+	bool is_response;
+	size_t checked, line_end;
+	int prev;
+	const char *why;
+	int status;
+};
+
+static bool
+ref_is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int
+ref_fail(struct ref_reader *r, int status, const char *why)
+{
+	r->status = status;
+	r->why = why;
+	return -1;
+}
+
+/* BUF[0..*len) is the buffer; 1 with *end when the head is there (its
+ * LEN bytes for the parser), 0 for more, -1 refused. */
+static int
+ref_read(struct ref_reader *r, char *buf, size_t *len, size_t max_head,
+    size_t max_line, size_t *end)
+{
+	const char *f;
+	size_t e = SIZE_MAX, upto;
+	unsigned char c;
+
+	if (!r->is_response) {
+		while (*len >= 2 && buf[0] == '\r' && buf[1] == '\n') {
+			memmove(buf, buf + 2, *len - 2);
+			*len -= 2;
+		}
+		if (*len == 1 && buf[0] == '\r')
+			return 0;
+	}
+	f = memmem(buf, *len, "\r\n\r\n", 4);
+	if (f != NULL)
+		e = (size_t)(f - buf) + 4;
+	upto = e == SIZE_MAX ? *len : e;
+	for (; r->checked < upto; r->checked++) {
+		c = (unsigned char)buf[r->checked];
+		if (r->checked == 0 && !r->is_response && !ref_is_tchar(c))
+			return ref_fail(r, 400, "no method at the start");
+		if (c == '\n' && r->prev != '\r')
+			return ref_fail(r, r->is_response ? 502 : 400,
+			    "bare LF in the head");
+		if (r->line_end == 0 && c == '\n')
+			r->line_end = r->checked;
+		else if (r->line_end == 0 && c != '\r' &&
+		    r->checked >= max_line)
+			return ref_fail(r, 414, "request line too long");
+		r->prev = c;
+	}
+	if (e == SIZE_MAX) {
+		if (*len > max_head)
+			return ref_fail(r, r->is_response ? 502 : 431,
+			    r->is_response ? "response head too large" :
+			    "request head too large");
+		return 0;
+	}
+	if (e > max_head)
+		return ref_fail(r, r->is_response ? 502 : 431, r->is_response ?
+		    "response head too large" : "request head too large");
+	*end = e;
+	return 1;
+}
+
+/* A random message: pieces that make heads, blank lines and near
+ * misses (bare CR, CR CR LF, LF alone). */
+static size_t
+random_message(char *m, size_t cap, bool is_response, unsigned *seed)
+{
+	static const char *const piece[] = {
+		"\r", "\n", "\r\n", "\r\n", "\r\n", "\r\n\r\n", "\r\r\n",
+		"\n\r", "Host: a", "X: b", "a", " ", ":", "\t", "\r\n ",
+		"Content-Length: 3", "Transfer-Encoding: chunked", "0\r\n",
+		"GET / HTTP/1.1", "HTTP/1.1 200 OK", "\0",
+	};
+	size_t n = 0, k, plen;
+	unsigned i, npieces = 1 + (unsigned)rand_r(seed) % 14;
+
+	if (rand_r(seed) % 3 != 0) {
+		k = is_response ? 15 : 14;
+		memcpy(m, is_response ? "HTTP/1.1 200 OK" : "GET / HTTP/1.1",
+		    k);
+		n = k;
+	}
+	for (i = 0; i < npieces; i++) {
+		k = (size_t)rand_r(seed) % NELEMS(piece);
+		plen = k == NELEMS(piece) - 1 ? 1 : strlen(piece[k]);
+		if (n + plen > cap)
+			break;
+		memcpy(m + n, piece[k], plen);
+		n += plen;
+	}
+	return n;
+}
+
+START_TEST(test_h1_head_end_as_before)
+{
+	enum { CAP = 512 };
+	unsigned seed = 0x5eed0000u + (unsigned)_i, iter, nreads;
+	unsigned nheads = 0, nbare = 0, nlong = 0, nlarge = 0;
+	char m[CAP], buf[CAP], *copy;
+	size_t len, off, k, piece, blen, end, max_head, max_line;
+	struct evbuffer *in = evbuffer_new();
+	struct ref_reader ref;
+	struct arena a;
+	struct h1_reader r;
+	struct resp_head rh;
+	struct req_head qh;
+	bool is_resp;
+	int rc, want;
+
+	for (iter = 0; iter < 4000; iter++) {
+		is_resp = rand_r(&seed) % 2 == 0;
+		len = random_message(m, CAP, is_resp, &seed);
+		max_head = 4 + (size_t)rand_r(&seed) % 80;
+		max_line = 1 + (size_t)rand_r(&seed) % 40;
+		memset(&ref, 0, sizeof(ref));
+		ref.is_response = is_resp;
+		arena_init(&a);
+		h1_reader_init(&r, is_resp, &a);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		copy = malloc(len + 1);
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, m, len);
+		blen = 0;
+		rc = want = 0;
+		for (off = 0, nreads = 0; off < len && rc == 0; nreads++) {
+			k = 1 + (size_t)rand_r(&seed) % (len - off);
+			if (rand_r(&seed) % 2 == 0)
+				k = 1 + (size_t)rand_r(&seed) % 4;
+			if (k > len - off)
+				k = len - off;
+			/* a read of K bytes, as one chain or as pieces */
+			for (piece = 0; piece < k; ) {
+				size_t p = rand_r(&seed) % 3 == 0 ? 1 : k - piece;
+
+				evbuffer_add_reference(in, copy + off + piece,
+				    p, NULL, NULL);
+				piece += p;
+			}
+			memcpy(buf + blen, copy + off, k);
+			blen += k;
+			off += k;
+			want = ref_read(&ref, buf, &blen, max_head, is_resp ?
+			    SIZE_MAX : max_line, &end);
+			rc = is_resp ? h1_read_response_head(&r, in, &rh,
+			    max_head) : h1_read_request_head(&r, in, &qh,
+			    max_head, max_line);
+			if (want == 1) {
+				/* the parser may still refuse the head: then
+				 * it is gone from the buffer all the same */
+				ck_assert_msg(rc == 1 || rc == -1,
+				    "iter %u read %u: %d", iter, nreads, rc);
+				ck_assert_uint_eq(evbuffer_get_length(in),
+				    blen - end);
+				nheads += rc == 1;
+				break;
+			}
+			ck_assert_msg(rc == want, "iter %u read %u: %d, was %d "
+			    "(%s / %s)", iter, nreads, rc, want,
+			    r.why != NULL ? r.why : "",
+			    ref.why != NULL ? ref.why : "");
+			if (rc == -1) {
+				ck_assert_int_eq(r.status, ref.status);
+				ck_assert_str_eq(r.why, ref.why);
+				nbare += strcmp(r.why, "bare LF in the head") == 0;
+				nlong += r.status == 414;
+				nlarge += strstr(r.why, "too large") != NULL;
+			}
+			ck_assert_uint_eq(evbuffer_get_length(in), blen);
+		}
+		evbuffer_drain(in, evbuffer_get_length(in));
+		arena_fini(&a);
+		free(copy);
+	}
+	/* every outcome came up, or the rows test too little */
+	ck_assert_msg(nheads > 100 && nbare > 100 && nlong > 100 &&
+	    nlarge > 100, "heads %u, bare LF %u, 414 %u, too large %u",
+	    nheads, nbare, nlong, nlarge);
+	evbuffer_free(in);
+}
+END_TEST
+
 /* A head of N fields: Host and N - 1 more. */
 static char *
 make_head(bool is_response, unsigned n)
@@ -500,6 +698,7 @@ h1_suite(void)
 	tcase_add_test(tc, test_h1_bad_response);
 	tcase_add_test(tc, test_h1_response_crlf_split);
 	tcase_add_loop_test(tc, test_h1_head_end_any_split, 0, 2);
+	tcase_add_loop_test(tc, test_h1_head_end_as_before, 0, 8);
 	tcase_add_loop_test(tc, test_h1_field_count, 0, NELEMS(counts));
 	tcase_add_loop_test(tc, test_h1_trailer_limits, 0,
 	    NELEMS(trailer_cases));
