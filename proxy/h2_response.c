@@ -507,10 +507,10 @@ h2_response_error(struct h2_stream *st, int status)
 }
 
 /* A response cut short: what came before the cut goes first (the head
- * and body bytes a deferred flush, h2_flush_later, still holds), then
- * RST_STREAM INTERNAL_ERROR, never END_STREAM. */
+ * and body bytes a deferred flush, h2_flush_later, still holds; a
+ * tunnel's 200 and data), then RST_STREAM CODE, never END_STREAM. */
 static void
-reset_after_sent(struct h2_stream *st, const char *why)
+reset_after_sent(struct h2_stream *st, uint32_t code, const char *why)
 {
 	struct h2_server *h = st->h;
 	int32_t id = st->id;
@@ -519,7 +519,7 @@ reset_after_sent(struct h2_stream *st, const char *why)
 	/* the send closes no stream it sends no END_STREAM on; checked all
 	 * the same, since a closed stream is freed */
 	if (nghttp2_session_get_stream_user_data(h->session, id) == st)
-		h2_stream_reset(st, NGHTTP2_INTERNAL_ERROR, why);
+		h2_stream_reset(st, code, why);
 }
 
 void
@@ -538,9 +538,9 @@ h2_response_fail(void *fe, int status, const char *why)
 	/* never END_STREAM after a short body; RFC 9113 §8.5: a tunnel
 	 * whose backend connection failed is reset with CONNECT_ERROR */
 	if (st->ws == H2WS_OPEN)
-		h2_stream_reset(st, NGHTTP2_CONNECT_ERROR, why);
+		reset_after_sent(st, NGHTTP2_CONNECT_ERROR, why);
 	else if (status == 0 || st->resp.is_started)
-		reset_after_sent(st, why);
+		reset_after_sent(st, NGHTTP2_INTERNAL_ERROR, why);
 	else
 		h2_response_error(st, status);
 	h2_flush(h);
