@@ -28,6 +28,7 @@ struct exchange;
 struct sock;
 
 #define H2_OUT_HIGH     (256 * 1024)    /* socket output: stop sending */
+#define H2_DATA_PAYLOAD (16384 - 9)     /* a DATA frame: one TLS record */
 #define H2_STREAM_HIGH  (256 * 1024)    /* stream response: pause backend */
 #define H2_STREAM_LOW   (64 * 1024)     /* resume it */
 #define H2_CONN_WINDOW  (16 * 1024 * 1024)
@@ -277,10 +278,11 @@ void h2_response_head(void *fe, const struct resp_head *r);
 void h2_response_body(void *fe, struct evbuffer *data);
 void h2_response_end(void *fe, const struct hfield *trailers, size_t n);
 void h2_response_fail(void *fe, int status, const char *why);
-/* A DATA frame of ST goes out: LEN bytes of its buffer move to OUT; a
- * paused backend is queued for h2_response_resume once it drained. */
-void h2_response_sent(struct h2_stream *st, struct evbuffer *out,
-    size_t len);
+/* A DATA frame of ST goes out: its header HD and LEN bytes of its buffer,
+ * in one extent of OUT; a paused backend is queued for h2_response_resume
+ * once it drained. -1: out of memory. */
+int h2_response_sent(struct h2_stream *st, struct evbuffer *out,
+    const uint8_t *hd, size_t len);
 /* Outside nghttp2_session_send (which it may feed at once): the queued
  * streams' backends send again. */
 void h2_response_resume(struct h2_server *h);

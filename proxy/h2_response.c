@@ -383,18 +383,31 @@ h2_response_body(void *fe, struct evbuffer *data)
 	h2_flush_later(st->h);
 }
 
-void
-h2_response_sent(struct h2_stream *st, struct evbuffer *out, size_t len)
+int
+h2_response_sent(struct h2_stream *st, struct evbuffer *out,
+    const uint8_t *hd, size_t len)
 {
 	struct h2_server *h = st->h;
+	struct evbuffer_iovec v;
 
-	evbuffer_remove_buffer(st->out, out, len);
+	/* The frame in one extent, its payload copied once: a payload is
+	 * part of a backend read's chain, so a move would copy it anyway,
+	 * and the header in a chain of its own cost sock.c a pullup (a
+	 * second copy) to hand OpenSSL a whole record. */
+	if (evbuffer_reserve_space(out, 9 + len, &v, 1) < 1)
+		return -1;
+	memcpy(v.iov_base, hd, 9);
+	if (evbuffer_remove(st->out, (char *)v.iov_base + 9, len) != (int)len)
+		return -1;
+	v.iov_len = 9 + len;
+	evbuffer_commit_space(out, &v, 1);
 	h2_stall_sent(st);
 	if (st->flow.is_paused && !st->flow.wants_resume &&
 	    evbuffer_get_length(st->out) < H2_STREAM_LOW) {
 		st->flow.wants_resume = true;
 		TAILQ_INSERT_TAIL(&h->resumes, st, resume_link);
 	}
+	return 0;
 }
 
 void

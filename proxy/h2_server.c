@@ -372,9 +372,32 @@ on_send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *hd,
 	(void)f;
 	if (evbuffer_get_length(out) > H2_OUT_HIGH)
 		return NGHTTP2_ERR_WOULDBLOCK;
-	evbuffer_add(out, hd, 9);
-	h2_response_sent(src->ptr, out, len);
+	if (h2_response_sent(src->ptr, out, hd, len) == -1)
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	return 0;
+}
+
+/* A DATA frame, header included, fills one 16 KiB TLS record exactly
+ * (sock.c writes a contiguous record without a copy): payloads of 16,375
+ * bytes, within what the windows and the peer's frame size allow. */
+static ssize_t
+on_data_length(nghttp2_session *s, uint8_t type, int32_t id,
+    int32_t conn_window, int32_t stream_window, uint32_t max_frame,
+    void *arg)
+{
+	ssize_t n = H2_DATA_PAYLOAD;
+
+	(void)s;
+	(void)type;
+	(void)id;
+	(void)arg;
+	if (conn_window < n)
+		n = conn_window;
+	if (stream_window < n)
+		n = stream_window;
+	if ((ssize_t)max_frame < n)
+		n = (ssize_t)max_frame;
+	return n > 0 ? n : 1;
 }
 
 static void
@@ -530,6 +553,8 @@ make_callbacks(void)
 		return NULL;
 	nghttp2_session_callbacks_set_send_callback(cb, on_send);
 	nghttp2_session_callbacks_set_send_data_callback(cb, on_send_data);
+	nghttp2_session_callbacks_set_data_source_read_length_callback(cb,
+	    on_data_length);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb,
 	    on_frame_recv);
 	nghttp2_session_callbacks_set_on_begin_frame_callback(cb,
