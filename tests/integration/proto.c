@@ -267,19 +267,53 @@ proto_mark(char *out, size_t cap, const char *path, const char *tag,
 char *
 origin_got(const struct origin *o, const char *method, const char *target)
 {
-	char line[1024], *all = origin_received_all(o, NULL), *hit;
+	size_t len, ll;
+	char line[1024], *all = origin_received_all(o, &len), *hit = all;
 	char *last = NULL, *end;
 	int n = 0;
 
-	/* one read of the records: they grow with every request */
+	/* one read of the records: they grow with every request; by
+	 * length, since they may hold NUL bytes */
 	snprintf(line, sizeof(line), "%s %s HTTP/1.1\r\n", method, target);
-	for (hit = all; (hit = strstr(hit, line)) != NULL; hit++, n++)
-		last = hit;
+	ll = strlen(line);
+	while ((hit = memmem(hit, len - (size_t)(hit - all), line, ll)) !=
+	    NULL) {
+		last = hit++;
+		n++;
+	}
 	ck_assert_msg(n == 1, "%s: the origin got \"%s %s\" %d times",
 	    proto_where, method, target, n);
-	end = strstr(last, "\r\n\r\n");
+	end = memmem(last, len - (size_t)(last - all), "\r\n\r\n", 4);
 	last = strndup(last, end != NULL ? (size_t)(end - last) + 2 :
-	    strlen(last));
+	    len - (size_t)(last - all));
 	free(all);
 	return last;
+}
+
+const char *
+proto_target(char *out, size_t cap, const char *path, enum proto proto)
+{
+	snprintf(out, cap, "%s%sp=%s", path, strchr(path, '?') ? "&" : "?",
+	    proto_names[proto]);
+	return out;
+}
+
+int
+origin_requests(const struct origin *o, const char *method,
+    const char *target)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s %s HTTP/1.1\r\n", method, target);
+	return origin_count(o, line);
+}
+
+void
+assert_origin_requests(const struct origin *o, const char *method,
+    const char *target, int n)
+{
+	int got = origin_requests(o, method, target);
+
+	ck_assert_msg(got == n, "%s %s: %d at the origin, wanted %d", method,
+	    target, got, n);
 }

@@ -101,6 +101,16 @@ size_t proto_curl_args(enum proto proto, const struct proxy *p,
  * other request of the TCase carries, for origin_got. */
 void proto_mark(char *out, size_t cap, const char *path, const char *tag,
     int row, enum proto proto);
+/* PATH with "p=NAME" of PROTO added to its query into OUT (the origin
+ * ignores it): each protocol's request, and its log line, is its own. */
+const char *proto_target(char *out, size_t cap, const char *path,
+    enum proto proto);
+/* How many requests "METHOD TARGET HTTP/1.1" O received; the assert
+ * form fails unless it is N. */
+int origin_requests(const struct origin *o, const char *method,
+    const char *target);
+void assert_origin_requests(const struct origin *o, const char *method,
+    const char *target, int n);
 /* The head of the request "METHOD TARGET HTTP/1.1" that O received,
  * malloc'd; asserts (naming proto_where) that O received it once. */
 char *origin_got(const struct origin *o, const char *method,

@@ -33,36 +33,6 @@ start_limited(void)
 	proto_proxy_start(&px, 0, ONE_BACKEND LIMITS, origins[0].tcp);
 }
 
-/* PATH with "p=NAME" of PROTO added to its query: the origin ignores
- * it, and the tests count it, as each protocol's request is its own. */
-static const char *
-target_of(char *out, size_t cap, const char *path, enum proto proto)
-{
-	snprintf(out, cap, "%s%sp=%s", path, strchr(path, '?') ? "&" : "?",
-	    proto_names[proto]);
-	return out;
-}
-
-/* How many requests for TARGET (as target_of made it) origin 0 got. */
-static int
-requests_for(const char *method, const char *target)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line), "%s %s HTTP/1.1\r\n", method, target);
-	return origin_count(&origins[0], line);
-}
-
-/* Origin 0 got N requests for TARGET (its "p=" names the protocol). */
-static void
-assert_origin_got(const char *method, const char *target, int n)
-{
-	int got = requests_for(method, target);
-
-	ck_assert_msg(got == n, "%s %s: %d at the origin, wanted %d", method,
-	    target, got, n);
-}
-
 /* GET TARGET over PROTO must get STATUS. */
 static void
 expect_status(enum proto proto, const char *target, int status)
@@ -93,13 +63,14 @@ START_TEST(test_head_too_large)
 	big[1507] = '\0';
 	start_limited();
 	for (p = 0; p < P_COUNT; p++) {
-		target_of(target, sizeof(target), "/echo?big=1", p);
+		proto_target(target, sizeof(target), "/echo?big=1", p);
 		proto_request(p, &px, "GET", target, h, NULL, 0, &r);
 		ck_assert_msg(r.status == 431, "1.5k head over %s: %d",
 		    proto_names[p], r.status);
 		resp_free(&r);
-		ck_assert_msg(requests_for("GET", target) == 0, "a 1.5k head "
-		    "reached the origin over %s", proto_names[p]);
+		ck_assert_msg(origin_requests(&origins[0], "GET", target) ==
+		    0, "a 1.5k head reached the origin over %s",
+		    proto_names[p]);
 	}
 	ck_assert_int_eq(origin_count(&origins[0], "xxxxxxxxxxxxxxxx"), 0);
 	proxy_stop(&px);
@@ -159,7 +130,7 @@ START_TEST(test_body_too_large)
 	start_limited();
 	memset(body, 'x', sizeof(body));
 	for (p = 0; p < P_COUNT; p++) {
-		target_of(target, sizeof(target), "/echo?row=big", p);
+		proto_target(target, sizeof(target), "/echo?row=big", p);
 		if (big_bodies[_i].is_declared && proto_is_h2(p)) {
 			status = h2_post_status(p, target, body, sizeof(body));
 		} else {
@@ -170,8 +141,8 @@ START_TEST(test_body_too_large)
 		}
 		ck_assert_msg(status == 413, "%s over %s: status %d",
 		    big_bodies[_i].what, proto_names[p], status);
-		ck_assert_msg(requests_for("POST", target) == 0, "%s over %s "
-		    "reached the origin", big_bodies[_i].what,
+		ck_assert_msg(origin_requests(&origins[0], "POST", target) ==
+		    0, "%s over %s reached the origin", big_bodies[_i].what,
 		    proto_names[p]);
 	}
 	ck_assert_int_eq(origin_count(&origins[0], "X-Row: big"), 0);
@@ -444,10 +415,10 @@ START_TEST(test_backend_next_server)
 	    "weight=1000\n\tserver %s\n}\nroute * twin\n", port,
 	    origins[0].tcp);
 	for (p = 0; p < P_COUNT; p++) {
-		target_of(target, sizeof(target), "/echo?twin=1", p);
+		proto_target(target, sizeof(target), "/echo?twin=1", p);
 		for (i = 0; i < 4; i++)
 			expect_status(p, target, 200);
-		assert_origin_got("GET", target, 4);
+		assert_origin_requests(&origins[0], "GET", target, 4);
 	}
 	snprintf(needle, sizeof(needle), "backend twin server 127.0.0.1:%d",
 	    port);
@@ -496,11 +467,11 @@ START_TEST(test_backend_failure)
 	proto_proxy_start(&px, 0, ONE_BACKEND "backend_read_timeout 1s\n"
 	    "backend_max_header_size 32k\n", origins[0].tcp);
 	for (p = 0; p < P_COUNT; p++) {
-		target_of(target, sizeof(target), upstream_cases[_i].target,
+		proto_target(target, sizeof(target), upstream_cases[_i].target,
 		    p);
 		expect_status(p, target, upstream_cases[_i].status);
 		expect_warn("o", p, p + 1);
-		assert_origin_got("GET", target, 1);
+		assert_origin_requests(&origins[0], "GET", target, 1);
 	}
 	proxy_stop(&px);
 }
@@ -519,7 +490,7 @@ START_TEST(test_backend_drop)
 
 	proto_proxy_start(&px, 0, ONE_BACKEND, origins[0].tcp);
 	for (p = 0; p < P_COUNT; p++) {
-		target_of(target, sizeof(target), "/drop", p);
+		proto_target(target, sizeof(target), "/drop", p);
 		rc = proto_request_rc(p, &px, "GET", target, h, NULL, 0, &r,
 		    ver, sizeof(ver));
 		/* curl 7.88 may drop the head of a stream reset in the
@@ -531,7 +502,7 @@ START_TEST(test_backend_drop)
 		    r.status, rc, r.bodylen);
 		resp_free(&r);
 		expect_warn("o", p, p + 1);
-		assert_origin_got("GET", target, 1);
+		assert_origin_requests(&origins[0], "GET", target, 1);
 	}
 	proxy_stop(&px);
 }
@@ -550,7 +521,7 @@ stale_retry(enum proto proto)
 	long armed, fresh;
 	struct resp r;
 
-	target_of(target, sizeof(target), "/echo?stale=1", proto);
+	proto_target(target, sizeof(target), "/echo?stale=1", proto);
 	snprintf(line, sizeof(line), "GET %s HTTP/1.1\r\n", target);
 	proto_request(proto, &px, "GET", "/close-next", h, NULL, 0, &r);
 	ck_assert_msg(r.status == 200 && sscanf(r.body, "armed %ld",
@@ -573,7 +544,7 @@ stale_retry(enum proto proto)
 	    "%ld got it %d times, fresh %ld %d times", proto_names[proto],
 	    target, armed, str_count(armed_got, line), fresh,
 	    str_count(fresh_got, line));
-	assert_origin_got("GET", target, 2);
+	assert_origin_requests(&origins[0], "GET", target, 2);
 	free(armed_got);
 	free(fresh_got);
 }
@@ -585,10 +556,10 @@ stale_no_retry(enum proto proto)
 	char target[64];
 	struct resp r;
 
-	target_of(target, sizeof(target), "/echo?stale=post", proto);
+	proto_target(target, sizeof(target), "/echo?stale=post", proto);
 	expect_status(proto, "/close-next", 200);
 	proto_request(proto, &px, "POST", target, h, "hello", 5, &r);
-	assert_origin_got("POST", target, 1);
+	assert_origin_requests(&origins[0], "POST", target, 1);
 	ck_assert_msg(r.status == 502, "POST over %s: %d",
 	    proto_names[proto], r.status);
 	resp_free(&r);

@@ -96,36 +96,6 @@ stop_and_validate(void)
 	    "access log is not JSON lines: %s", out);
 }
 
-/* PATH with "p=NAME" of PROTO added to its query (the origin ignores
- * it): each protocol's request, and so its log line, is its own. */
-static const char *
-target_of(char *out, size_t cap, const char *path, enum proto proto)
-{
-	snprintf(out, cap, "%s%sp=%s", path, strchr(path, '?') ? "&" : "?",
-	    proto_names[proto]);
-	return out;
-}
-
-/* How many requests for TARGET origin 0 got. */
-static int
-requests_for(const char *method, const char *target)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line), "%s %s HTTP/1.1\r\n", method, target);
-	return origin_count(&origins[0], line);
-}
-
-/* Origin 0 got N requests for TARGET (its "p=" names the protocol). */
-static void
-assert_origin_got(const char *method, const char *target, int n)
-{
-	int got = requests_for(method, target);
-
-	ck_assert_msg(got == n, "%s %s: %d at the origin, wanted %d", method,
-	    target, got, n);
-}
-
 /* GET TARGET over PROTO with HEADERS (NULL: Host only) must get
  * STATUS. */
 static void
@@ -182,12 +152,12 @@ START_TEST(test_access_json)
 	    origins[0].tcp);
 	for (p = 0; p < P_COUNT; p++)
 		for (k = 0; k < NELEMS(json_rows); k++)
-			get_over(p, target_of(target, sizeof(target),
+			get_over(p, proto_target(target, sizeof(target),
 			    json_rows[k].path, p), NULL, json_rows[k].status);
 	stop_and_validate();
 	for (p = 0; p < P_COUNT; p++)
 		for (k = 0; k < NELEMS(json_rows); k++) {
-			target_of(target, sizeof(target), json_rows[k].path,
+			proto_target(target, sizeof(target), json_rows[k].path,
 			    p);
 			line = access_line(&px, target);
 			ck_assert_msg(line != NULL, "no line for %s", target);
@@ -195,7 +165,7 @@ START_TEST(test_access_json)
 			ck_assert_msg(json_str(line, "upstream", v, sizeof(v))
 			    && strcmp(v, origins[0].tcp) == 0, "%s", line);
 			free(line);
-			assert_origin_got("GET", target, 1);
+			assert_origin_requests(&origins[0], "GET", target, 1);
 		}
 }
 END_TEST
@@ -220,7 +190,7 @@ START_TEST(test_access_json_escaping)
 
 	proto_proxy_start(&px, 0, ONE_BACKEND, origins[0].tcp);
 	for (p = 0; p < P_COUNT; p++) {
-		target_of(target, sizeof(target), odd_targets[_i].target, p);
+		proto_target(target, sizeof(target), odd_targets[_i].target, p);
 		if (odd_targets[_i].is_h1_only && p != P_H1)
 			continue;
 		if (odd_targets[_i].is_h1_only) {
@@ -235,13 +205,13 @@ START_TEST(test_access_json_escaping)
 	}
 	stop_and_validate();
 	for (p = 0; p < P_COUNT && odd_targets[_i].is_accepted; p++) {
-		target_of(target, sizeof(target), odd_targets[_i].target, p);
+		proto_target(target, sizeof(target), odd_targets[_i].target, p);
 		line = access_line(&px, target);
 		ck_assert_msg(line != NULL, "no line gives back target %s",
 		    target);
 		free(line);
 		/* the origin got it as sent, once */
-		assert_origin_got("GET", target, 1);
+		assert_origin_requests(&origins[0], "GET", target, 1);
 	}
 }
 END_TEST
@@ -337,7 +307,7 @@ START_TEST(test_access_refused_logged)
 	ck_assert_int_eq(r.status, 400);
 	resp_free(&r);
 	for (p = 0; p < P_COUNT; p++)
-		get_over(p, target_of(target, sizeof(target), "/refused", p),
+		get_over(p, proto_target(target, sizeof(target), "/refused", p),
 		    h, 431);
 	stop_and_validate();
 	line = access_line(&px, "/refused");
@@ -346,12 +316,12 @@ START_TEST(test_access_refused_logged)
 	ck_assert_int_eq(json_num(line, "status"), 400);
 	free(line);
 	for (p = 0; p < P_COUNT; p++) {
-		target_of(target, sizeof(target), "/refused", p);
+		proto_target(target, sizeof(target), "/refused", p);
 		ck_assert_msg(lines_with(431, proto_is_h2(p) ? target : "-",
 		    p) == 1, "a 431 over %s: %d access log lines",
 		    proto_names[p], lines_with(431, proto_is_h2(p) ? target :
 		    "-", p));
-		assert_origin_got("GET", target, 0);
+		assert_origin_requests(&origins[0], "GET", target, 0);
 	}
 	ck_assert_int_eq(origin_count(&origins[0], "/refused"), 0);
 }
@@ -368,14 +338,14 @@ START_TEST(test_access_combined)
 	proxy_start_tls(&px, "%s" ONE_BACKEND, harness_tls_block(NULL),
 	    origins[0].tcp);
 	for (p = 0; p < P_COUNT; p++)
-		get_over(p, target_of(target, sizeof(target), "/echo", p),
+		get_over(p, proto_target(target, sizeof(target), "/echo", p),
 		    NULL, 200);
 	proxy_stop(&px);
 	log = file_read(px.access_log, NULL);
 	ck_assert_ptr_nonnull(log);
 	for (p = 0; p < P_COUNT; p++) {
 		snprintf(middle, sizeof(middle), "] \"GET %s %s\" 200 ",
-		    target_of(target, sizeof(target), "/echo", p),
+		    proto_target(target, sizeof(target), "/echo", p),
 		    proto_is_h2(p) ? "HTTP/2.0" : "HTTP/1.1");
 		at = strstr(log, middle);
 		ck_assert_msg(at != NULL, "no \"%s\" in:\n%s", middle, log);
@@ -384,7 +354,7 @@ START_TEST(test_access_combined)
 		ck_assert_msg(strncmp(bol, start, strlen(start)) == 0 &&
 		    strchr(at, '\n') != NULL, "combined line over %s: %.200s",
 		    proto_names[p], bol);
-		assert_origin_got("GET", target, 1);
+		assert_origin_requests(&origins[0], "GET", target, 1);
 	}
 	free(log);
 }
@@ -426,7 +396,7 @@ START_TEST(test_backend_line_tagged)
 	    "127.0.0.1:%d: ", port);
 	for (p = 0; p < P_COUNT; p++) {
 		n = file_count(px.error_log, needle);
-		get_over(p, target_of(target, sizeof(target), "/tagged", p),
+		get_over(p, proto_target(target, sizeof(target), "/tagged", p),
 		    NULL, 502);
 		ck_assert_msg(file_wait_count(px.error_log, needle, n + 1,
 		    3000), "over %s, no \"%s\" in %s", proto_names[p], needle,
