@@ -364,7 +364,7 @@ pick_framing(const struct req_head *h)
 /* A worker keeps freed exchanges (with their buffer) for the next
  * requests: no malloc per request in the steady state. 64 missed four
  * times in five under 640 streams in flight (h2load -c 64 -m 10); an
- * idle worker trims the cache (worker.c), so the bound costs memory only
+ * idle worker trims the cache (idle.c), so the bound costs memory only
  * while the load lasts (1024 x ~400 bytes). */
 #define EXCH_CACHE 1024
 static __thread struct freelist cache = { .cap = EXCH_CACHE };

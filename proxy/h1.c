@@ -531,6 +531,7 @@ screen_bytes(struct h1_reader *r, const unsigned char *p, size_t n,
 	}
 	long_at = r->line_end != 0 ? n : too_long_at(r, p, n,
 	    first_lf != SIZE_MAX ? r->checked + first_lf : SIZE_MAX, max_line);
+	/* long_at is N for none; N may have shrunk to the head's end */
 	if (long_at < bare && long_at < n)
 		return fail(r, 414, "request line too long");
 	if (bare < n)

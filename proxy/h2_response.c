@@ -345,9 +345,14 @@ h2_response_head(void *fe, const struct resp_head *r)
 		refuse_websocket(st, r);
 	else if (r->status != 101)      /* RFC 9113 §8.6: no 101 in h2 */
 		submit_head(st, r);
-	h2_flush_later(st->h);
-	if (r->status < 200 && r->status != 101)
+	/* an interim response goes at once: pause_after_interim holds the
+	 * backend only while it is still queued (a client not reading) */
+	if (r->status < 200 && r->status != 101) {
+		h2_flush(st->h);
 		pause_after_interim(st);
+	} else {
+		h2_flush_later(st->h);
+	}
 }
 
 static void

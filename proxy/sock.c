@@ -267,19 +267,19 @@ write_plain(struct sock *s)
 	return 0;
 }
 
-/* Where the next record's *N bytes start: in the buffer's first extent
+/* Where the next record's N bytes start: in the buffer's first extent
  * when it holds them (an HTTP/2 DATA frame is written as one record's
  * worth, h2_response_sent), taken as it is; else the pieces are joined
  * first (a pullup, a copy), so that a record is never a piece of a few
  * bytes. */
 static const void *
-record_at(struct evbuffer *out, size_t *n)
+record_at(struct evbuffer *out, size_t n)
 {
 	struct evbuffer_iovec v;
 
-	if (evbuffer_peek(out, -1, NULL, &v, 1) == 1 && v.iov_len >= *n)
+	if (evbuffer_peek(out, -1, NULL, &v, 1) == 1 && v.iov_len >= n)
 		return v.iov_base;
-	return evbuffer_pullup(out, (ssize_t)*n);
+	return evbuffer_pullup(out, (ssize_t)n);
 }
 
 static int
@@ -291,7 +291,7 @@ write_tls(struct sock *s)
 	while ((n = evbuffer_get_length(s->out)) > 0) {
 		if (n > SOCK_TLS_RECORD)
 			n = SOCK_TLS_RECORD;
-		r = SSL_write(s->ssl, record_at(s->out, &n), (int)n);
+		r = SSL_write(s->ssl, record_at(s->out, n), (int)n);
 		if (r > 0) {
 			evbuffer_drain(s->out, (size_t)r);
 			continue;
