@@ -255,7 +255,7 @@ on_linger_event(struct sock *sk, short what, void *arg)
 static void
 on_linger_drain(struct sock *sk, void *arg)
 {
-	if (sock_is_eof(sk) && evbuffer_get_length(sock_output(sk)) == 0)
+	if (sock_is_eof(sk) && sock_pending(sk) == 0)
 		close_conn(arg, "done", false);
 }
 
@@ -271,7 +271,7 @@ linger(struct conn *c)
 	/* the client already ended its side: nothing can come to turn our
 	 * close into a reset, and no EOF is left to wait for */
 	if (sock_is_eof(c->sk) &&
-	    evbuffer_get_length(sock_output(c->sk)) == 0) {
+	    sock_pending(c->sk) == 0) {
 		close_conn(c, "done", false);
 		return;
 	}

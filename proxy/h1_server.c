@@ -77,7 +77,7 @@ idle_timers(struct h1_server *s)
 {
 	struct timeval rt = tv_ms(s->cf->keepalive_timeout);
 	struct timeval wt = tv_ms(s->cf->send_timeout);
-	bool is_sending = evbuffer_get_length(sock_output(s->sk)) > 0;
+	bool is_sending = sock_pending(s->sk) > 0;
 
 	if (is_sending)
 		sock_set_write_low(s->sk, 0);   /* on_write once all is out */
@@ -133,7 +133,7 @@ linger(struct h1_server *s)
 	h1s_set_state(s, H1S_LINGER);
 	sock_read_enable(s->sk, false);
 	sock_set_write_low(s->sk, 0);
-	if (evbuffer_get_length(sock_output(s->sk)) == 0)
+	if (sock_pending(s->sk) == 0)
 		client_linger(s->cl);
 }
 
@@ -513,7 +513,7 @@ static void
 on_write(struct sock *sk, void *arg)
 {
 	struct h1_server *s = arg;
-	size_t left = evbuffer_get_length(sock_output(sk));
+	size_t left = sock_pending(sk);
 
 	if (s->state == H1S_LINGER && left == 0) {
 		client_linger(s->cl);

@@ -403,15 +403,13 @@ on_data_length(nghttp2_session *s, uint8_t type, int32_t id,
 static void
 maybe_close(struct h2_server *h)
 {
-	struct evbuffer *out = sock_output(h->sk);
-
 	if (h->state == H2C_CLOSING)
 		return;
 	if (nghttp2_session_want_read(h->session) ||
 	    nghttp2_session_want_write(h->session))
 		if (h->state < H2C_GOAWAY || h->nstreams > 0)
 			return;
-	if (evbuffer_get_length(out) > 0)
+	if (sock_pending(h->sk) > 0)
 		return;         /* on_write comes back when it is sent */
 	h2_conn_enter(h, H2C_CLOSING);
 	client_linger(h->cl);   /* the GOAWAY must reach the client */

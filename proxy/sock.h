@@ -47,9 +47,12 @@ struct evbuffer *sock_input(struct sock *s);
 struct evbuffer *sock_output(struct sock *s);
 int sock_fd(const struct sock *s);
 SSL *sock_ssl(const struct sock *s);            /* NULL: cleartext */
+/* Bytes queued and not yet taken by the kernel: the output, and on TLS
+ * the records made from it. 0: everything is written. */
+size_t sock_pending(const struct sock *s);
 
-/* ON_READ: new input. ON_DRAIN: a write left the output at or below the
- * write low-water mark. ON_EVENT: SOCK_* flags; after SOCK_EOF (the peer
+/* ON_READ: new input. ON_DRAIN: a write left sock_pending at or below
+ * the write low-water mark. ON_EVENT: SOCK_* flags; after SOCK_EOF (the peer
  * half-closed) output is still written. Any may be NULL. */
 void sock_setcb(struct sock *s, sock_data_fn *on_read,
     sock_data_fn *on_drain, sock_event_fn *on_event, void *arg);

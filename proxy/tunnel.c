@@ -80,8 +80,8 @@ static void
 finish_if_flushed(struct tunnel *t)
 {
 	if (!t->is_client_eof || !t->is_backend_eof ||
-	    evbuffer_get_length(sock_output(t->client)) > 0 ||
-	    evbuffer_get_length(sock_output(t->backend)) > 0)
+	    sock_pending(t->client) > 0 ||
+	    sock_pending(t->backend) > 0)
 		return;
 	finish(t, "closed");
 }

@@ -264,7 +264,7 @@ h1_client_pending(const struct h1_client *c)
 {
 	if (c->sk == NULL)
 		return 0;
-	return evbuffer_get_length(sock_output(c->sk));
+	return sock_pending(c->sk);
 }
 
 void
@@ -347,7 +347,7 @@ start_tunnel(struct h1_client *c)
 	/* RFC 9110 §7.8, RFC 6455 §4.1: the server switches after the
 	 * whole request. A 101 while some of its body is unsent would make
 	 * the rest of that body the new protocol's bytes. */
-	if (!c->is_req_done || evbuffer_get_length(sock_output(c->sk)) > 0) {
+	if (!c->is_req_done || sock_pending(c->sk) > 0) {
 		fail(c, BACKEND_BAD_RESPONSE,
 		    "101 before the request was complete");
 		return -1;

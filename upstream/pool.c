@@ -205,7 +205,7 @@ pool_put(struct upconn *uc, bool reusable)
 
 	if (!reusable || p->max_idle == 0 || p->refs == 1 ||
 	    evbuffer_get_length(sock_input(uc->sk)) > 0 ||
-	    evbuffer_get_length(sock_output(uc->sk)) > 0) {
+	    sock_pending(uc->sk) > 0) {
 		upconn_free(uc);
 		pool_unref(p);
 		return;

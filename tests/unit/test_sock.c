@@ -1,6 +1,11 @@
-/* tests/unit/test_sock.c: sock.c's timeouts: a read timeout taken away
- * is gone, even when it expired in the loop turn that takes it away. */
+/* tests/unit/test_sock.c: sock.c's timeouts (a read timeout taken away
+ * is gone, even when it expired in the loop turn that takes it away) and
+ * its TLS wire (records batched for the kernel, none lost or reordered
+ * when the kernel refuses them). */
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -8,6 +13,9 @@
 #include <check.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "sock.h"
 #include "suites.h"
@@ -96,6 +104,148 @@ START_TEST(test_sock_timeout_dropped_after_read)
 }
 END_TEST
 
+/* TLS: a server sock over a socketpair, an OpenSSL client on the other
+ * end; both non-blocking, driven in turns from this thread. */
+struct tls_pair {
+	struct event_base *base;
+	SSL_CTX *sctx, *cctx;
+	SSL *client;
+	struct sock *s;
+	int fds[2];
+	bool is_connected;
+	unsigned ndrains;
+};
+
+static void
+on_tls_event(struct sock *s, short what, void *arg)
+{
+	struct tls_pair *p = arg;
+
+	(void)s;
+	ck_assert_msg(!(what & (SOCK_ERROR | SOCK_TIMEOUT)), "event %d",
+	    what);
+	if (what & SOCK_CONNECTED)
+		p->is_connected = true;
+}
+
+static void
+on_tls_drain(struct sock *s, void *arg)
+{
+	(void)s;
+	((struct tls_pair *)arg)->ndrains++;
+}
+
+/* A self-signed P-256 certificate, made in memory. */
+static SSL_CTX *
+server_ctx(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+
+	ck_assert(ctx != NULL && pk != NULL && x != NULL);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, pk);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
+	    MBSTRING_ASC, (const unsigned char *)"wire.test", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	ck_assert_int_gt(X509_sign(x, pk, EVP_sha256()), 0);
+	ck_assert_int_eq(SSL_CTX_use_certificate(ctx, x), 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey(ctx, pk), 1);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return ctx;
+}
+
+static void
+tls_pair_open(struct tls_pair *p)
+{
+	int small = 16 * 1024, i, r = 0;
+
+	memset(p, 0, sizeof(*p));
+	ck_assert_ptr_nonnull(p->base = event_base_new());
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fds), 0);
+	for (i = 0; i < 2; i++) {
+		fcntl(p->fds[i], F_SETFL, O_NONBLOCK);
+		setsockopt(p->fds[i], SOL_SOCKET, i == 0 ? SO_SNDBUF :
+		    SO_RCVBUF, &small, sizeof(small));
+	}
+	p->sctx = server_ctx();
+	ck_assert_ptr_nonnull(p->cctx = SSL_CTX_new(TLS_client_method()));
+	ck_assert_ptr_nonnull(p->s = sock_new(p->base, p->fds[0],
+	    SSL_new(p->sctx)));
+	sock_setcb(p->s, NULL, on_tls_drain, on_tls_event, p);
+	ck_assert_ptr_nonnull(p->client = SSL_new(p->cctx));
+	SSL_set_fd(p->client, p->fds[1]);
+	SSL_set_connect_state(p->client);
+	for (i = 0; i < 1000 && (r != 1 || !p->is_connected); i++) {
+		if (r != 1)
+			r = SSL_do_handshake(p->client);
+		event_base_loop(p->base, EVLOOP_NONBLOCK);
+	}
+	ck_assert_msg(r == 1 && p->is_connected, "no handshake");
+}
+
+static void
+tls_pair_close(struct tls_pair *p)
+{
+	sock_free(p->s);
+	SSL_free(p->client);
+	close(p->fds[1]);
+	SSL_CTX_free(p->sctx);
+	SSL_CTX_free(p->cctx);
+	event_base_free(p->base);
+	ERR_clear_error();
+}
+
+#define WIRE_BODY (1024 * 1024)
+
+/* 1 MiB queued at once to a client that reads nothing yet: the kernel
+ * takes a little, records for at most the wire's bound (64 KiB and one
+ * record) wait, the rest stays plaintext; then the client reads it all,
+ * in order, and the close_notify comes after the last byte. */
+START_TEST(test_sock_tls_wire_keeps_order)
+{
+	static unsigned char body[WIRE_BODY], got[WIRE_BODY];
+	struct tls_pair p;
+	size_t n = 0, i, out;
+	int r = 1, err = SSL_ERROR_NONE;
+
+	for (i = 0; i < sizeof(body); i++)
+		body[i] = (unsigned char)(i * 7 + i / 251);
+	tls_pair_open(&p);
+	evbuffer_add(sock_output(p.s), body, sizeof(body));
+	sock_shutdown_write(p.s);
+	for (i = 0; i < 10; i++)
+		event_base_loop(p.base, EVLOOP_NONBLOCK);
+	out = evbuffer_get_length(sock_output(p.s));
+	ck_assert_uint_gt(out, 0);
+	ck_assert_uint_lt(out, sizeof(body));
+	ck_assert_uint_le(sock_pending(p.s) - out, 80 * 1024 + 512);
+	ck_assert_uint_eq(p.ndrains, 0);
+	for (i = 0; i < 200000 && err != SSL_ERROR_ZERO_RETURN; i++) {
+		r = SSL_read(p.client, got + n, (int)(sizeof(got) - n));
+		if (r > 0) {
+			n += (size_t)r;
+			continue;
+		}
+		err = SSL_get_error(p.client, r);
+		ck_assert_msg(err == SSL_ERROR_WANT_READ ||
+		    err == SSL_ERROR_ZERO_RETURN, "client read: %d", err);
+		event_base_loop(p.base, EVLOOP_NONBLOCK);
+	}
+	ck_assert_int_eq(err, SSL_ERROR_ZERO_RETURN);
+	ck_assert_uint_eq(n, sizeof(body));
+	ck_assert(memcmp(got, body, sizeof(body)) == 0);
+	ck_assert_uint_eq(sock_pending(p.s), 0);
+	ck_assert_uint_ge(p.ndrains, 1);
+	tls_pair_close(&p);
+}
+END_TEST
+
 Suite *
 sock_suite(void)
 {
@@ -104,6 +254,7 @@ sock_suite(void)
 
 	tcase_add_test(tc, test_sock_timeout_dropped_when_due);
 	tcase_add_test(tc, test_sock_timeout_dropped_after_read);
+	tcase_add_test(tc, test_sock_tls_wire_keeps_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
