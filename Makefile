@@ -83,6 +83,7 @@ check: deps
 	$(MAKE) integration
 	tests/man_check.sh
 	tests/install_check.sh
+	tests/demo_check.sh
 
 # Same suites under AddressSanitizer and UBSan, in a separate build tree.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
