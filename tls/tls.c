@@ -387,6 +387,8 @@ ctx_new(struct tls *t, const struct conf_tls *tc, bool warn, char **err)
 	SSL_CTX_set_alpn_select_cb(ctx, on_alpn, t);
 	if (tc->session_tickets)
 		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket_key);
+	/* TLS 1.3: one ticket a handshake, not OpenSSL's two */
+	SSL_CTX_set_num_tickets(ctx, 1);
 	return ctx;
 }
 

@@ -814,6 +814,40 @@ START_TEST(test_tls_resume_reload)
 }
 END_TEST
 
+static int ntickets;
+
+static int
+count_ticket(SSL *ssl, SSL_SESSION *sess)
+{
+	(void)ssl;
+	(void)sess;
+	ntickets++;
+	return 0;               /* not kept */
+}
+
+/* TLS 1.3: one ticket a handshake (OpenSSL sends two unless told). */
+START_TEST(test_tls_one_ticket)
+{
+	struct conf *cf = load_ok(SITES);
+	struct client o = { "a.test", NULL, TLS1_3_VERSION, NULL, NULL };
+	SSL *cli = client_new(&o), *srv = tls_ssl_new(cf->tls);
+	SSL_CTX *cctx = SSL_get_SSL_CTX(cli);
+	struct hs h;
+	char c;
+
+	SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(cctx, count_ticket);
+	ntickets = 0;
+	h = handshake(cli, srv);
+	ck_assert(h.cli == 1 && h.srv == 1);
+	ck_assert_int_le(SSL_read(cli, &c, 1), 0);      /* the tickets */
+	ck_assert_int_eq(ntickets, 1);
+	close_both(cli, srv);
+	conf_unref(cf);
+}
+END_TEST
+
 START_TEST(test_tls_tickets_off)
 {
 	struct conf *cf = load_ok(HEAD CERT("a-ec")
@@ -908,6 +942,7 @@ tls_suite(void)
 	    NELEMS(resume_versions));
 	tcase_add_test(tc, test_tls_resume_reload);
 	tcase_add_test(tc, test_tls_tickets_off);
+	tcase_add_test(tc, test_tls_one_ticket);
 	tcase_add_loop_test(tc, test_tls_handshake_failed, 0,
 	    NELEMS(failures));
 	suite_add_tcase(s, tc);
