@@ -33,6 +33,15 @@
 #define SOCK_TLS_RECORD (16 * 1024)
 #define SOCK_WIRE_HIGH  (64 * 1024)     /* records batched per writev */
 #define SOCK_TLS_READ   (64 * 1024)     /* OpenSSL's read-ahead buffer */
+/* Dynamic record size: records that fit one TCP segment (1300 bytes and
+ * TLS's 22 fit an IPv6 segment with options) until SOCK_TLS_WARM bytes
+ * are out, and again after SOCK_TLS_COOL_MS without a write; 16 KiB in
+ * between. A client decrypts nothing of a record before all of it has
+ * come: a 16 KiB one is 12 segments, more than a new connection's first
+ * window, so a response's first bytes would wait a round trip more. */
+#define SOCK_TLS_SMALL  1300
+#define SOCK_TLS_WARM   (1024 * 1024)
+#define SOCK_TLS_COOL_MS 1000
 
 enum sock_state {
 	SOCK_S_CONNECTING = 0,  /* connect() in progress */
@@ -62,6 +71,9 @@ struct sock {
 	/* read_tls stopped at READ_HIGH before OpenSSL asked for more: what
 	 * it read ahead may hold whole records no read event will announce */
 	bool is_tls_held;
+	size_t tls_warm;                /* written since the last cool-down,
+	                                 * up to SOCK_TLS_WARM */
+	struct timeval tls_last;        /* the last SSL_write (loop time) */
 	size_t read_high, write_low;
 	sock_data_fn *on_read, *on_drain;
 	sock_event_fn *on_event;
@@ -383,13 +395,28 @@ record_at(struct evbuffer *out, size_t n)
 	return evbuffer_pullup(out, (ssize_t)n);
 }
 
+/* The next record's most plaintext (see SOCK_TLS_SMALL), on the loop's
+ * cached time: no syscall. */
+static size_t
+record_max(struct sock *s)
+{
+	struct timeval now, d;
+
+	event_base_gettimeofday_cached(event_get_base(&s->wev), &now);
+	timersub(&now, &s->tls_last, &d);
+	if (d.tv_sec * 1000 + d.tv_usec / 1000 >= SOCK_TLS_COOL_MS)
+		s->tls_warm = 0;
+	s->tls_last = now;
+	return s->tls_warm < SOCK_TLS_WARM ? SOCK_TLS_SMALL : SOCK_TLS_RECORD;
+}
+
 /* Records go into the wire until it holds SOCK_WIRE_HIGH, then out in
  * one writev; what the kernel refused stays there, and SSL_write waits
  * (the write event) until it is gone. */
 static int
 write_tls(struct sock *s)
 {
-	size_t n;
+	size_t n, max = record_max(s);
 	int r, err;
 
 	while ((n = evbuffer_get_length(s->out)) > 0) {
@@ -399,11 +426,14 @@ write_tls(struct sock *s)
 			if (wire_length(s) >= SOCK_WIRE_HIGH)
 				return 0;
 		}
-		if (n > SOCK_TLS_RECORD)
-			n = SOCK_TLS_RECORD;
+		if (n > max)
+			n = max;
 		r = SSL_write(s->ssl, record_at(s->out, n), (int)n);
 		if (r > 0) {
 			evbuffer_drain(s->out, (size_t)r);
+			if (s->tls_warm < SOCK_TLS_WARM &&
+			    (s->tls_warm += (size_t)r) >= SOCK_TLS_WARM)
+				max = SOCK_TLS_RECORD;
 			continue;
 		}
 		err = SSL_get_error(s->ssl, r);

@@ -246,6 +246,89 @@ START_TEST(test_sock_tls_wire_keeps_order)
 }
 END_TEST
 
+/* The lengths of the encrypted records the client reads, in order. */
+struct records {
+	size_t n, len[4096];
+};
+
+static void
+on_record(int write_p, int version, int type, const void *buf, size_t len,
+    SSL *ssl, void *arg)
+{
+	const unsigned char *h = buf;
+	struct records *r = arg;
+
+	(void)version;
+	(void)ssl;
+	if (write_p || type != SSL3_RT_HEADER || len < 5 ||
+	    h[0] != SSL3_RT_APPLICATION_DATA || r->n == 4096)
+		return;
+	r->len[r->n++] = (size_t)h[3] << 8 | h[4];
+}
+
+/* Queues N bytes and has the client read them all. */
+static void
+send_and_read(struct tls_pair *p, size_t n)
+{
+	static unsigned char buf[64 * 1024];
+	size_t got = 0, i, k;
+	int r;
+
+	memset(buf, 'x', sizeof(buf));
+	for (k = 0; k < n; k += sizeof(buf))
+		evbuffer_add(sock_output(p->s), buf, sizeof(buf));
+	for (i = 0; i < 200000 && got < k; i++) {
+		r = SSL_read(p->client, buf, (int)sizeof(buf));
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		ck_assert_int_eq(SSL_get_error(p->client, r),
+		    SSL_ERROR_WANT_READ);
+		event_base_loop(p->base, EVLOOP_NONBLOCK);
+	}
+	ck_assert_uint_eq(got, k);
+}
+
+/* 1300 bytes and TLS 1.3's 17 (content type, tag) */
+#define SMALL_RECORD (1300 + 17)
+
+/* Small records for the first MiB, 16 KiB ones after it, small again
+ * after a second with nothing to send. */
+START_TEST(test_sock_tls_record_sizes)
+{
+	static struct records recs;
+	struct tls_pair p;
+	size_t i, small_bytes = 0, first_big = 0, nbig = 0, from;
+
+	tls_pair_open(&p);
+	memset(&recs, 0, sizeof(recs));
+	SSL_set_msg_callback(p.client, on_record);
+	SSL_set_msg_callback_arg(p.client, &recs);
+	send_and_read(&p, 2 * 1024 * 1024);
+	for (i = 0; i < recs.n; i++) {
+		if (recs.len[i] > SMALL_RECORD) {
+			if (nbig++ == 0)
+				first_big = i;
+			ck_assert_uint_le(recs.len[i], 16384 + 17);
+		} else if (nbig == 0) {
+			small_bytes += recs.len[i] - 17;
+		}
+	}
+	ck_assert_uint_gt(nbig, 0);
+	ck_assert_uint_ge(small_bytes, 1024 * 1024);
+	ck_assert_uint_le(small_bytes, 1024 * 1024 + 1300 + 1024);
+	ck_assert_uint_gt(first_big, 700);
+	usleep(1100 * 1000);
+	from = recs.n;
+	send_and_read(&p, 64 * 1024);
+	ck_assert_uint_gt(recs.n, from + 40);
+	for (i = from; i < recs.n; i++)
+		ck_assert_uint_le(recs.len[i], SMALL_RECORD);
+	tls_pair_close(&p);
+}
+END_TEST
+
 Suite *
 sock_suite(void)
 {
@@ -255,6 +338,7 @@ sock_suite(void)
 	tcase_add_test(tc, test_sock_timeout_dropped_when_due);
 	tcase_add_test(tc, test_sock_timeout_dropped_after_read);
 	tcase_add_test(tc, test_sock_tls_wire_keeps_order);
+	tcase_add_test(tc, test_sock_tls_record_sizes);
 	suite_add_tcase(s, tc);
 	return s;
 }
