@@ -9,7 +9,8 @@
 #  - TLS 1.3 (ECDSA P-256 certificate, X25519, TLS_AES_128_GCM_SHA256):
 #    portico vs nghttpx, nginx, HAProxy and H2O (the last two when installed
 #    or installable): HTTP/2 and HTTP/1.1 small GETs, 1 MiB downloads and
-#    uploads, full handshakes on new connections, and the memory each idle
+#    uploads, full handshakes on new connections, TLS 1.3 resumptions
+#    (openssl s_time -reuse, one HTTP/1.0 GET each), and the memory each idle
 #    HTTP/2 connection costs;
 #  - growth: the h2 small GET at 8, 64 and 512 client connections, idle
 #    memory at 500, 2000 and 8000 connections (BENCH_SWEEP*);
@@ -37,6 +38,7 @@ TLS_H1_N=${BENCH_TLS_H1_N:-100000}      # h1 small GETs, -c 64
 TLS_BIG_N=${BENCH_TLS_BIG_N:-2000}      # 1 MiB downloads / uploads, -c 16
 TLS_HS_N=${BENCH_TLS_HS_N:-5000}        # handshakes, in rounds of TLS_HS_C
 TLS_HS_C=${BENCH_TLS_HS_C:-250}
+TLS_RESUME_SECS=${BENCH_TLS_RESUME_SECS:-10}    # resumptions, for this long
 IDLE_N=${BENCH_IDLE_N:-500}             # idle h2 connections held open
 PEERS=${BENCH_PEERS:-nghttpx nginx haproxy h2o}
 INSTALL_PEERS=${BENCH_INSTALL_PEERS:-1}
@@ -455,6 +457,31 @@ run_h2load() {
 		END { if (p != "") print p " " c " " t " " a }' "$out")
 }
 
+# run_s_time NAME PORT: TLS 1.3 resumptions for TLS_RESUME_SECS, one
+# HTTP/1.0 GET / each: openssl s_time -reuse makes one full handshake, then
+# resumes that session on every new connection (its ticket is renewed each
+# time).  Sets the H_* run_h2load sets; a connection that did not resume
+# ('*' past the first) counts as failed.
+run_s_time() {
+	local name=$1 port=$2 out t0 t1 full
+	out="$TMP/s_time-$name.txt"
+	t0=$(date +%s.%N)
+	taskset -c "$LOAD_CPU" timeout "$RUN_TIMEOUT" openssl s_time \
+		-connect "127.0.0.1:$port" -reuse -www / -time "$TLS_RESUME_SECS" \
+		-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256 >"$out" 2>&1
+	H_RC=$?
+	t1=$(date +%s.%N)
+	H_OK=$(grep -E '^[r*]+$' "$out" | tr -cd 'r' | wc -c)
+	full=$(grep -E '^[r*]+$' "$out" | tr -cd '*' | wc -c)
+	H_FAIL=$(( full > 1 ? full - 1 : 0 ))
+	H_TOTAL=$((H_OK + H_FAIL))
+	H_ERR=0; H_NON2XX=0; H_TLS=
+	grep -q ' connections in .* bytes read per connection' "$out" || H_OK=0
+	H_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+	H_RPS=$(awk -v n="$H_OK" -v s="$H_SECS" 'BEGIN {
+		if (s > 0 && n > 0) printf "%.2f", n / s; else print "" }')
+}
+
 # ================================================================ cleartext
 #  name        path     h2load args
 SCENARIOS=(
@@ -628,6 +655,7 @@ TLS_SCENARIOS=(
 	"h2-down-1m|/1m.bin|-n $TLS_BIG_N -c 16 -m 1"
 	"h2-up-1m|/upload|-d $TMP/upload-1m.bin -n $TLS_BIG_N -c 16 -m 1"
 	"handshake|/|rounds"
+	"resume|/|resume"
 )
 
 # Each start_X sets SP_PID, SP_PORT, SP_LOG (the log read for the notes,
@@ -975,6 +1003,8 @@ bench_tls() {
 			rps=$(awk -v n="$ok" -v s="$secs" 'BEGIN {
 				if (s > 0 && n > 0) printf "%.2f", n / s; else print "" }')
 			H_RPS=$rps
+		elif [ "$args" = resume ]; then
+			run_s_time "$label-$name" "$port"
 		else
 			# shellcheck disable=SC2086
 			run_h2load "$label-$name" "$url$path" "${H2LOAD_TLS[@]}" $args
@@ -1309,6 +1339,8 @@ tls_val() {
 	echo "   h2-up-1m   h2load -d (1 MiB) -n $TLS_BIG_N -c 16, POST of 1 MiB"
 	echo "   handshake  $(( (TLS_HS_N + TLS_HS_C - 1) / TLS_HS_C )) x h2load -n $TLS_HS_C -c $TLS_HS_C:" \
 		"one h2 GET per new connection, full handshake"
+	echo "   resume     openssl s_time -reuse for $TLS_RESUME_SECS s: TLS 1.3 resumption" \
+		"on each new connection, one HTTP/1.0 GET /"
 	echo
 	while IFS='|' read -r p v np; do
 		printf '  %-8s %s (%s process%s)\n' "$p" "$v" "$np" "$([ "$np" = 1 ] || echo es)"
