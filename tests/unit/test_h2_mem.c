@@ -99,8 +99,11 @@ START_TEST(test_h2_mem_pool_reuse)
 	ck_assert_ptr_eq(q, p);
 	for (k = 0; k < 100; k++)
 		ck_assert_uint_eq(q[k], 0);
-	/* grown within its class: where it is */
+	/* grown within its class: where it is; the class holds 128
+	 * bytes besides the header, not 128 with it */
 	ck_assert_ptr_eq(m->realloc(q, 110, m->mem_user_data), q);
+	ck_assert_ptr_eq(m->realloc(q, 128, m->mem_user_data), q);
+	ck_assert_ptr_ne(q = m->realloc(q, 129, m->mem_user_data), p);
 	m->free(q, m->mem_user_data);
 	h2_mem_trim(0);
 	q = m->malloc(100, m->mem_user_data);

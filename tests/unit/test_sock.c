@@ -329,6 +329,32 @@ START_TEST(test_sock_tls_record_sizes)
 }
 END_TEST
 
+/* A read that brings no data (here a TLS 1.3 KeyUpdate, and the read
+ * after the handshake) leaves no input chain behind on an idle
+ * connection: it was 16 KiB reserved (a 32 KiB chain) and never freed.
+ * Seen from libevent: a byte reserved in the input comes in a new small
+ * chain, not in the rest of a big one. */
+START_TEST(test_sock_idle_read_keeps_nothing)
+{
+	struct evbuffer_iovec v;
+	struct tls_pair p;
+	int i;
+
+	tls_pair_open(&p);
+	ck_assert_int_eq(SSL_key_update(p.client,
+	    SSL_KEY_UPDATE_NOT_REQUESTED), 1);
+	ck_assert_int_eq(SSL_do_handshake(p.client), 1);
+	for (i = 0; i < 20; i++)
+		event_base_loop(p.base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(evbuffer_get_length(sock_input(p.s)), 0);
+	ck_assert_int_eq(evbuffer_reserve_space(sock_input(p.s), 1, &v, 1), 1);
+	ck_assert_msg(v.iov_len < 8192, "a spare input chain of %zu bytes",
+	    v.iov_len);
+	evbuffer_commit_space(sock_input(p.s), &v, 0);
+	tls_pair_close(&p);
+}
+END_TEST
+
 Suite *
 sock_suite(void)
 {
@@ -339,6 +365,7 @@ sock_suite(void)
 	tcase_add_test(tc, test_sock_timeout_dropped_after_read);
 	tcase_add_test(tc, test_sock_tls_wire_keeps_order);
 	tcase_add_test(tc, test_sock_tls_record_sizes);
+	tcase_add_test(tc, test_sock_idle_read_keeps_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
