@@ -545,8 +545,8 @@ is_authority(const char *s, size_t len)
 		return false;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
-		if (!is_alnum(c) &&
-		    (c == '\0' || strchr("-._~!$&'()*+,;=:[]%", c) == NULL))
+		if (!is_alnum(c) && c != '.' && c != ':' && c != '-' &&
+		    (c == '\0' || strchr("_~!$&'()*+,;=[]%", c) == NULL))
 			return false;
 	}
 	return true;
