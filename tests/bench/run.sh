@@ -368,6 +368,8 @@ head -c 1024 /dev/zero | tr '\0' 'x' >"$TMP/www/1k.txt"
 head -c 1048576 /dev/zero >"$TMP/www/1m.bin"
 head -c 1048576 /dev/zero >"$TMP/upload-1m.bin"
 NGINX_PORT=$(free_port)
+# the same origin on a unix socket: the proxies route /u/ to it
+NGINX_SOCK=$TMP/origin.sock
 # /upload reads the whole body (into memory) before it answers, so that a
 # proxy cannot be faster by having its upload cut short: the body is
 # buffered, then a header-only subrequest to this same server answers it.
@@ -397,6 +399,7 @@ http {
     }
     server {
         listen 127.0.0.1:$NGINX_PORT backlog=4096;
+        listen unix:$NGINX_SOCK backlog=4096;
         location = /1k.txt { root $TMP/www; }
         location = /1m.bin { root $TMP/www; }
         location = /upload {
@@ -556,7 +559,11 @@ listen 127.0.0.1:$PORTICO_PORT
 backend origin {
 	server 127.0.0.1:$NGINX_PORT
 }
+backend origin_unix {
+	server unix:$NGINX_SOCK
+}
 route * origin
+route */u/ origin_unix
 access_log off
 error_log stderr warn
 backend_keepalive 64
@@ -652,6 +659,8 @@ H2LOAD_TLS=(--tls13-ciphers=TLS_AES_128_GCM_SHA256 --groups=X25519)
 TLS_SCENARIOS=(
 	"h2-get|/|-n $TLS_H2_N -c 64 -m 10"
 	"h1-get|/|--h1 -n $TLS_H1_N -c 64 -m 1"
+	"h2-get-unix|/u/|-n $TLS_H2_N -c 64 -m 10"
+	"h1-get-unix|/u/|--h1 -n $TLS_H1_N -c 64 -m 1"
 	"h2-down-1m|/1m.bin|-n $TLS_BIG_N -c 16 -m 1"
 	"h2-up-1m|/upload|-d $TMP/upload-1m.bin -n $TLS_BIG_N -c 16 -m 1"
 	"handshake|/|rounds"
@@ -717,6 +726,7 @@ start_nghttpx() {
 	taskset -c "$PROXY_CPU" ${SP_WRAP[@]+"${SP_WRAP[@]}"} nghttpx --conf=/dev/null \
 		"--frontend=127.0.0.1,$SP_PORT" \
 		"--backend=127.0.0.1,$NGINX_PORT;;proto=http/1.1" \
+		"--backend=unix:$NGINX_SOCK;/u/;proto=http/1.1" \
 		--workers=1 --no-ocsp \
 		--tls-min-proto-version=TLSv1.3 --ecdh-curves=X25519 \
 		--tls13-ciphers=TLS_AES_128_GCM_SHA256 \
@@ -763,6 +773,12 @@ http {
         keepalive_timeout 60s;
         keepalive_requests 100000;
     }
+    upstream origin_unix {
+        server unix:$NGINX_SOCK;
+        keepalive $BACKEND_KEEPALIVE;
+        keepalive_timeout 60s;
+        keepalive_requests 100000;
+    }
     server {
         listen 127.0.0.1:$SP_PORT ssl http2 backlog=4096;
         ssl_certificate $CERT;
@@ -779,6 +795,13 @@ http {
             proxy_set_header X-Forwarded-Proto https;
             proxy_request_buffering off;
             proxy_max_temp_file_size 0;
+        }
+        location /u/ {
+            proxy_pass http://origin_unix;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For \$remote_addr;
+            proxy_set_header X-Forwarded-Proto https;
         }
     }
 }
@@ -815,9 +838,12 @@ defaults
 frontend fe
     bind 127.0.0.1:$SP_PORT ssl crt $TLSDIR/combined.pem alpn h2,http/1.1 curves X25519
     http-request set-header X-Forwarded-Proto https
+    use_backend be_unix if { path_beg /u/ }
     default_backend be
 backend be
     server origin 127.0.0.1:$NGINX_PORT
+backend be_unix
+    server origin_unix $NGINX_SOCK
 EOF
 	haproxy -c -f "$d/haproxy.cfg" >"$d/check.log" 2>&1 || {
 		echo "haproxy refused its config, skipped:" >>"$ODD"
@@ -862,6 +888,9 @@ hosts:
     paths:
       /:
         proxy.reverse.url: http://127.0.0.1:$NGINX_PORT/
+      /u/:
+        proxy.reverse.url: http://[unix:$NGINX_SOCK]/u/
+        proxy.preserve-host: ON
 EOF
 	h2o -t -c "$d/h2o.conf" >"$d/check.log" 2>&1 || {
 		echo "h2o refused its config, skipped:" >>"$ODD"
@@ -1268,7 +1297,7 @@ tls_table() {
 		  fl[NR] = $6; nx[NR] = $7; bz[NR] = $8; pf[NR] = ($9 == "" ? "-" : $9) }
 		END {
 			n = split(scen, S, " ")
-			fmt = "%-10s  %-8s  %10s  %-16s  %7s  %-16s  %11s  %7s  %6s  %7s  %s\n"
+			fmt = "%-11s  %-8s  %10s  %-16s  %7s  %-16s  %11s  %7s  %6s  %7s  %s\n"
 			for (j = 1; j <= n; j++) {
 				for (i = 1; i <= NR; i++) {
 					if (sc[i] != S[j]) continue
@@ -1335,6 +1364,7 @@ tls_val() {
 	echo "== TLS 1.3, ECDSA P-256, X25519, TLS_AES_128_GCM_SHA256; backend HTTP/1.1 keep-alive"
 	echo "   h2-get     h2load -n $TLS_H2_N -c 64 -m 10, GET / (3-byte body)"
 	echo "   h1-get     h2load --h1 -n $TLS_H1_N -c 64, GET /"
+	echo "   h2-get-unix, h1-get-unix: the same, GET /u/, routed to the origin's unix socket"
 	echo "   h2-down-1m h2load -n $TLS_BIG_N -c 16, GET of 1 MiB"
 	echo "   h2-up-1m   h2load -d (1 MiB) -n $TLS_BIG_N -c 16, POST of 1 MiB"
 	echo "   handshake  $(( (TLS_HS_N + TLS_HS_C - 1) / TLS_HS_C )) x h2load -n $TLS_HS_C -c $TLS_HS_C:" \
@@ -1352,12 +1382,12 @@ tls_val() {
 	echo "'vs best peer': this proxy's figure divided by the best other proxy's (named);"
 	echo "req/s above 1 and CPU below 1 mean better than every other proxy."
 	echo
-	fmt='%-10s  %-8s  %10s  %-16s  %7s  %-16s  %11s  %7s  %6s  %7s  %s\n'
+	fmt='%-11s  %-8s  %10s  %-16s  %7s  %-16s  %11s  %7s  %6s  %7s  %s\n'
 	# shellcheck disable=SC2059
 	printf "$fmt" scenario proxy "req/s" "vs best peer" "CPU us" "vs best peer" "(usr/sys)" \
 		"flt/req" failed non-2xx "CPU$LOAD_CPU/CPU$PROXY_CPU/proxy %"
 	# shellcheck disable=SC2059
-	printf "$fmt" ---------- -------- ---------- ---------------- ------- ---------------- \
+	printf "$fmt" ----------- -------- ---------- ---------------- ------- ---------------- \
 		----------- ------- ------ ------- -----------------
 	scen=""
 	for sc in "${TLS_SCENARIOS[@]}"; do scen="$scen ${sc%%|*}"; done
@@ -1387,12 +1417,12 @@ tls_val() {
 		echo "growth, client connections: h2load -n $SWEEP_N -c C -m 10, GET / (as h2-get, after the"
 		echo "other runs); each run includes its C full handshakes (see the handshake row)"
 		echo
-		fmt='%-10s  %-8s  %10s  %-16s  %7s  %-16s  %11s  %7s  %6s  %7s  %s\n'
+		fmt='%-11s  %-8s  %10s  %-16s  %7s  %-16s  %11s  %7s  %6s  %7s  %s\n'
 		# shellcheck disable=SC2059
 		printf "$fmt" scenario proxy "req/s" "vs best peer" "CPU us" "vs best peer" "(usr/sys)" \
 			"flt/req" failed non-2xx "CPU$LOAD_CPU/CPU$PROXY_CPU/proxy %"
 		# shellcheck disable=SC2059
-		printf "$fmt" ---------- -------- ---------- ---------------- ------- ---------------- \
+		printf "$fmt" ----------- -------- ---------- ---------------- ------- ---------------- \
 			----------- ------- ------ ------- -----------------
 		scen=""
 		for sc in "${SWEEP_SCENARIOS[@]}"; do scen="$scen ${sc%%|*}"; done
