@@ -82,6 +82,9 @@ struct conf_tls {
 	size_t alpn_len;                /* default h2, http/1.1 */
 	bool session_tickets;           /* on */
 	unsigned handshake_timeout;     /* ms: 10s */
+	/* hsts: the Strict-Transport-Security value for responses on tls
+	 * listeners ("max-age=31536000; includeSubDomains"); "": none */
+	char hsts[64];
 };
 
 struct tls;

@@ -7,8 +7,10 @@
  * The tls block keeps paths and OpenSSL lists as written, with their file
  * and line, so that tls_load can read the files and report FILE:LINE later.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 
 #include <grp.h>
@@ -22,6 +24,7 @@ static directive_fn run_user, run_group;
 static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
 static directive_fn set_age, set_count_auto;
 static directive_fn run_tls, run_certificate, run_protocols, run_alpn;
+static directive_fn run_hsts;
 static directive_fn set_value;
 
 #define M       IN_MAIN
@@ -48,6 +51,7 @@ static directive_fn set_value;
 	    OFF(tls_conf.session_tickets), 0, 0) \
 	X("handshake_timeout", set_timeout, 1, 1, IN_TLS, \
 	    OFF(tls_conf.handshake_timeout), 0, 0) \
+	X("hsts", run_hsts, 1, 3, IN_TLS, 0, 0, 0) \
 	X("access_log", run_access_log, 1, 2, M, 0, 0, 0) \
 	X("error_log", run_error_log, 1, 2, M, 0, 0, 0) \
 	X("user", run_user, 1, 1, M, 0, 0, 0) \
@@ -616,6 +620,74 @@ run_protocols(struct parser *p, const struct directive *d, struct stmt *st)
 	tc->protocols = set;
 	tc->protocols_at.file = st->file;
 	tc->protocols_at.line = st->line;
+	return 0;
+}
+
+/* Seconds, for hsts: a plain number, or with s, m, h or d. */
+static int
+hsts_seconds(const char *s, uint64_t *secs)
+{
+	static const struct { const char *unit; uint64_t mult; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+		{ "d", 86400 },
+	};
+	uint64_t v = 0;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	for (i = 0; i < NELEMS(units); i++)
+		if (strcmp(s, units[i].unit) == 0)
+			break;
+	if (i == NELEMS(units) || v > UINT32_MAX / units[i].mult)
+		return -1;
+	*secs = v * units[i].mult;
+	return 0;
+}
+
+/* hsts DURATION [includeSubDomains] [preload], or hsts off. RFC 6797
+ * §6.1; preload as hstspreload.org takes it: includeSubDomains and a
+ * year at least. */
+static int
+run_hsts(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	struct conf_tls *tc = &p->cf->tls_conf;
+	bool sub = false, preload = false;
+	uint64_t secs;
+	int w;
+
+	(void)d;
+	if (strcmp(st->argv[1], "off") == 0 && st->nwords == 2) {
+		tc->hsts[0] = '\0';
+		return 0;
+	}
+	if (hsts_seconds(st->argv[1], &secs) == -1)
+		return fail(p, st, "invalid hsts max-age \"%s\": use a duration "
+		    "such as 365d, or off", st->argv[1]);
+	for (w = 2; w < st->nwords; w++) {
+		bool *flag = strcasecmp(st->argv[w], "includeSubDomains") == 0 ?
+		    &sub : strcasecmp(st->argv[w], "preload") == 0 ? &preload :
+		    NULL;
+
+		if (flag == NULL)
+			return fail(p, st, "unknown hsts option \"%s\": use "
+			    "includeSubDomains or preload", st->argv[w]);
+		if (*flag)
+			return fail(p, st, "duplicate hsts option \"%s\"",
+			    st->argv[w]);
+		*flag = true;
+	}
+	if (preload && (!sub || secs < 365 * 86400))
+		return fail(p, st, "hsts preload needs includeSubDomains and a "
+		    "max-age of 365d or more");
+	snprintf(tc->hsts, sizeof(tc->hsts), "max-age=%llu%s%s",
+	    (unsigned long long)secs, sub ? "; includeSubDomains" : "",
+	    preload ? "; preload" : "");
 	return 0;
 }
 

@@ -39,11 +39,12 @@ on_tunnel_done(void *arg, const char *why, uint64_t up, uint64_t down)
 static void
 start_tunnel(struct h1_server *s, const struct resp_head *r)
 {
+	struct resp_adds adds = h1s_adds(s);
 	struct sock *backend;
 
 	s->status = 101;
 	headers_write_response(sock_output(s->sk), r, s->req.version,
-	    HEADERS_NO_BODY, 0, true, s->cf->via);
+	    HEADERS_NO_BODY, 0, true, &adds);
 	backend = exchange_take_sock(s->x);
 	s->upstream = exchange_upstream(s->x);
 	s->upstream_us = exchange_upstream_us(s->x);
@@ -76,6 +77,8 @@ pause_if_full(struct h1_server *s)
 static void
 send_interim(struct h1_server *s, const struct resp_head *r)
 {
+	struct resp_adds adds;
+
 	/* h1_client passes a 101 up only once the whole request, body
 	 * included, went out; this is a second guard, as a 101 ignored here
 	 * would leave tunnel bytes to pose as a response */
@@ -90,8 +93,9 @@ send_interim(struct h1_server *s, const struct resp_head *r)
 	/* RFC 9110 §15.2: no 1xx to an HTTP/1.0 client */
 	if (s->req.version < 11)
 		return;
+	adds = h1s_adds(s);
 	headers_write_response(sock_output(s->sk), r,
-	    s->req.version, HEADERS_NO_BODY, 0, true, s->cf->via);
+	    s->req.version, HEADERS_NO_BODY, 0, true, &adds);
 	pause_if_full(s);
 }
 
@@ -113,6 +117,7 @@ static void
 on_resp_head(void *fe, const struct resp_head *r)
 {
 	struct h1_server *s = fe;
+	struct resp_adds adds;
 
 	if (client_is_closing(s->cl))
 		return;
@@ -125,10 +130,11 @@ on_resp_head(void *fe, const struct resp_head *r)
 	    s->framing != HEADERS_UNTIL_CLOSE && h1s_may_keep_alive(s);
 	s->status = r->status;
 	s->is_resp_started = true;
+	adds = h1s_adds(s);
 	headers_write_response(sock_output(s->sk), r,
 	    s->req.version, s->framing,
 	    r->content_length >= 0 ? (uint64_t)r->content_length : 0,
-	    s->is_keepalive, s->cf->via);
+	    s->is_keepalive, &adds);
 }
 
 static void

@@ -172,6 +172,16 @@ h1s_request_done(struct h1_server *s)
 
 /* A response portico makes itself; the connection is kept only when the
  * request was read whole and the client allows it. */
+struct resp_adds
+h1s_adds(const struct h1_server *s)
+{
+	struct resp_adds a = { s->cf->via, NULL };
+
+	if (s->cl->is_tls && s->cf->tls_conf.hsts[0] != '\0')
+		a.hsts = s->cf->tls_conf.hsts;
+	return a;
+}
+
 void
 h1s_respond_error(struct h1_server *s, int status, const char *why)
 {
@@ -180,7 +190,7 @@ h1s_respond_error(struct h1_server *s, int status, const char *why)
 	s->status = status;
 	s->note = why;
 	headers_write_error(sock_output(s->sk), status,
-	    s->is_keepalive);
+	    s->is_keepalive, h1s_adds(s).hsts);
 	h1s_request_done(s);
 }
 

@@ -79,6 +79,9 @@ extern const struct exchange_ops h1s_exchange_ops;
 const char *h1s_set_state(struct h1_server *s, enum h1s_state st);
 /* Whether the connection may serve one more request after this one. */
 bool h1s_may_keep_alive(const struct h1_server *s);
+/* What this connection adds to a response head: Via (via on), and HSTS
+ * on a tls listener with hsts. */
+struct resp_adds h1s_adds(const struct h1_server *s);
 /* Adds the request's line to the access log, if there is one. */
 void h1s_log_access(struct h1_server *s);
 /* The response is complete (or failed): log it, then next request. */

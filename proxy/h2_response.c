@@ -138,6 +138,23 @@ via_nv(unsigned version)
 	    NGHTTP2_NV_FLAG_NO_COPY_VALUE };
 }
 
+/* On a tls listener with hsts, unless the backend sent its own. */
+static bool
+wants_hsts(const struct h2_server *h, const struct resp_head *r)
+{
+	return h->cl->is_tls && h->cf->tls_conf.hsts[0] != '\0' &&
+	    headers_find(r->fields, r->nfields, "strict-transport-security") ==
+	    NULL;
+}
+
+static nghttp2_nv
+hsts_nv(const char *v)
+{
+	return (nghttp2_nv){ (uint8_t *)"strict-transport-security",
+	    (uint8_t *)(uintptr_t)v, 25, strlen(v),
+	    NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE };
+}
+
 static void
 submit_head(struct h2_stream *st, const struct resp_head *r)
 {
@@ -147,7 +164,7 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	char *status;
 	ssize_t n;
 
-	nv = arena_alloc(&st->arena, (r->nfields + 2) * sizeof(*nv));
+	nv = arena_alloc(&st->arena, (r->nfields + 3) * sizeof(*nv));
 	status = arena_alloc(&st->arena, 8);
 	if (nv == NULL || status == NULL ||
 	    (n = to_nv(&st->arena, r->fields, r->nfields, nv, 1)) == -1) {
@@ -156,6 +173,8 @@ submit_head(struct h2_stream *st, const struct resp_head *r)
 	}
 	if (st->h->cf->via)     /* after the backend's, as over HTTP/1.1 */
 		nv[n++] = via_nv(r->version);
+	if (r->status >= 200 && wants_hsts(st->h, r))
+		nv[n++] = hsts_nv(st->h->cf->tls_conf.hsts);
 	/* three digits by hand: snprintf was 720 instructions a response */
 	status[0] = (char)('0' + r->status / 100 % 10);
 	status[1] = (char)('0' + r->status / 10 % 10);

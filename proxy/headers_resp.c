@@ -14,13 +14,22 @@ struct resp_plan {
 	enum headers_framing framing;
 	uint64_t length;
 	bool keepalive;
-	bool via;
+	const struct resp_adds *adds;
 };
 
 struct err_plan {
 	int status;
 	bool keepalive;
+	const char *hsts;
 };
+
+static void
+put_hsts(struct wr *w, const char *hsts)
+{
+	put_str(w, "Strict-Transport-Security: ");
+	put_str(w, hsts);
+	put(w, "\r\n", 2);
+}
 
 static void
 put_status_line(struct wr *w, int status, const char *reason,
@@ -69,11 +78,14 @@ emit_response(struct wr *w, const void *arg)
 		reasonlen = strlen(reason = headers_reason(r->status));
 	put_status_line(w, r->status, reason, reasonlen);
 	put_response_fields(w, r);
-	if (p->via) {
+	if (p->adds->via) {
 		put_str(w, "Via: ");
 		put_str(w, headers_via(r->version));
 		put(w, "\r\n", 2);
 	}
+	if (p->adds->hsts != NULL && r->status >= 200 && headers_find(
+	    r->fields, r->nfields, "strict-transport-security") == NULL)
+		put_hsts(w, p->adds->hsts);
 	/* RFC 9110 §15.2: a 1xx ends at its blank line and says nothing
 	 * about the connection, except 101 which switches it. */
 	if (r->status < 200) {
@@ -93,10 +105,10 @@ emit_response(struct wr *w, const void *arg)
 void
 headers_write_response(struct evbuffer *out, const struct resp_head *r,
     unsigned client_version, enum headers_framing framing, uint64_t length,
-    bool keepalive, bool via)
+    bool keepalive, const struct resp_adds *adds)
 {
 	struct resp_plan p = { r, client_version, framing, length, keepalive,
-	    via };
+	    adds };
 
 	(void)emit_into(out, emit_response, &p);
 }
@@ -122,6 +134,8 @@ emit_error(struct wr *w, const void *arg)
 	put_str(w, "Content-Type: text/plain\r\nContent-Length: ");
 	put_u64(w, body.n);
 	put(w, "\r\n", 2);
+	if (p->hsts != NULL)
+		put_hsts(w, p->hsts);
 	if (!p->keepalive)
 		put_str(w, "Connection: close\r\n");
 	put(w, "\r\n", 2);
@@ -129,9 +143,10 @@ emit_error(struct wr *w, const void *arg)
 }
 
 void
-headers_write_error(struct evbuffer *out, int status, bool keepalive)
+headers_write_error(struct evbuffer *out, int status, bool keepalive,
+    const char *hsts)
 {
-	struct err_plan p = { status, keepalive };
+	struct err_plan p = { status, keepalive, hsts };
 
 	if (status < 100 || status > 999)
 		p.status = 500;

@@ -142,6 +142,48 @@ START_TEST(test_forwarded_via)
 }
 END_TEST
 
+/* hsts: Strict-Transport-Security on each final response over TLS, a
+ * backend's and portico's own (a 502), never over cleartext; a backend's
+ * own is passed on, and alone. */
+START_TEST(test_hsts)
+{
+	static const char *const h[] = { HOST_A, NULL };
+	static const char sts[] = "\nstrict-transport-security: max-age="
+	    "31536000; includeSubDomains\r\n";
+	char t[128];
+	struct resp r;
+	enum proto p;
+
+	memset(&px, 0, sizeof(px));
+	proxy_start_tls(&px, "%s" ONE_BACKEND "backend dead { server "
+	    "127.0.0.1:1 }\nroute a.test/dead/ dead\n",
+	    harness_tls_block("\thsts 365d includeSubDomains\n"),
+	    origins[0].tcp);
+	for (p = 0; p < P_COUNT; p++) {
+		proto_at(p, "hsts");
+		proto_mark(t, sizeof(t), "/echo", "hsts", 0, p);
+		proto_request(p, &px, "GET", t, h, NULL, 0, &r);
+		PROTO_INT_EQ(r.status, 200);
+		PROTO_INT_EQ(str_count(r.head, sts), proto_is_tls(p) ? 1 : 0);
+		PROTO_INT_EQ(str_count(r.head, "\nstrict-transport-security:"),
+		    proto_is_tls(p) ? 1 : 0);
+		resp_free(&r);
+		proto_request(p, &px, "GET", "/dead/x", h, NULL, 0, &r);
+		PROTO_INT_EQ(r.status, 502);
+		PROTO_INT_EQ(str_count(r.head, sts), proto_is_tls(p) ? 1 : 0);
+		resp_free(&r);
+		proto_request(p, &px, "GET", "/hsts", h, NULL, 0, &r);
+		PROTO_INT_EQ(r.status, 200);
+		PROTO_INT_EQ(str_count(r.head, "\nstrict-transport-security: "
+		    "max-age=60\r\n"), 1);
+		PROTO_INT_EQ(str_count(r.head, "\nstrict-transport-security:"),
+		    1);
+		resp_free(&r);
+	}
+	proxy_stop(&px);
+}
+END_TEST
+
 static const struct {
 	const char *fields[3];  /* sent by the client */
 	const char *xff;        /* the one X-Forwarded-For at the origin */
@@ -898,6 +940,7 @@ proxy_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_forwarded);
 	tcase_add_test(tc, test_forwarded_via);
+	tcase_add_test(tc, test_hsts);
 	tcase_add_loop_test(tc, test_xff_appended, 0, NELEMS(xff_cases));
 	tcase_add_loop_test(tc, test_xff_off, 0, NELEMS(xff_off_cases));
 	tcase_add_loop_test(tc, test_hop_by_hop_request, 0,

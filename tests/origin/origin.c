@@ -728,6 +728,16 @@ reply(struct conn *c)
 	case ROUTE_EARLY_HINTS:
 		reply_early_hints(c);
 		break;
+	case ROUTE_HSTS:
+		/* a backend's own Strict-Transport-Security, for a proxy
+		 * that adds one unless the backend did */
+		send_head(c, 200, "Strict-Transport-Security: max-age=60\r\n"
+		    "Content-Type: text/plain\r\n", 5);
+		if (!c->req.is_head)
+			evbuffer_add(bufferevent_get_output(c->bev), "hsts\n",
+			    5);
+		response_done(c);
+		break;
 	case ROUTE_INTERIM:
 		reply_interim(c);
 		break;
@@ -790,7 +800,7 @@ static const struct {
 	{ "/bad", ROUTE_BAD },
 	{ "/bighead", ROUTE_BIGHEAD }, { "/trailers", ROUTE_TRAILERS },
 	{ "/early-hints", ROUTE_EARLY_HINTS }, { "/stats", ROUTE_STATS },
-	{ "/interim", ROUTE_INTERIM },
+	{ "/interim", ROUTE_INTERIM }, { "/hsts", ROUTE_HSTS },
 	{ "/ws", ROUTE_WS }, { "/ws-refuse", ROUTE_WS_REFUSE },
 	{ "/ws-badaccept", ROUTE_WS_BADACCEPT }, { "/ws-last", ROUTE_WS_LAST },
 	{ "/ws-page", ROUTE_WS_PAGE },

@@ -265,6 +265,20 @@ static const struct {
 	{ BASE "tls {\n\tciphers\n}\n",
 	  "t.conf:7: \"ciphers\" takes 1 argument" },
 	{ BASE "tls {\n\tgroups \"\"\n}\n", "t.conf:7: empty string" },
+	{ BASE "tls {\n\thsts 1y\n}\n", "t.conf:7: invalid hsts max-age "
+	  "\"1y\": use a duration such as 365d, or off" },
+	{ BASE "tls {\n\thsts 365d subdomains\n}\n", "t.conf:7: unknown hsts "
+	  "option \"subdomains\": use includeSubDomains or preload" },
+	{ BASE "tls {\n\thsts 365d preload preload\n}\n",
+	  "t.conf:7: duplicate hsts option \"preload\"" },
+	{ BASE "tls {\n\thsts 30d includeSubDomains preload\n}\n",
+	  "t.conf:7: hsts preload needs includeSubDomains and a max-age of "
+	  "365d or more" },
+	{ BASE "tls {\n\thsts 365d preload\n}\n",
+	  "t.conf:7: hsts preload needs includeSubDomains and a max-age of "
+	  "365d or more" },
+	{ BASE "tls {\n\thsts\n}\n", "t.conf:7: \"hsts\" takes 1 to 3 "
+	  "arguments" },
 };
 
 START_TEST(test_conf_refused)
@@ -348,6 +362,7 @@ START_TEST(test_conf_defaults)
 	ck_assert_mem_eq(cf->tls_conf.alpn, "\x02h2\x08http/1.1", 12);
 	ck_assert(cf->tls_conf.session_tickets);
 	ck_assert_uint_eq(cf->tls_conf.handshake_timeout, 10000);
+	ck_assert_str_eq(cf->tls_conf.hsts, "");
 	ck_assert_ptr_null(cf->tls);
 	conf_unref(cf);
 	cf = parse_ok(BASE "max_connections auto\n");
@@ -370,6 +385,7 @@ START_TEST(test_conf_tls)
 	    "\talpn http/1.1,h2\n"
 	    "\tsession_tickets off\n"
 	    "\thandshake_timeout 2500ms\n"
+	    "\thsts 365d includesubdomains PRELOAD\n"
 	    "}\n");
 	const struct conf_tls *tc = &cf->tls_conf;
 
@@ -397,6 +413,17 @@ START_TEST(test_conf_tls)
 	ck_assert_mem_eq(tc->alpn, "\x08http/1.1\x02h2", 12);
 	ck_assert(!tc->session_tickets);
 	ck_assert_uint_eq(tc->handshake_timeout, 2500);
+	ck_assert_str_eq(tc->hsts,
+	    "max-age=31536000; includeSubDomains; preload");
+	conf_unref(cf);
+	cf = parse_ok(BASE "tls {\n\tcertificate a.pem a.key\n\thsts 2h\n}\n");
+	ck_assert_str_eq(cf->tls_conf.hsts, "max-age=7200");
+	conf_unref(cf);
+	cf = parse_ok(BASE "tls {\n\tcertificate a.pem a.key\n\thsts 600 includeSubDomains\n}\n");
+	ck_assert_str_eq(cf->tls_conf.hsts, "max-age=600; includeSubDomains");
+	conf_unref(cf);
+	cf = parse_ok(BASE "tls {\n\tcertificate a.pem a.key\n\thsts off\n}\n");
+	ck_assert_str_eq(cf->tls_conf.hsts, "");
 	conf_unref(cf);
 }
 END_TEST

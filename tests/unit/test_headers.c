@@ -461,7 +461,7 @@ START_TEST(test_headers_response)
 	r.content_length = -1;
 	headers_write_response(out, &r, resp_cases[_i].client_version,
 	    resp_cases[_i].framing, resp_cases[_i].length,
-	    resp_cases[_i].keepalive, false);
+	    resp_cases[_i].keepalive, &(struct resp_adds){ false, NULL });
 	got = drain_string(out);
 	ck_assert_str_eq(got, resp_cases[_i].out);
 	free(got);
@@ -492,7 +492,8 @@ START_TEST(test_headers_error)
 	char *got;
 
 	ck_assert_ptr_nonnull(out);
-	headers_write_error(out, err_cases[_i].status, err_cases[_i].keepalive);
+	headers_write_error(out, err_cases[_i].status, err_cases[_i].keepalive,
+	    NULL);
 	got = drain_string(out);
 	ck_assert_str_eq(got, err_cases[_i].out);
 	free(got);
@@ -624,11 +625,52 @@ START_TEST(test_headers_response_via)
 	struct evbuffer *out = evbuffer_new();
 	char *got;
 
-	headers_write_response(out, &r, 11, HEADERS_LENGTH, 0, true, true);
+	headers_write_response(out, &r, 11, HEADERS_LENGTH, 0, true,
+	    &(struct resp_adds){ true, NULL });
 	got = drain_string(out);
 	ck_assert_msg(strstr(got, _i == 0 ? "Via: 1.0 origin\r\nX-A: 1\r\n"
 	    "Via: 1.1 portico\r\n" : "Via: 1.0 origin\r\nX-A: 1\r\n"
 	    "Via: 1.0 portico\r\n") != NULL, "%s", got);
+	free(got);
+	evbuffer_free(out);
+}
+END_TEST
+
+/* hsts: on a final response the backend sent none on, after its fields;
+ * never on a 1xx; a backend's own (any case) is kept and not doubled;
+ * portico's error responses carry it too. */
+START_TEST(test_headers_response_hsts)
+{
+	static const char sts[] = "max-age=31536000; includeSubDomains";
+	struct hfield own[] = { F("strict-transport-Security", "max-age=5") };
+	struct hfield f[] = { F("X-A", "1") };
+	const struct resp_adds adds = { false, sts };
+	struct resp_head r = { .version = 11, .status = 200, .fields = f,
+	    .nfields = 1 };
+	struct evbuffer *out = evbuffer_new();
+	char *got;
+
+	headers_write_response(out, &r, 11, HEADERS_LENGTH, 0, true, &adds);
+	got = drain_string(out);
+	ck_assert_msg(strstr(got, "X-A: 1\r\nStrict-Transport-Security: "
+	    "max-age=31536000; includeSubDomains\r\n") != NULL, "%s", got);
+	free(got);
+	r.status = 103;
+	headers_write_response(out, &r, 11, HEADERS_NO_BODY, 0, true, &adds);
+	got = drain_string(out);
+	ck_assert_msg(strstr(got, "Strict") == NULL, "%s", got);
+	free(got);
+	r.status = 200;
+	r.fields = own;
+	headers_write_response(out, &r, 11, HEADERS_LENGTH, 0, true, &adds);
+	got = drain_string(out);
+	ck_assert_msg(strstr(got, "strict-transport-Security: max-age=5\r\n") !=
+	    NULL && strstr(got, "Strict-Transport") == NULL, "%s", got);
+	free(got);
+	headers_write_error(out, 502, false, sts);
+	got = drain_string(out);
+	ck_assert_msg(strstr(got, "\r\nStrict-Transport-Security: max-age="
+	    "31536000; includeSubDomains\r\n") != NULL, "%s", got);
 	free(got);
 	evbuffer_free(out);
 }
@@ -790,6 +832,7 @@ headers_suite(void)
 	tcase_add_loop_test(tc, test_headers_request, 0, NELEMS(req_cases));
 	tcase_add_loop_test(tc, test_headers_field_text_every_byte, 0, 2);
 	tcase_add_loop_test(tc, test_headers_response_via, 0, 2);
+	tcase_add_test(tc, test_headers_response_hsts);
 	tcase_add_loop_test(tc, test_headers_classify, 0,
 	    NELEMS(classify_cases));
 	tcase_add_loop_test(tc, test_headers_request_refused, 0,
