@@ -354,6 +354,7 @@ conf_free(struct conf *cf)
 		free(cf->routes[i].path);
 	}
 	free(cf->listens);
+	free(cf->trusted);
 	free(cf->backends);
 	free(cf->routes);
 	free(cf->access_log);

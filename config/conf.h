@@ -16,6 +16,13 @@ struct conf_addr {
 	char text[128];                 /* as written, for logs */
 };
 
+/* An address range of trusted_proxies. */
+struct conf_cidr {
+	int family;                     /* AF_INET or AF_INET6 */
+	unsigned char addr[16];         /* network order, host bits zero */
+	unsigned bits;                  /* prefix length */
+};
+
 struct conf_listen {
 	struct conf_addr addr;
 	bool is_tls;                    /* "listen ADDR tls" */
@@ -160,6 +167,13 @@ struct conf {
 	bool x_forwarded_proto;         /* set http/https: on */
 	bool forwarded;                 /* RFC 7239 Forwarded: off */
 	bool via;                       /* Via: 1.1 portico: off */
+	/* trusted_proxies: the clients whose X-Forwarded-For and Forwarded
+	 * are kept (and appended to); the others' are removed. Not given
+	 * (has_trusted false): every client's are kept. */
+	bool has_trusted;
+	bool trusts_unix;               /* "unix": unix-socket listeners */
+	struct conf_cidr *trusted;
+	size_t ntrusted;
 
 	struct conf_tls tls_conf;       /* the tls { } block */
 	struct tls *tls;                /* tls_load's contexts, or NULL */
@@ -182,6 +196,14 @@ void conf_unref(struct conf *cf);               /* frees at zero; NULL ok */
 
 /* "unix:/x", "1.2.3.4:80", "[::1]:80" → addr; -1 with *why on error. */
 int conf_addr_parse(struct conf_addr *a, const char *s, const char **why);
+/* "10.0.0.0/8", "192.0.2.7" (/32), "2001:db8::/32", "::1" (/128); -1 with
+ * *WHY on a bad one, host bits set included. */
+int conf_cidr_parse(struct conf_cidr *c, const char *s, const char **why);
+/* Whether CF trusts a client at FAMILY (AF_INET, AF_INET6, AF_UNIX) and
+ * IP (4 or 16 bytes, network order; an IPv4-mapped IPv6 address is taken
+ * as IPv4) with its forwarded fields (trusted_proxies). */
+bool conf_trusts(const struct conf *cf, int family,
+    const unsigned char *ip);
 
 /* Every directive name the parser knows, NULL-terminated. */
 extern const char *const conf_directive_names[];

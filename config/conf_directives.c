@@ -24,7 +24,7 @@ static directive_fn run_user, run_group;
 static directive_fn set_timeout, set_size, set_size64, set_count, set_flag;
 static directive_fn set_age, set_count_auto;
 static directive_fn run_tls, run_certificate, run_protocols, run_alpn;
-static directive_fn run_hsts;
+static directive_fn run_hsts, run_trusted;
 static directive_fn set_value;
 
 #define M       IN_MAIN
@@ -106,7 +106,8 @@ static directive_fn set_value;
 	X("max_connection_age", set_age, 1, 1, M, OFF(max_connection_age), \
 	    0, 0) \
 	X("max_connections", set_count_auto, 1, 1, M, OFF(max_connections), \
-	    1, 1000000)
+	    1, 1000000) \
+	X("trusted_proxies", run_trusted, 1, STMT_MAX - 1, M, 0, 0, 0)
 /* directives: end */
 
 #define AS_ROW(name, ...)       { name, __VA_ARGS__ },
@@ -620,6 +621,35 @@ run_protocols(struct parser *p, const struct directive *d, struct stmt *st)
 	tc->protocols = set;
 	tc->protocols_at.file = st->file;
 	tc->protocols_at.line = st->line;
+	return 0;
+}
+
+/* trusted_proxies RANGE...: addresses, ranges, or "unix". */
+static int
+run_trusted(struct parser *p, const struct directive *d, struct stmt *st)
+{
+	struct conf *cf = p->cf;
+	const char *why;
+	int w;
+
+	(void)d;
+	free(cf->trusted);
+	if ((cf->trusted = calloc((size_t)st->nwords, sizeof(*cf->trusted)))
+	    == NULL)
+		return fail(p, st, "out of memory");
+	cf->ntrusted = 0;
+	cf->has_trusted = true;
+	for (w = 1; w < st->nwords; w++) {
+		if (strcmp(st->argv[w], "unix") == 0) {
+			cf->trusts_unix = true;
+			continue;
+		}
+		if (conf_cidr_parse(&cf->trusted[cf->ntrusted], st->argv[w],
+		    &why) == -1)
+			return fail(p, st, "trusted_proxies \"%s\": %s",
+			    st->argv[w], why);
+		cf->ntrusted++;
+	}
 	return 0;
 }
 

@@ -8,7 +8,8 @@
 #include "conf.h"
 
 #define CONF_MAX_DEPTH  8       /* include nesting, stops include loops */
-#define STMT_MAX        6       /* words kept; more only count */
+#define STMT_MAX        33      /* words kept (trusted_proxies takes 32
+				 * arguments); more only count */
 
 #define IN_MAIN         0x01    /* allowed at top level */
 #define IN_BACKEND      0x02    /* allowed inside backend { } */

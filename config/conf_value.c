@@ -101,6 +101,84 @@ fmt_size(char *buf, size_t size, uint64_t v)
 	return buf;
 }
 
+/* Address ranges (trusted_proxies) */
+
+int
+conf_cidr_parse(struct conf_cidr *c, const char *s, const char **why)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t len = slash != NULL ? (size_t)(slash - s) : strlen(s), i;
+	uint64_t bits;
+	unsigned max;
+
+	memset(c, 0, sizeof(*c));
+	*why = "not an IPv4 or IPv6 address or range";
+	if (len == 0 || len >= sizeof(host))
+		return -1;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET, host, c->addr) == 1)
+		c->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, c->addr) == 1)
+		c->family = AF_INET6;
+	else
+		return -1;
+	max = c->family == AF_INET ? 32 : 128;
+	bits = max;
+	if (slash != NULL && (parse_number(slash + 1, &bits) == -1 ||
+	    bits > max)) {
+		*why = c->family == AF_INET ? "prefix length not 0 to 32" :
+		    "prefix length not 0 to 128";
+		return -1;
+	}
+	c->bits = (unsigned)bits;
+	for (i = 0; i < max / 8; i++) {
+		unsigned keep = c->bits >= (i + 1) * 8 ? 8 : c->bits > i * 8 ?
+		    c->bits - (unsigned)i * 8 : 0;
+		unsigned char mask = (unsigned char)(0xff00 >> keep);
+
+		if (c->addr[i] & ~mask) {
+			*why = "address has bits set past its prefix length";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool
+cidr_has(const struct conf_cidr *c, const unsigned char *ip)
+{
+	unsigned full = c->bits / 8, rest = c->bits % 8;
+
+	if (memcmp(c->addr, ip, full) != 0)
+		return false;
+	return rest == 0 || ((c->addr[full] ^ ip[full]) &
+	    (unsigned char)(0xff00 >> rest)) == 0;
+}
+
+bool
+conf_trusts(const struct conf *cf, int family, const unsigned char *ip)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+	size_t i;
+
+	if (!cf->has_trusted)
+		return true;
+	if (family == AF_UNIX)
+		return cf->trusts_unix;
+	if (family == AF_INET6 && memcmp(ip, mapped, 12) == 0) {
+		family = AF_INET;
+		ip += 12;
+	}
+	for (i = 0; i < cf->ntrusted; i++)
+		if (cf->trusted[i].family == family &&
+		    cidr_has(&cf->trusted[i], ip))
+			return true;
+	return false;
+}
+
 /* Addresses */
 
 static int

@@ -42,6 +42,8 @@ struct client {
 	bool is_tls;
 	const char *tls_version;        /* "TLSv1.3"; NULL: cleartext */
 	char addr[64];                  /* client address, for XFF */
+	int peer_family;                /* AF_INET, AF_INET6 or AF_UNIX */
+	unsigned char peer_ip[16];      /* its address, network order */
 	char tag[112];                  /* "w0 c12 127.0.0.1:5555" for logs */
 	const struct client_ops *ops;
 	void *owner;

@@ -38,14 +38,18 @@ name_peer(struct conn *c, const struct sockaddr *sa)
 
 		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
 		port = ntohs(in->sin_port);
+		memcpy(c->cl.peer_ip, &in->sin_addr, 4);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		port = ntohs(in6->sin6_port);
+		memcpy(c->cl.peer_ip, &in6->sin6_addr, 16);
 	} else {
 		snprintf(host, sizeof(host), "unix");
 	}
+	c->cl.peer_family = sa->sa_family == AF_INET ||
+	    sa->sa_family == AF_INET6 ? sa->sa_family : AF_UNIX;
 	snprintf(c->cl.addr, sizeof(c->cl.addr), "%s", host);
 	snprintf(c->cl.tag, sizeof(c->cl.tag), "w%u c%llu %s%s%s:%u",
 	    ctx_id(c->cl.ctx), (unsigned long long)c->id,

@@ -300,6 +300,8 @@ start_exchange(struct h1_server *s)
 	s->fwd.client_addr = s->cl->addr;
 	s->fwd.is_tls = s->cl->is_tls;
 	s->fwd.tag = s->cl->tag;
+	s->fwd.drops_forwarded = !conf_trusts(s->cf, s->cl->peer_family,
+	    s->cl->peer_ip);
 	s->req.scheme = s->cl->is_tls ? "https" : "http";
 	if (s->req.authority == NULL)
 		default_host(s);

@@ -497,7 +497,8 @@ start_request(struct h2_stream *st, bool is_end)
 {
 	struct h2_server *h = st->h;
 	struct fwd_info fwd = { h->cl->addr, h->cl->is_tls, h->cl->tag,
-	    st->id };
+	    st->id, !conf_trusts(h->cf, h->cl->peer_family,
+	    h->cl->peer_ip) };
 	const char *why;
 	int status, rv;
 

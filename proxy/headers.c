@@ -375,16 +375,18 @@ put_values(struct wr *w, const struct req_head *h, const char *name,
 	}
 }
 
-/* "NAME: " + the client's NAME values + ", " + ours, for a list field. */
+/* "NAME: " + the client's NAME values + ", " + ours, for a list field;
+ * with CLIENTS false, ours alone. */
 static void
 put_appended(struct wr *w, const struct req_head *h, const char *wire,
-    const char *name)
+    const char *name, bool clients)
 {
 	bool any = false;
 
 	put_str(w, wire);
 	put(w, ": ", 2);
-	put_values(w, h, name, ", ", &any);
+	if (clients)
+		put_values(w, h, name, ", ", &any);
 	if (any)
 		put(w, ", ", 2);
 }
@@ -426,11 +428,13 @@ put_forwarding(struct wr *w, const struct req_plan *p)
 {
 	const struct req_head *h = p->h;
 	const char *addr = p->fwd->client_addr;
+	bool clients = !p->fwd->drops_forwarded;
 
 	if (addr == NULL)
 		addr = "unknown";
 	if (p->cf->x_forwarded_for) {
-		put_appended(w, h, "X-Forwarded-For", "x-forwarded-for");
+		put_appended(w, h, "X-Forwarded-For", "x-forwarded-for",
+		    clients);
 		put_str(w, addr);
 		put(w, "\r\n", 2);
 	}
@@ -439,14 +443,14 @@ put_forwarding(struct wr *w, const struct req_plan *p)
 		put_str(w, p->fwd->is_tls ? "https\r\n" : "http\r\n");
 	}
 	if (p->cf->forwarded) {
-		put_appended(w, h, "Forwarded", "forwarded");
+		put_appended(w, h, "Forwarded", "forwarded", clients);
 		put_str(w, "for=");
 		put_forwarded_node(w, addr);
 		put_str(w, p->fwd->is_tls ? ";proto=https\r\n" :
 		    ";proto=http\r\n");
 	}
 	if (p->cf->via) {
-		put_appended(w, h, "Via", "via");
+		put_appended(w, h, "Via", "via", true);
 		put_str(w, headers_via(h->version));
 		put(w, "\r\n", 2);
 	}
@@ -474,11 +478,13 @@ is_replaced(const struct req_plan *p, const struct hfield *f)
 	case HF_HOST: case HF_CONTENT_LENGTH:
 		return true;
 	case HF_X_FORWARDED_FOR:
-		return p->fwd != NULL && cf->x_forwarded_for;
+		return p->fwd != NULL && (cf->x_forwarded_for ||
+		    p->fwd->drops_forwarded);
 	case HF_X_FORWARDED_PROTO:
 		return p->fwd != NULL && cf->x_forwarded_proto;
 	case HF_FORWARDED:
-		return p->fwd != NULL && cf->forwarded;
+		return p->fwd != NULL && (cf->forwarded ||
+		    p->fwd->drops_forwarded);
 	case HF_VIA:
 		return p->fwd != NULL && cf->via;
 	}

@@ -93,6 +93,9 @@ struct fwd_info {
 	 * outlives the request) and the HTTP/2 stream id (0: HTTP/1.1). */
 	const char *tag;
 	int32_t stream_id;
+	/* the client is not in trusted_proxies: its X-Forwarded-For and
+	 * Forwarded are removed, not appended to (conf_trusts) */
+	bool drops_forwarded;
 };
 
 /* How the body sent to the backend (or to an h1 client) is framed. */

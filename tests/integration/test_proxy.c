@@ -184,6 +184,52 @@ START_TEST(test_hsts)
 }
 END_TEST
 
+/* trusted_proxies: the client (127.0.0.1, or ::1 for none of these)
+ * in the ranges keeps its X-Forwarded-For and Forwarded, appended to;
+ * outside them, both are gone before portico adds its own. */
+static const struct {
+	const char *ranges;
+	bool trusted;
+} trust_cases[] = {
+	{ "10.0.0.0/8 192.168.1.7", false },
+	{ "10.0.0.0/8 127.0.0.0/8 ::1", true },
+	{ "127.0.0.1", true },
+	{ "unix ::1", false },
+};
+
+START_TEST(test_trusted_proxies)
+{
+	static const char *const h[] = { HOST_A, "X-Forwarded-For: 6.6.6.6",
+	    "Forwarded: for=6.6.6.6", NULL };
+	char t[128], conf[160], *head;
+	bool trusted = trust_cases[_i].trusted;
+	struct resp r;
+	enum proto p;
+
+	snprintf(conf, sizeof(conf), "trusted_proxies %s\nforwarded on\n",
+	    trust_cases[_i].ranges);
+	start_all(conf);
+	for (p = 0; p < P_COUNT; p++) {
+		proto_at(p, "trusted_proxies %s", trust_cases[_i].ranges);
+		proto_mark(t, sizeof(t), "/echo", "trust", _i, p);
+		proto_request(p, &px, "GET", t, h, NULL, 0, &r);
+		PROTO_INT_EQ(r.status, 200);
+		resp_free(&r);
+		head = origin_got(&origins[0], "GET", t);
+		PROTO_INT_EQ(str_count(head, trusted ?
+		    "\r\nX-Forwarded-For: 6.6.6.6, 127.0.0.1\r\n" :
+		    "\r\nX-Forwarded-For: 127.0.0.1\r\n"), 1);
+		PROTO_INT_EQ(str_count(head, "\r\nX-Forwarded-For:"), 1);
+		PROTO_INT_EQ(str_count(head, trusted ?
+		    "\r\nForwarded: for=6.6.6.6, for=127.0.0.1;" :
+		    "\r\nForwarded: for=127.0.0.1;"), 1);
+		PROTO_INT_EQ(str_count(head, "6.6.6.6"), trusted ? 2 : 0);
+		free(head);
+	}
+	proxy_stop(&px);
+}
+END_TEST
+
 static const struct {
 	const char *fields[3];  /* sent by the client */
 	const char *xff;        /* the one X-Forwarded-For at the origin */
@@ -941,6 +987,8 @@ proxy_suite(void)
 	tcase_add_test(tc, test_forwarded);
 	tcase_add_test(tc, test_forwarded_via);
 	tcase_add_test(tc, test_hsts);
+	tcase_add_loop_test(tc, test_trusted_proxies, 0,
+	    NELEMS(trust_cases));
 	tcase_add_loop_test(tc, test_xff_appended, 0, NELEMS(xff_cases));
 	tcase_add_loop_test(tc, test_xff_off, 0, NELEMS(xff_off_cases));
 	tcase_add_loop_test(tc, test_hop_by_hop_request, 0,

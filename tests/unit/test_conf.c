@@ -279,6 +279,16 @@ static const struct {
 	  "365d or more" },
 	{ BASE "tls {\n\thsts\n}\n", "t.conf:7: \"hsts\" takes 1 to 3 "
 	  "arguments" },
+	{ BASE "trusted_proxies 10.0.0.1/8\n", "t.conf:6: trusted_proxies "
+	  "\"10.0.0.1/8\": address has bits set past its prefix length" },
+	{ BASE "trusted_proxies ::1 10.0.0.0/33\n", "t.conf:6: "
+	  "trusted_proxies \"10.0.0.0/33\": prefix length not 0 to 32" },
+	{ BASE "trusted_proxies ::/129\n", "t.conf:6: trusted_proxies "
+	  "\"::/129\": prefix length not 0 to 128" },
+	{ BASE "trusted_proxies lb.example\n", "t.conf:6: trusted_proxies "
+	  "\"lb.example\": not an IPv4 or IPv6 address or range" },
+	{ BASE "trusted_proxies 10.0.0.0/x\n", "t.conf:6: trusted_proxies "
+	  "\"10.0.0.0/x\": prefix length not 0 to 32" },
 };
 
 START_TEST(test_conf_refused)
@@ -367,6 +377,55 @@ START_TEST(test_conf_defaults)
 	conf_unref(cf);
 	cf = parse_ok(BASE "max_connections auto\n");
 	ck_assert_uint_eq(cf->max_connections, 0);
+	conf_unref(cf);
+}
+END_TEST
+
+/* trusted_proxies: ranges, single addresses, IPv4-mapped IPv6 taken as
+ * IPv4, "unix"; without the directive every client is trusted. */
+START_TEST(test_conf_trusted)
+{
+	struct conf *cf = parse_ok(BASE
+	    "trusted_proxies 10.0.0.0/8 192.168.1.7 ::1 2001:db8::/32 "
+	    "172.16.0.0/12 unix\n");
+	static const struct {
+		int family;
+		const char *ip;
+		bool trusted;
+	} cases[] = {
+		{ AF_INET, "10.1.2.3", true }, { AF_INET, "11.0.0.1", false },
+		{ AF_INET, "192.168.1.7", true },
+		{ AF_INET, "192.168.1.8", false },
+		{ AF_INET, "172.31.255.255", true },
+		{ AF_INET, "172.32.0.0", false },
+		{ AF_INET6, "::1", true }, { AF_INET6, "::2", false },
+		{ AF_INET6, "2001:db8:ffff::1", true },
+		{ AF_INET6, "2001:db9::1", false },
+		{ AF_INET6, "::ffff:10.0.0.5", true },
+		{ AF_INET6, "::ffff:11.0.0.5", false },
+	};
+	unsigned char ip[16] = { 0 };
+	size_t i;
+
+	ck_assert(cf->has_trusted);
+	ck_assert(cf->trusts_unix);
+	ck_assert_uint_eq(cf->ntrusted, 5);
+	for (i = 0; i < NELEMS(cases); i++) {
+		ck_assert_int_eq(inet_pton(cases[i].family, cases[i].ip, ip), 1);
+		ck_assert_msg(conf_trusts(cf, cases[i].family, ip) ==
+		    cases[i].trusted, "%s", cases[i].ip);
+	}
+	ck_assert(conf_trusts(cf, AF_UNIX, ip));
+	conf_unref(cf);
+	cf = parse_ok(BASE "trusted_proxies 0.0.0.0/0\n");
+	ck_assert(!conf_trusts(cf, AF_UNIX, ip));
+	ck_assert(conf_trusts(cf, AF_INET, ip));
+	ck_assert(!conf_trusts(cf, AF_INET6, (unsigned char[16]){ 0x20 }));
+	conf_unref(cf);
+	cf = parse_ok(BASE);
+	ck_assert(!cf->has_trusted);
+	ck_assert(conf_trusts(cf, AF_INET, ip));
+	ck_assert(conf_trusts(cf, AF_UNIX, ip));
 	conf_unref(cf);
 }
 END_TEST
@@ -889,6 +948,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_conf_refused, 0, NELEMS(refused));
 	tcase_add_test(tc, test_conf_defaults);
 	tcase_add_test(tc, test_conf_tls);
+	tcase_add_test(tc, test_conf_trusted);
 	tcase_add_loop_test(tc, test_conf_tls_lists, 0, NELEMS(tls_lists));
 	tcase_add_test(tc, test_conf_values);
 	tcase_add_loop_test(tc, test_conf_logs, 0, NELEMS(logs));

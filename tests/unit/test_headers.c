@@ -20,6 +20,7 @@
 #define V6      0x20            /* client address 2001:db8::1 */
 #define UNIX    0x40            /* client address "unix" */
 #define UPG     0x80            /* upgrade=true */
+#define UNTR    0x100           /* not in trusted_proxies */
 
 /* A head parsed from "name: value\n" lines; pseudo-fields set the
  * request line as the HTTP/2 frontend sets it (h2_request_pseudo). The
@@ -204,6 +205,18 @@ static const struct req_case {
 	{ 11, 0, HEADERS_NO_BODY, 0,
 	  ":method: GET\n:path: /\nHost: x.test\nForwarded: for=a\n",
 	  "GET / HTTP/1.1\r\nHost: x.test\r\nForwarded: for=a\r\n\r\n" },
+	/* 24b: an untrusted client's X-Forwarded-For and Forwarded are
+	 * gone: ours alone, and none when forwarded is off. */
+	{ 11, XFF | UNTR, HEADERS_NO_BODY, 0,
+	  ":method: GET\n:path: /\nHost: x.test\nX-Forwarded-For: 6.6.6.6\n"
+	  "Forwarded: for=6.6.6.6\nx-forwarded-for: 7.7.7.7\n",
+	  "GET / HTTP/1.1\r\nHost: x.test\r\nX-Forwarded-For: 192.0.2.1\r\n"
+	  "\r\n" },
+	{ 11, FWD | UNTR, HEADERS_NO_BODY, 0,
+	  ":method: GET\n:path: /\nHost: x.test\nX-Forwarded-For: 6.6.6.6\n"
+	  "Forwarded: for=6.6.6.6\n",
+	  "GET / HTTP/1.1\r\nHost: x.test\r\n"
+	  "Forwarded: for=192.0.2.1;proto=http\r\n\r\n" },
 	/* 25: Via appended. */
 	{ 11, VIA, HEADERS_NO_BODY, 0,
 	  ":method: GET\n:path: /\nHost: x.test\nVia: 1.0 fred\n",
@@ -319,6 +332,7 @@ translate(const struct req_case *c, const char *in, const char **why)
 		fwd.client_addr = "2001:db8::1";
 	if (opts & UNIX)
 		fwd.client_addr = "unix";
+	fwd.drops_forwarded = (opts & UNTR) != 0;
 	if (headers_write_request(out, &h, &fwd, &cf,
 	    c != NULL ? c->framing : HEADERS_NO_BODY, c != NULL ? c->length : 0,
 	    (opts & UPG) != 0, why) == 0) {
