@@ -23,7 +23,7 @@ CONF_SRC := config/conf.c config/conf_lex.c config/conf_value.c \
 	config/conf_directives.c
 MODULES := $(CONF_SRC) tls/tls.c tls/cert.c tls/tickets.c \
 	proxy/arena.c proxy/headers.c proxy/headers_resp.c proxy/log.c \
-	proxy/sock.c proxy/ws.c proxy/tunnel.c \
+	proxy/sock.c proxy/ws.c proxy/tunnel.c proxy/pp.c \
 	proxy/h1.c proxy/h1_server.c proxy/h1_response.c \
 	proxy/h2_server.c proxy/h2_stream.c \
 	proxy/h2_request.c proxy/h2_response.c proxy/h2_stall.c proxy/h2_mem.c \
@@ -94,6 +94,7 @@ asan: deps
 		BIN=build-asan/portico unit integration
 
 DEB_PKGS := build-essential pkg-config libevent-dev libssl-dev libnghttp2-dev \
+	haproxy \
 	node-llhttp libsystemd-dev check curl nghttp2-client nghttp2-proxy \
 	nginx-light python3 python3-h2 python3-websockets chromium openssl \
 	groff-base systemd
@@ -164,7 +165,7 @@ FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefine
 	-Iproxy -Iconfig -Iupstream -Itls -I$(LLHTTP_INC)
 .PHONY: fuzz
 fuzz:
-	@mkdir -p build/fuzz/h1 build/fuzz/conf build/fuzz/h2
+	@mkdir -p build/fuzz/h1 build/fuzz/conf build/fuzz/h2 build/fuzz/pp
 	clang $(FUZZ_FLAGS) -DLLHTTP_STRICT_MODE=1 -o build/fuzz/fuzz_h1 \
 		tests/fuzz/fuzz_h1.c proxy/h1.c proxy/headers.c proxy/arena.c proxy/log.c \
 		$(LLHTTP_SRC) $(PKG_LIBS)
@@ -178,3 +179,5 @@ fuzz:
 	build/fuzz/fuzz_h1 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h1 tests/fuzz/corpus/h1
 	build/fuzz/fuzz_conf -max_total_time=$(FUZZ_SECONDS) build/fuzz/conf tests/fuzz/corpus/conf
 	build/fuzz/fuzz_h2 -max_total_time=$(FUZZ_SECONDS) build/fuzz/h2 tests/fuzz/corpus/h2
+	clang $(FUZZ_FLAGS) -o build/fuzz/fuzz_pp tests/fuzz/fuzz_pp.c proxy/pp.c
+	build/fuzz/fuzz_pp -max_total_time=$(FUZZ_SECONDS) build/fuzz/pp tests/fuzz/corpus/pp

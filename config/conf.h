@@ -27,6 +27,8 @@ struct conf_listen {
 	struct conf_addr addr;
 	bool is_tls;                    /* "listen ADDR tls" */
 	bool is_h2_websocket_off;       /* "h2_websocket=off": no RFC 8441 */
+	bool is_proxy_protocol;         /* "proxy_protocol": a PROXY v1/v2
+	                                 * header first (pp.h) */
 	int line;
 };
 

@@ -35,7 +35,7 @@ static directive_fn set_value;
 /* directives: begin (tests/man_check.sh reads the names between markers) */
 #define CONF_DIRECTIVES(X) \
 	X("workers", run_workers, 1, 1, M, 0, 0, 0) \
-	X("listen", run_listen, 1, 3, M | IS_MULTI, 0, 0, 0) \
+	X("listen", run_listen, 1, 4, M | IS_MULTI, 0, 0, 0) \
 	X("backend", run_backend, 1, 1, M | HAS_BLOCK | IS_MULTI, 0, 0, 0) \
 	X("server", run_server, 1, 2, IN_BACKEND | IS_MULTI, 0, 0, 0) \
 	X("route", run_route, 2, 2, M | IS_MULTI, 0, 0, 0) \
@@ -157,6 +157,8 @@ run_listen(struct parser *p, const struct directive *d, struct stmt *st)
 			tmp.is_tls = true;
 		else if (strcmp(st->argv[i], "h2_websocket=off") == 0)
 			tmp.is_h2_websocket_off = true;
+		else if (strcmp(st->argv[i], "proxy_protocol") == 0)
+			tmp.is_proxy_protocol = true;
 		else if (strcmp(st->argv[i], "h2_websocket=on") != 0)
 			return fail(p, st, "unknown listen option \"%s\"",
 			    st->argv[i]);

@@ -21,6 +21,7 @@
 #include "h1_server.h"
 #include "h2_server.h"
 #include "log.h"
+#include "pp.h"
 #include "sock.h"
 #include "tls.h"
 
@@ -166,46 +167,110 @@ on_close(evutil_socket_t fd, short what, void *arg)
 	conn_free(c);
 }
 
+/* The socket is the client's: TLS first, or sniffing. -1: out of memory
+ * (FD closed). */
+static int
+start_sock(struct conn *c, int fd)
+{
+	SSL *ssl = NULL;
+
+	if (c->cl.listen.is_tls &&
+	    (ssl = tls_ssl_new(c->cl.cf->tls)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if ((c->sk = sock_new(ctx_base(c->cl.ctx), fd, ssl)) == NULL)
+		return -1;
+	if (c->cl.listen.is_tls)
+		start_handshake(c);
+	else
+		start_sniffing(c);
+	return 0;
+}
+
+/* A connection without a valid header is closed without a response; its
+ * close line (at info) names what was wrong. */
+static void
+on_proxy_header(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct sockaddr_storage ss;
+	struct pp_addr a;
+	const char *why;
+	int r;
+
+	if (what & EV_TIMEOUT) {
+		r = PP_BAD;
+		why = "no PROXY protocol header within client_header_timeout";
+	} else if ((r = pp_read(fd, c->pp, &a, &why)) == PP_MORE) {
+		return;
+	}
+	event_del(&c->pp_ev);
+	free(c->pp);
+	c->pp = NULL;
+	if (r == PP_BAD) {
+		close_conn(c, why, true);
+		return;
+	}
+	if (a.family != AF_UNSPEC) {
+		pp_sockaddr(&a, &ss);
+		name_peer(c, (const struct sockaddr *)&ss);
+	}
+	c->pp_fd = -1;
+	if (start_sock(c, fd) == -1)
+		close_conn(c, "out of memory", true);
+}
+
+static int
+wait_proxy_header(struct conn *c, int fd)
+{
+	struct timeval tv = { c->cl.cf->client_header_timeout / 1000,
+	    c->cl.cf->client_header_timeout % 1000 * 1000 };
+
+	if ((c->pp = malloc(sizeof(*c->pp))) == NULL)
+		return -1;
+	c->pp->len = 0;
+	c->pp_fd = fd;
+	c->state = CONN_PROXY_HEADER;
+	event_assign(&c->pp_ev, ctx_base(c->cl.ctx), fd, EV_READ | EV_PERSIST,
+	    on_proxy_header, c);
+	event_add(&c->pp_ev, &tv);
+	return 0;
+}
+
 struct conn *
 conn_new(struct wctx *ctx, struct epoch *e, const struct conf_listen *l,
     int fd, const struct sockaddr *sa, int salen)
 {
 	struct conn *c;
-	SSL *ssl = NULL;
 	int one = 1;
 
 	(void)salen;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		goto fail_fd;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return NULL;
+	}
 	c->cl.ctx = ctx;
 	c->cl.ops = &client_ops;
 	c->cl.owner = c;
 	c->id = ctx_next_conn_id(ctx);
 	c->cl.listen = *l;
+	c->cl.cf = epoch_conf(e);
+	c->pp_fd = -1;
 	name_peer(c, sa);
 	if (sa->sa_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (l->is_tls && (ssl = tls_ssl_new(epoch_conf(e)->tls)) == NULL)
-		goto fail_c;
-	if ((c->sk = sock_new(ctx_base(ctx), fd, ssl)) == NULL) {
+	if (l->is_proxy_protocol ? wait_proxy_header(c, fd) == -1 :
+	    start_sock(c, fd) == -1) {
+		if (c->pp_fd == -1 && l->is_proxy_protocol)
+			close(fd);
 		free(c);
 		return NULL;
 	}
 	c->cl.epoch = epoch_ref(e);
-	c->cl.cf = epoch_conf(e);
 	event_assign(&c->close_ev, ctx_base(ctx), -1, 0, on_close, c);
 	ctx_add_conn(ctx, c);
-	if (l->is_tls)
-		start_handshake(c);
-	else
-		start_sniffing(c);
 	return c;
-
-fail_c:
-	free(c);
-fail_fd:
-	close(fd);
-	return NULL;
 }
 
 /* IS_ERROR: a timeout, a protocol or I/O error, out of memory; its
@@ -218,7 +283,10 @@ close_conn(struct conn *c, const char *why, bool is_error)
 	c->state = CONN_CLOSING;
 	c->close_why = why;
 	c->close_level = is_error ? LOG_INFO : LOG_DEBUG;
-	sock_read_enable(c->sk, false);
+	if (c->sk != NULL)
+		sock_read_enable(c->sk, false);
+	if (c->pp_fd != -1)
+		event_del(&c->pp_ev);   /* the fd closes with the conn */
 	event_active(&c->close_ev, EV_TIMEOUT, 1);
 }
 
@@ -226,6 +294,11 @@ void
 conn_free(struct conn *c)
 {
 	event_del(&c->close_ev);
+	if (c->pp_fd != -1) {           /* still waiting for its header */
+		event_del(&c->pp_ev);
+		close(c->pp_fd);
+	}
+	free(c->pp);
 	h1_server_free(c->h1);
 	h2_server_free(c->h2);
 	sock_free(c->sk);
@@ -315,6 +388,7 @@ conn_drain(struct conn *c)
 		close_conn(c, "shutting down", false);
 		break;
 	case CONN_HANDSHAKE:            /* no request yet */
+	case CONN_PROXY_HEADER:
 		close_conn(c, "shutting down", false);
 		break;
 	case CONN_H1:

@@ -21,6 +21,8 @@ struct wctx;
 
 enum conn_state {
 	CONN_SNIFF = 0,         /* cleartext: h2 preface or HTTP/1.1? */
+	CONN_PROXY_HEADER,      /* proxy_protocol: the balancer's header,
+	                         * before any sock (pp.h) */
 	CONN_HANDSHAKE,         /* TLS handshake; no protocol chosen yet */
 	CONN_H1,                /* h1_server owns the input */
 	CONN_H2,                /* h2_server owns the input */
@@ -36,6 +38,12 @@ struct conn {
 	struct h1_server *h1;
 	struct h2_server *h2;
 	struct event close_ev;          /* runs the deferred free */
+	/* CONN_PROXY_HEADER: the fd, its read event (client_header_timeout,
+	 * then the handshake's or sniffing's timeouts take over) and what
+	 * has come of the header; freed once it is whole */
+	int pp_fd;
+	struct event pp_ev;
+	struct pp_reader *pp;
 	const char *close_why;
 	int close_level;                /* LOG_DEBUG, or LOG_INFO: an error */
 	TAILQ_ENTRY(conn) link;         /* in the worker's list */

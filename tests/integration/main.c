@@ -26,6 +26,7 @@ main(void)
 	srunner_add_suite(sr, hostile_suite());
 	srunner_add_suite(sr, graceful_suite());
 	srunner_add_suite(sr, halfclose_suite());
+	srunner_add_suite(sr, pp_suite());
 	srunner_run_all(sr, CK_ENV);
 	harness_teardown();     /* after a setup that failed */
 	failed = srunner_ntests_failed(sr);

@@ -16,6 +16,7 @@ Suite *ops_suite(void);         /* test_ops.c: reloads, graceful stop */
 Suite *timers_suite(void);      /* test_timers.c: timeouts by phase */
 Suite *hostile_suite(void);     /* test_hostile.c: issue 11's attacks */
 Suite *graceful_suite(void);    /* test_graceful.c: two-step GOAWAY, h1 drain */
+Suite *pp_suite(void);          /* test_pp.c: listen ... proxy_protocol */
 Suite *halfclose_suite(void);   /* test_halfclose.c: half-closes, cut
 				 * responses */
 TCase *hostile_h2_tcase(void);  /* test_hostile_h2.c: h2 header list

@@ -20,6 +20,7 @@ main(void)
 	srunner_add_suite(sr, h2_request_suite());
 	srunner_add_suite(sr, h2_mem_suite());
 	srunner_add_suite(sr, sock_suite());
+	srunner_add_suite(sr, pp_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -18,5 +18,6 @@ Suite *routing_suite(void);
 Suite *h2_request_suite(void);
 Suite *h2_mem_suite(void);
 Suite *sock_suite(void);
+Suite *pp_suite(void);
 
 #endif

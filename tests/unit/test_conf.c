@@ -31,11 +31,13 @@ static const struct {
 } refused[] = {
 	{ "foo 1\n", "t.conf:1: unknown directive \"foo\"" },
 	{ BASE "workers\n", "t.conf:6: \"workers\" takes 1 argument" },
-	{ BASE "listen\n", "t.conf:6: \"listen\" takes 1 to 3 arguments" },
+	{ BASE "listen\n", "t.conf:6: \"listen\" takes 1 to 4 arguments" },
 	{ BASE "listen 127.0.0.1:81 tls x\n",
 	  "t.conf:6: unknown listen option \"x\"" },
 	{ BASE "listen 127.0.0.1:81 tls h2_websocket=off x\n",
-	  "t.conf:6: \"listen\" takes 1 to 3 arguments" },
+	  "t.conf:6: unknown listen option \"x\"" },
+	{ BASE "listen 127.0.0.1:81 tls h2_websocket=off proxy_protocol x\n",
+	  "t.conf:6: \"listen\" takes 1 to 4 arguments" },
 	{ BASE "listen 127.0.0.1:81 h2_websocket=no\n",
 	  "t.conf:6: unknown listen option \"h2_websocket=no\"" },
 	{ BASE "route a b c\n", "t.conf:6: \"route\" takes 2 arguments" },
@@ -606,8 +608,8 @@ START_TEST(test_conf_addresses)
 {
 	struct conf *cf = parse_ok("listen 127.0.0.1:8080\n"
 	    "listen [::1]:8443 tls\n"
-	    "listen unix:/run/portico.sock\n"
-	    "listen :8081\n"
+	    "listen unix:/run/portico.sock proxy_protocol\n"
+	    "listen :8081 h2_websocket=off tls proxy_protocol\n"
 	    "backend app { server unix:/run/app.sock weight=5 }\n"
 	    "backend two {\n"
 	    "\tserver 10.0.0.1:9000 weight=1000\n"
@@ -637,6 +639,11 @@ START_TEST(test_conf_addresses)
 	ck_assert(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
 	ck_assert(cf->listens[1].is_tls);
 	ck_assert_str_eq(cf->listens[1].addr.text, "[::1]:8443");
+	ck_assert(!cf->listens[0].is_proxy_protocol);
+	ck_assert(!cf->listens[1].is_proxy_protocol);
+	ck_assert(cf->listens[2].is_proxy_protocol);
+	ck_assert(cf->listens[3].is_proxy_protocol);
+	ck_assert(cf->listens[3].is_tls && cf->listens[3].is_h2_websocket_off);
 
 	sa_un = (const struct sockaddr_un *)&cf->listens[2].addr.ss;
 	ck_assert_int_eq(sa_un->sun_family, AF_UNIX);
